@@ -1,0 +1,80 @@
+/** Malformed input found while reading: counted per kind, the first few kept with offset and message. */
+
+/** Stable problem kinds, in reading order: file framing first, then packet contents. */
+export const PROBLEM_KINDS = [
+  'truncated-record',
+  'bad-block-length',
+  'bad-block-trailer',
+  'absurd-length',
+  'caplen-exceeds-snaplen',
+  'caplen-exceeds-origlen',
+  'unknown-interface',
+  'bad-option',
+  'unsupported-section',
+  'truncated-packet',
+  'bad-link-header',
+  'bad-ip-header',
+  'bad-ipv6-extension',
+  'bad-tcp-header',
+  'bad-udp-header',
+  'bad-icmp-header',
+] as const;
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+
+/** Index of each kind, for counting in a typed array. */
+export const Problem: { readonly [K in ProblemKind]: number } = Object.fromEntries(
+  PROBLEM_KINDS.map((k, i) => [k, i]),
+) as { [K in ProblemKind]: number };
+
+/** One reported problem, as it appears in `info -F json` (`kind`, `offset`, `message`). */
+export interface ProblemRecord {
+  kind: ProblemKind;
+  offset: number;
+  message: string;
+}
+
+/** How many detailed records a collector keeps; the rest are only counted. */
+export const DEFAULT_DETAIL_LIMIT = 20;
+
+/** Collector of problems; counting allocates nothing, only the kept details build strings. */
+export class Problems {
+  readonly counts = new Float64Array(PROBLEM_KINDS.length);
+  readonly details: ProblemRecord[] = [];
+  constructor(readonly detailLimit = DEFAULT_DETAIL_LIMIT) {}
+
+  /** True when a detailed record for a new problem would still be kept (so the caller builds its message). */
+  wantsDetail(): boolean {
+    return this.details.length < this.detailLimit;
+  }
+
+  /** Count a problem; `message` is built by the caller only when wantsDetail() said so. */
+  add(kind: number, offset: number, message: string | null): void {
+    this.counts[kind]!++;
+    if (message !== null && this.details.length < this.detailLimit) {
+      this.details.push({ kind: PROBLEM_KINDS[kind]!, offset, message });
+    }
+  }
+
+  /** Total over all kinds. */
+  total(): number {
+    let t = 0;
+    for (let i = 0; i < this.counts.length; i++) t += this.counts[i]!;
+    return t;
+  }
+
+  /** Counts per kind name, only kinds seen. */
+  totals(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! > 0) out[PROBLEM_KINDS[i]!] = this.counts[i]!;
+    return out;
+  }
+
+  /** Fold another collector in (file order: ours first). */
+  merge(other: { counts: ArrayLike<number>; details: ProblemRecord[] }): void {
+    for (let i = 0; i < this.counts.length; i++) this.counts[i]! += other.counts[i] ?? 0;
+    for (const d of other.details) {
+      if (this.details.length >= this.detailLimit) break;
+      this.details.push(d);
+    }
+  }
+}

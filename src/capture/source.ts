@@ -1,0 +1,168 @@
+/** Byte sources a capture is read from: a file range (synchronous pread), a byte array, or a stream (stdin, gunzip). */
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { Readable } from 'node:stream';
+
+/** Something we pull bytes from into a caller's buffer. Synchronous where the OS allows it. */
+export interface ByteSource {
+  /** Read up to `len` bytes into `buf` at `off`; resolves to 0 at the end. */
+  read(buf: Uint8Array, off: number, len: number): number | Promise<number>;
+  /** Bytes from the current position to the end, or -1 when unknown (streams). */
+  remaining(): number;
+  close(): void;
+}
+
+/** A byte range [start, end) of a file, read with positioned reads. */
+export class FileSource implements ByteSource {
+  private position: number;
+  private readonly end: number;
+  private fd: number;
+
+  constructor(fd: number, start: number, end: number) {
+    this.fd = fd;
+    this.position = start;
+    this.end = end;
+  }
+
+  /** Open `path` for the byte range [start, end); end defaults to the file size. */
+  static open(path: string, start = 0, end = -1): FileSource {
+    const fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    return new FileSource(fd, start, end < 0 ? size : Math.min(end, size));
+  }
+
+  read(buf: Uint8Array, off: number, len: number): number {
+    const want = Math.min(len, this.end - this.position);
+    if (want <= 0) return 0;
+    const n = readSync(this.fd, buf, off, want, this.position);
+    this.position += n;
+    return n;
+  }
+
+  remaining(): number {
+    return this.end - this.position;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** Bytes already in memory (a chunk handed to a worker, a test fixture). */
+export class BufferSource implements ByteSource {
+  private position = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  read(buf: Uint8Array, off: number, len: number): number {
+    const n = Math.min(len, this.bytes.length - this.position);
+    if (n <= 0) return 0;
+    buf.set(this.bytes.subarray(this.position, this.position + n), off);
+    this.position += n;
+    return n;
+  }
+
+  remaining(): number {
+    return this.bytes.length - this.position;
+  }
+
+  close(): void {}
+}
+
+/** A Node readable stream (stdin, a gunzip stream): chunks are copied out as the reader asks for them. */
+export class StreamSource implements ByteSource {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private pending: Uint8Array | null = null;
+  private pendingPos = 0;
+  private done = false;
+  /** Bytes handed out so far. */
+  consumed = 0;
+  /** Called once when the stream fails (corrupt gzip, broken pipe); the source then reads as ended. */
+  onError: ((err: Error, consumed: number) => void) | null = null;
+
+  constructor(private readonly stream: Readable) {
+    this.iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  read(buf: Uint8Array, off: number, len: number): number | Promise<number> {
+    if (this.pending) return this.copyPending(buf, off, len);
+    if (this.done) return 0;
+    return this.iterator.next().then(
+      (r) => {
+        if (r.done) {
+          this.done = true;
+          return 0;
+        }
+        this.pending = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+        this.pendingPos = 0;
+        return this.copyPending(buf, off, len);
+      },
+      (err: Error) => {
+        this.done = true;
+        if (this.onError) this.onError(err, this.consumed);
+        else throw err;
+        return 0;
+      },
+    );
+  }
+
+  private copyPending(buf: Uint8Array, off: number, len: number): number {
+    const p = this.pending!;
+    const n = Math.min(len, p.length - this.pendingPos);
+    buf.set(p.subarray(this.pendingPos, this.pendingPos + n), off);
+    this.pendingPos += n;
+    this.consumed += n;
+    if (this.pendingPos >= p.length) this.pending = null;
+    return n;
+  }
+
+  remaining(): number {
+    return -1;
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/** Replays `prefix` (bytes already read to sniff the format) before the rest of `inner`. */
+export class PrefixedSource implements ByteSource {
+  private prefixPos = 0;
+  constructor(
+    private readonly prefix: Uint8Array,
+    private readonly inner: ByteSource,
+  ) {}
+
+  read(buf: Uint8Array, off: number, len: number): number | Promise<number> {
+    if (this.prefixPos < this.prefix.length) {
+      const n = Math.min(len, this.prefix.length - this.prefixPos);
+      buf.set(this.prefix.subarray(this.prefixPos, this.prefixPos + n), off);
+      this.prefixPos += n;
+      return n;
+    }
+    return this.inner.read(buf, off, len);
+  }
+
+  remaining(): number {
+    const r = this.inner.remaining();
+    return r < 0 ? -1 : r + this.prefix.length - this.prefixPos;
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
+
+/** A Readable over what is left of `source`, after `prefix` (bytes already taken from it to sniff the format). */
+export function toReadable(prefix: Uint8Array, source: ByteSource): Readable {
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    if (prefix.length) yield prefix;
+    for (;;) {
+      const b = new Uint8Array(1 << 16);
+      const r = source.read(b, 0, b.length);
+      const n = typeof r === 'number' ? r : await r;
+      if (n === 0) return;
+      yield b.subarray(0, n);
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/** aclreplay command line: one subcommand per file; errors become one line on stderr and a documented exit code. */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { AclReplayError, ExitCode } from '../errors.js';
+import { registerInfo } from './info.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('aclreplay')
+    .description('Replay recorded traffic (pcap/pcapng) against candidate stateless ACLs such as AWS network ACLs')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInfo(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Run the CLI with `argv` (node, script, ...args); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? ExitCode.OK : Number(process.exitCode);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
+    return ExitCode.USAGE; // commander already printed the message
+  }
+  if (err instanceof AclReplayError) {
+    process.stderr.write(`aclreplay: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`aclreplay: internal error: ${e?.message ?? String(err)} (please report this with the command line)\n`);
+  if (process.env.ACLREPLAY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+  return ExitCode.INTERNAL;
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`aclreplay: internal error: ${(err as Error).message}\n`);
+      process.exitCode = ExitCode.INTERNAL;
+    },
+  );
+}

@@ -1,0 +1,24 @@
+/** Options shared by several commands, parsed and checked in one place. */
+import { Option } from 'commander';
+import { UsageError } from '../errors.js';
+
+export type OutputFormat = 'table' | 'json' | 'jsonl' | 'tsv';
+
+/** `-F, --format <fmt>` restricted to `choices`. */
+export function formatOption(choices: OutputFormat[], dflt: OutputFormat): Option {
+  return new Option('-F, --format <format>', 'output format').choices(choices).default(dflt);
+}
+
+/** `-j, --jobs <n>`: worker threads. */
+export function jobsOption(): Option {
+  return new Option('-j, --jobs <n>', 'worker threads (default: CPU count)').argParser(positiveInt('--jobs'));
+}
+
+/** A commander parser for a positive integer option. */
+export function positiveInt(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} expects a positive integer, got '${v}'`);
+    return n;
+  };
+}

@@ -1,0 +1,444 @@
+/**
+ * One reusable packet parser per thread: link layer -> IPv4/IPv6 -> TCP/UDP/ICMP, written into a PacketBatch row.
+ * No allocation per packet: header fields are read through the wire/ accessors straight into the columns.
+ */
+import { u16, u32 } from '../wire/bytes.js';
+import * as ip4 from '../wire/ipv4.js';
+import * as ip6 from '../wire/ipv6.js';
+import * as tcp from '../wire/tcp.js';
+import * as icmp from '../wire/icmp.js';
+import * as dns from '../wire/dns.js';
+import * as mpls from '../wire/mpls.js';
+import * as ppp from '../wire/ppp.js';
+import { EtherType } from '../wire/ethernet.js';
+import { SLL_LEN, SLL2_LEN } from '../wire/sll.js';
+import { AF_INET, isInet6, familyEitherOrder, familyNetworkOrder } from '../wire/loopback.js';
+import { Problems, Problem } from '../capture/problems.js';
+import { PacketBatch, Layer, Anomaly, Frag, AppFlag } from './batch.js';
+
+const MAX_TAGS = 8;
+const MAX_MPLS = 16;
+const MAX_V6_EXT = 16;
+
+/** Problem messages, formatted only for the first few problems kept in detail. */
+type Message = (a: number, b: number) => string;
+const msgRawVersion: Message = (v) => `IP version ${v} in a raw-IP packet`;
+const msgNot4: Message = (v) => `IP version ${v} where IPv4 was announced`;
+const msgNot6: Message = (v) => `IP version ${v} where IPv6 was announced`;
+const msgIhl: Message = (hl) => `IPv4 header length ${hl} is below 20`;
+const msgTotalBelowHeader: Message = (tl, hl) => `IPv4 total length ${tl} is below its header length ${hl}`;
+const msgTotalBeyondWire: Message = (tl, w) => `IPv4 total length ${tl} exceeds the ${w} bytes on the wire`;
+const msgPayloadBeyondWire: Message = (pl, w) => `IPv6 payload length ${pl} exceeds the ${w} bytes on the wire`;
+const msgTooManyExt: Message = (n) => `more than ${n} IPv6 extension headers`;
+const msgExtPastPayload: Message = (nh) => `IPv6 extension header ${nh} runs past the payload`;
+const msgTcpOffset: Message = (d) => `TCP data offset ${d} is below 5`;
+const msgTcpLonger: Message = (hl, seg) => `TCP header of ${hl} bytes is longer than the ${seg}-byte segment`;
+const msgTcpOptions: Message = () => 'TCP option list runs past the header';
+const msgUdpLen: Message = (l) => `UDP length ${l} is below 8`;
+
+/** Reused scratch for TCP option walks. */
+const synOptions: tcp.TcpSynOptions = { mss: -1, wscale: -1, sackPermitted: false, timestamps: false, layout: 0, count: 0 };
+
+export class PacketParser {
+  private b: Uint8Array = new Uint8Array(0);
+  private batch: PacketBatch;
+  private i = 0;
+  /** File offset of b[0] for problem reports (data offset minus buffer offset). */
+  private fileBase = 0;
+
+  constructor(
+    batch: PacketBatch,
+    private readonly problems: Problems,
+  ) {
+    this.batch = batch;
+  }
+
+  /** Point the parser at another batch (same columns layout). */
+  setBatch(batch: PacketBatch): void {
+    this.batch = batch;
+  }
+
+  /**
+   * Decode the packet b[off, off+caplen) of `linkType` into row `i` of the batch. `origlen` is the wire length,
+   * `fcsLen` trailing frame check bytes, `dataFileOffset` the file offset of b[off] (for problem reports).
+   */
+  decode(b: Uint8Array, off: number, caplen: number, origlen: number, linkType: number, fcsLen: number, dataFileOffset: number, i: number): void {
+    const batch = this.batch;
+    this.b = b;
+    this.i = i;
+    this.fileBase = dataFileOffset - off;
+    batch.wireLen[i] = origlen;
+    batch.layer[i] = Layer.NONE;
+    batch.anomaly[i] = Anomaly.NONE;
+    batch.family[i] = 0;
+    batch.proto[i] = 0;
+    batch.ttl[i] = 0;
+    batch.sport[i] = 0;
+    batch.dport[i] = 0;
+    batch.tcpFlags[i] = 0;
+    batch.icmpType[i] = 0;
+    batch.icmpCode[i] = 0;
+    batch.frag[i] = Frag.NONE;
+    batch.appFlags[i] = 0;
+    batch.quoteProto[i] = 0;
+    batch.payloadLen[i] = 0;
+    batch.flowIndex[i] = -1;
+    // A frame check sequence is present only when the frame was captured whole.
+    let end = off + caplen;
+    let wireEnd = off + origlen;
+    if (fcsLen > 0 && caplen === origlen && caplen >= fcsLen) {
+      end -= fcsLen;
+      wireEnd -= fcsLen;
+    }
+    switch (linkType) {
+      case 1:
+        if (end - off < 14) return this.truncated(off, 'Ethernet header');
+        this.etherPayload(u16(b, off + 12), off + 14, end, wireEnd);
+        return;
+      case 113:
+        if (end - off < SLL_LEN) return this.truncated(off, 'Linux SLL header');
+        this.etherPayload(u16(b, off + 14), off + SLL_LEN, end, wireEnd);
+        return;
+      case 276:
+        if (end - off < SLL2_LEN) return this.truncated(off, 'Linux SLL2 header');
+        this.etherPayload(u16(b, off), off + SLL2_LEN, end, wireEnd);
+        return;
+      case 101:
+      case 12:
+      case 14:
+        this.rawIp(off, end, wireEnd);
+        return;
+      case 228:
+        batch.layer[i] = Layer.LINK;
+        this.ipv4(off, end, wireEnd);
+        return;
+      case 229:
+        batch.layer[i] = Layer.LINK;
+        this.ipv6(off, end, wireEnd);
+        return;
+      case 0:
+      case 108: {
+        if (end - off < 4) return this.truncated(off, 'loopback header');
+        const af = linkType === 0 ? familyEitherOrder(b, off) : familyNetworkOrder(b, off);
+        batch.layer[i] = Layer.LINK;
+        if (af === AF_INET) this.ipv4(off + 4, end, wireEnd);
+        else if (isInet6(af)) this.ipv6(off + 4, end, wireEnd);
+        return;
+      }
+      case 9:
+      case 50: {
+        const p = ppp.skipAddressControl(b, off, end);
+        if (end - p < 2) return this.truncated(off, 'PPP header');
+        this.pppPayload(p, end, wireEnd);
+        return;
+      }
+      case 51:
+        if (end - off < 8) return this.truncated(off, 'PPPoE header');
+        this.pppPayload(off + ppp.PPPOE_HEADER_LEN, end, wireEnd);
+        return;
+      case 104:
+        if (end - off < 4) return this.truncated(off, 'Cisco HDLC header');
+        this.etherPayload(ppp.chdlcProtocol(b, off), off + 4, end, wireEnd);
+        return;
+      default:
+        return; // counted by link type, not a problem
+    }
+  }
+
+  /** Dispatch on an EtherType, through VLAN tags, MPLS labels, PPPoE and LLC/SNAP. */
+  private etherPayload(type: number, p: number, end: number, wireEnd: number): void {
+    const b = this.b;
+    this.batch.layer[this.i] = Layer.LINK;
+    for (let tags = 0; tags <= MAX_TAGS; tags++) {
+      if (type === EtherType.IPV4) return this.ipv4(p, end, wireEnd);
+      if (type === EtherType.IPV6) return this.ipv6(p, end, wireEnd);
+      if (type === EtherType.VLAN || type === EtherType.QINQ || type === EtherType.QINQ_LEGACY || type === EtherType.QINQ_LEGACY2) {
+        if (end - p < 4) return this.truncated(p, '802.1Q tag');
+        type = u16(b, p + 2);
+        p += 4;
+        continue;
+      }
+      if (type === EtherType.MPLS || type === EtherType.MPLS_MULTICAST) {
+        let n = 0;
+        for (;;) {
+          if (end - p < 4) return this.truncated(p, 'MPLS label');
+          const bottom = mpls.bottomOfStack(b, p);
+          p += 4;
+          if (bottom) break;
+          if (++n >= MAX_MPLS) return;
+        }
+        if (end - p < 1) return this.truncated(p, 'MPLS payload');
+        const v = b[p]! >>> 4;
+        if (v === 4) return this.ipv4(p, end, wireEnd);
+        if (v === 6) return this.ipv6(p, end, wireEnd);
+        return;
+      }
+      if (type === EtherType.PPPOE_SESSION) {
+        if (end - p < 8) return this.truncated(p, 'PPPoE header');
+        return this.pppPayload(p + ppp.PPPOE_HEADER_LEN, end, wireEnd);
+      }
+      if (type <= 1500) {
+        // IEEE 802.3 length: LLC; SNAP (AA AA 03, OUI 0) carries an EtherType.
+        if (end - p >= 8 && b[p] === 0xaa && b[p + 1] === 0xaa && b[p + 2] === 0x03 && b[p + 3] === 0 && b[p + 4] === 0 && b[p + 5] === 0) {
+          type = u16(b, p + 6);
+          p += 8;
+          continue;
+        }
+        return;
+      }
+      return; // ARP, LLDP, ... : not IP, not a problem
+    }
+  }
+
+  private pppPayload(p: number, end: number, wireEnd: number): void {
+    const b = this.b;
+    this.batch.layer[this.i] = Layer.LINK;
+    const proto = ppp.protocol(b, p);
+    const q = p + ppp.protocolLen(b, p);
+    if (proto === ppp.PppProtocol.IPV4) this.ipv4(q, end, wireEnd);
+    else if (proto === ppp.PppProtocol.IPV6) this.ipv6(q, end, wireEnd);
+  }
+
+  private rawIp(p: number, end: number, wireEnd: number): void {
+    this.batch.layer[this.i] = Layer.LINK;
+    if (end - p < 1) return this.truncated(p, 'IP header');
+    const v = this.b[p]! >>> 4;
+    if (v === 4) this.ipv4(p, end, wireEnd);
+    else if (v === 6) this.ipv6(p, end, wireEnd);
+    else this.malformed(Problem['bad-ip-header'], p, msgRawVersion, v);
+  }
+
+  private ipv4(p: number, end: number, wireEnd: number): void {
+    const b = this.b;
+    const batch = this.batch;
+    const i = this.i;
+    if (end - p < 20) return this.truncated(p, 'IPv4 header');
+    if (b[p]! >>> 4 !== 4) return this.malformed(Problem['bad-ip-header'], p, msgNot4, b[p]! >>> 4);
+    const hl = ip4.headerLen(b, p);
+    if (hl < 20) return this.malformed(Problem['bad-ip-header'], p, msgIhl, hl);
+    if (end - p < hl) return this.truncated(p, 'IPv4 options');
+    let tl = ip4.totalLen(b, p);
+    const onWire = wireEnd - p;
+    if (tl === 0) {
+      tl = onWire; // TSO/GSO and big TCP captures leave the length 0 (RFC 791 has no meaning for it)
+    } else if (tl < hl) {
+      return this.malformed(Problem['bad-ip-header'], p, msgTotalBelowHeader, tl, hl);
+    } else if (tl > onWire) {
+      this.malformed(Problem['bad-ip-header'], p, msgTotalBeyondWire, tl, onWire);
+      batch.anomaly[i] = Anomaly.MALFORMED;
+      tl = onWire;
+    }
+    const base = 4 * i;
+    batch.family[i] = 4;
+    batch.layer[i] = Layer.NETWORK;
+    batch.ttl[i] = b[p + 8]!;
+    const proto = b[p + 9]!;
+    batch.proto[i] = proto;
+    batch.src[base] = u32(b, p + 12);
+    batch.dst[base] = u32(b, p + 16);
+    const ff = u16(b, p + 6);
+    const fragOffset = (ff & 0x1fff) << 3;
+    const more = (ff & 0x2000) !== 0;
+    if (fragOffset !== 0 || more) {
+      batch.frag[i] = fragOffset === 0 ? Frag.FIRST : Frag.LATER;
+      batch.fragId[i] = u16(b, p + 4);
+      if (fragOffset !== 0) return; // later fragments carry no transport header
+    }
+    const dataEnd = p + tl;
+    this.transport(proto, p + hl, end < dataEnd ? end : dataEnd, dataEnd);
+  }
+
+  private ipv6(p: number, end: number, wireEnd: number): void {
+    const b = this.b;
+    const batch = this.batch;
+    const i = this.i;
+    if (end - p < 40) return this.truncated(p, 'IPv6 header');
+    if (b[p]! >>> 4 !== 6) return this.malformed(Problem['bad-ip-header'], p, msgNot6, b[p]! >>> 4);
+    const base = 4 * i;
+    batch.family[i] = 6;
+    batch.layer[i] = Layer.NETWORK;
+    batch.ttl[i] = b[p + 7]!;
+    for (let w = 0; w < 4; w++) {
+      batch.src[base + w] = u32(b, p + 8 + 4 * w);
+      batch.dst[base + w] = u32(b, p + 24 + 4 * w);
+    }
+    let plen = ip6.payloadLen(b, p);
+    const onWire = wireEnd - p - 40;
+    if (plen === 0) plen = onWire; // jumbogram (RFC 2675) or big TCP
+    else if (plen > onWire) {
+      this.malformed(Problem['bad-ip-header'], p, msgPayloadBeyondWire, plen, onWire);
+      batch.anomaly[i] = Anomaly.MALFORMED;
+      plen = onWire;
+    }
+    const dataEnd = p + 40 + plen;
+    const capEnd = end < dataEnd ? end : dataEnd;
+    let nh = b[p + 6]!;
+    let q = p + 40;
+    for (let n = 0; ip6.isExtension(nh); n++) {
+      if (n >= MAX_V6_EXT) return this.malformed(Problem['bad-ipv6-extension'], q, msgTooManyExt, MAX_V6_EXT);
+      if (capEnd - q < 8) {
+        batch.proto[i] = nh;
+        return this.truncated(q, 'IPv6 extension header');
+      }
+      const len = ip6.extensionLen(nh, b, q);
+      const next = b[q]!;
+      if (nh === ip6.ExtHeader.FRAGMENT) {
+        const fo = ip6.fragOffset(b, q);
+        batch.frag[i] = fo === 0 ? (ip6.fragMore(b, q) ? Frag.FIRST : Frag.NONE) : Frag.LATER;
+        batch.fragId[i] = ip6.fragIdent(b, q);
+        if (fo !== 0) {
+          batch.proto[i] = next;
+          return;
+        }
+      }
+      q += len;
+      if (q > dataEnd) return this.malformed(Problem['bad-ipv6-extension'], q - len, msgExtPastPayload, nh);
+      nh = next;
+    }
+    batch.proto[i] = nh;
+    if (nh === ip6.ExtHeader.NO_NEXT) return;
+    this.transport(nh, q, capEnd, dataEnd);
+  }
+
+  /** TCP/UDP/ICMP/ICMPv6 and port-carrying protocols at p; `end` is the captured end, `dataEnd` the wire end. */
+  private transport(proto: number, p: number, end: number, dataEnd: number): void {
+    const b = this.b;
+    const batch = this.batch;
+    const i = this.i;
+    const avail = end - p;
+    if (proto === 6) {
+      if (avail < 20) return this.truncated(p, 'TCP header');
+      const hl = tcp.headerLen(b, p);
+      if (hl < 20) return this.malformed(Problem['bad-tcp-header'], p, msgTcpOffset, hl >> 2);
+      batch.sport[i] = u16(b, p);
+      batch.dport[i] = u16(b, p + 2);
+      const fl = tcp.flags(b, p);
+      batch.tcpFlags[i] = fl;
+      batch.tcpSeq[i] = u32(b, p + 4);
+      batch.tcpAck[i] = u32(b, p + 8);
+      batch.tcpWindow[i] = u16(b, p + 14);
+      batch.layer[i] = Layer.TRANSPORT;
+      const payload = dataEnd - p - hl;
+      batch.payloadLen[i] = payload > 0 ? payload : 0;
+      if (payload < 0) this.malformed(Problem['bad-tcp-header'], p, msgTcpLonger, hl, dataEnd - p);
+      if ((fl & 0x02) !== 0) {
+        batch.tcpOptCount[i] = 0;
+        batch.tcpOptLayout[i] = 0;
+        batch.tcpMss[i] = 0;
+        batch.tcpWscale[i] = 255;
+        if (avail >= hl) {
+          if (tcp.readOptions(b, p + 20, p + hl, synOptions)) {
+            batch.tcpOptLayout[i] = synOptions.layout;
+            batch.tcpOptCount[i] = synOptions.count > 255 ? 255 : synOptions.count;
+            batch.tcpMss[i] = synOptions.mss < 0 ? 0 : synOptions.mss;
+            batch.tcpWscale[i] = synOptions.wscale < 0 ? 255 : synOptions.wscale;
+          } else this.malformed(Problem['bad-tcp-header'], p + 20, msgTcpOptions);
+        } else batch.anomaly[i] = Anomaly.TRUNCATED;
+      }
+      return;
+    }
+    if (proto === 17 || proto === 136) {
+      if (avail < 8) return this.truncated(p, 'UDP header');
+      const sp = u16(b, p);
+      const dp = u16(b, p + 2);
+      batch.sport[i] = sp;
+      batch.dport[i] = dp;
+      batch.layer[i] = Layer.TRANSPORT;
+      const ulen = u16(b, p + 4);
+      if (proto === 17 && ulen !== 0 && ulen < 8) this.malformed(Problem['bad-udp-header'], p, msgUdpLen, ulen);
+      const payload = dataEnd - p - 8;
+      batch.payloadLen[i] = payload > 0 ? payload : 0;
+      if ((sp === 53 || dp === 53 || sp === 5353 || dp === 5353 || sp === 5355 || dp === 5355) && avail >= 8 + dns.HEADER_LEN) {
+        batch.appFlags[i] = dns.isResponse(b, p + 8) ? AppFlag.DNS_RESPONSE : AppFlag.DNS_QUERY;
+      }
+      return;
+    }
+    if (proto === 1 || proto === 58) {
+      if (avail < 4) return this.truncated(p, 'ICMP header');
+      const t = b[p]!;
+      batch.icmpType[i] = t;
+      batch.icmpCode[i] = b[p + 1]!;
+      batch.layer[i] = Layer.TRANSPORT;
+      batch.payloadLen[i] = dataEnd - p > 8 ? dataEnd - p - 8 : 0;
+      if (avail < 8) return;
+      if (proto === 1 ? icmp.isEcho4(t) || t === 13 || t === 14 : icmp.isEcho6(t)) {
+        const id = u16(b, p + 4);
+        batch.sport[i] = id;
+        batch.dport[i] = id;
+      } else if (proto === 1 ? icmp.isError4(t) : icmp.isError6(t)) {
+        this.quoted(proto === 1, p + 8, end);
+      }
+      return;
+    }
+    if (proto === 132 || proto === 33) {
+      if (avail < 4) return this.truncated(p, 'transport ports');
+      batch.sport[i] = u16(b, p);
+      batch.dport[i] = u16(b, p + 2);
+      batch.layer[i] = Layer.TRANSPORT;
+    }
+  }
+
+  /** The invoking packet an ICMP error quotes (RFC 792: IP header + 8 bytes; RFC 4443: as much as fits). */
+  private quoted(v4: boolean, p: number, end: number): void {
+    const b = this.b;
+    const batch = this.batch;
+    const i = this.i;
+    const base = 4 * i;
+    let proto: number;
+    let q: number;
+    if (v4) {
+      if (end - p < 20 || b[p]! >>> 4 !== 4) return;
+      const hl = ip4.headerLen(b, p);
+      if (hl < 20) return;
+      proto = b[p + 9]!;
+      batch.quoteSrc[base] = u32(b, p + 12);
+      batch.quoteDst[base] = u32(b, p + 16);
+      if ((u16(b, p + 6) & 0x1fff) !== 0) {
+        batch.quoteProto[i] = proto;
+        batch.quoteSport[i] = 0;
+        batch.quoteDport[i] = 0;
+        return;
+      }
+      q = p + hl;
+    } else {
+      if (end - p < 40 || b[p]! >>> 4 !== 6) return;
+      for (let w = 0; w < 4; w++) {
+        batch.quoteSrc[base + w] = u32(b, p + 8 + 4 * w);
+        batch.quoteDst[base + w] = u32(b, p + 24 + 4 * w);
+      }
+      proto = b[p + 6]!;
+      q = p + 40;
+      for (let n = 0; ip6.isExtension(proto) && n < MAX_V6_EXT; n++) {
+        if (end - q < 8) break;
+        const next = b[q]!;
+        q += ip6.extensionLen(proto, b, q);
+        proto = next;
+      }
+    }
+    batch.quoteProto[i] = proto;
+    if ((proto === 6 || proto === 17 || proto === 132 || proto === 33 || proto === 136) && end - q >= 4) {
+      batch.quoteSport[i] = u16(b, q);
+      batch.quoteDport[i] = u16(b, q + 2);
+    } else if ((proto === 1 || proto === 58) && end - q >= 8) {
+      const id = u16(b, q + 4);
+      batch.quoteSport[i] = id;
+      batch.quoteDport[i] = id;
+    } else {
+      batch.quoteSport[i] = 0;
+      batch.quoteDport[i] = 0;
+    }
+  }
+
+  private truncated(p: number, what: string): void {
+    this.batch.anomaly[this.i] = Anomaly.TRUNCATED;
+    const problems = this.problems;
+    problems.add(Problem['truncated-packet'], this.fileBase + p, problems.wantsDetail() ? what + ' cut off by the capture length' : null);
+  }
+
+  /** Count a malformed header; the message is formatted only when it will be kept. */
+  private malformed(kind: number, p: number, message: Message, a = 0, c = 0): void {
+    this.batch.anomaly[this.i] = Anomaly.MALFORMED;
+    const problems = this.problems;
+    problems.add(kind, this.fileBase + p, problems.wantsDetail() ? message(a, c) : null);
+  }
+}

@@ -1,0 +1,109 @@
+/** Errors thrown at API boundaries: one base class with a stable `code` and exit status, one subclass per failure. */
+
+/** Process exit codes, documented in the README. */
+export const ExitCode = {
+  OK: 0,
+  USAGE: 2,
+  FAIL_ON: 3,
+  DATA: 65,
+  NO_INPUT: 66,
+  INTERNAL: 70,
+  IO: 74,
+} as const;
+
+export interface ErrorContext {
+  file?: string | undefined;
+  offset?: number | undefined;
+  line?: number | undefined;
+  path?: string | undefined;
+}
+
+/** Base of every error the project throws on purpose; `message` is one line a user can act on. */
+export class AclReplayError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  readonly file: string | undefined;
+  readonly offset: number | undefined;
+  readonly line: number | undefined;
+  readonly path: string | undefined;
+  readonly detail: string;
+
+  constructor(code: string, exitCode: number, detail: string, ctx: ErrorContext = {}) {
+    super(formatMessage(detail, ctx));
+    this.name = 'AclReplayError';
+    this.code = code;
+    this.exitCode = exitCode;
+    this.detail = detail;
+    this.file = ctx.file;
+    this.offset = ctx.offset;
+    this.line = ctx.line;
+    this.path = ctx.path;
+  }
+}
+
+function formatMessage(detail: string, ctx: ErrorContext): string {
+  let where = ctx.file ?? '';
+  if (ctx.line !== undefined) where += `${where ? ':' : 'line '}${ctx.line}`;
+  if (ctx.offset !== undefined) where += `${where ? ': ' : ''}offset ${ctx.offset}`;
+  if (ctx.path !== undefined) where += `${where ? ': ' : ''}${ctx.path}`;
+  return where ? `${where}: ${detail}` : detail;
+}
+
+/** Bad command line: unknown option, missing argument, conflicting flags. */
+export class UsageError extends AclReplayError {
+  constructor(detail: string) {
+    super('E_USAGE', ExitCode.USAGE, detail);
+    this.name = 'UsageError';
+  }
+}
+
+/** The input file does not exist or is not readable. */
+export class NoSuchFileError extends AclReplayError {
+  constructor(file: string, reason = 'no such file') {
+    super('E_NO_FILE', ExitCode.NO_INPUT, reason, { file });
+    this.name = 'NoSuchFileError';
+  }
+}
+
+/** Bytes that are not a capture we can read: wrong magic, unsupported version, broken file header. */
+export class CaptureFormatError extends AclReplayError {
+  constructor(file: string, offset: number, detail: string) {
+    super('E_CAPTURE_FORMAT', ExitCode.DATA, detail, { file, offset });
+    this.name = 'CaptureFormatError';
+  }
+}
+
+/** An ACL file that fails validation; names the file, the line or path, and the bad value. */
+export class AclInvalidError extends AclReplayError {
+  constructor(file: string, detail: string, where: { line?: number; path?: string } = {}) {
+    super('E_ACL_INVALID', ExitCode.DATA, detail, { file, line: where.line, path: where.path });
+    this.name = 'AclInvalidError';
+  }
+}
+
+/** Reading or writing failed below us (disk, pipe, permissions). */
+export class IoError extends AclReplayError {
+  constructor(file: string, detail: string) {
+    super('E_IO', ExitCode.IO, detail, { file });
+    this.name = 'IoError';
+  }
+}
+
+/** A bug of ours: an invariant failed. Reported with exit 70, never for bad input. */
+export class InternalError extends AclReplayError {
+  constructor(detail: string) {
+    super('E_INTERNAL', ExitCode.INTERNAL, detail);
+    this.name = 'InternalError';
+  }
+}
+
+/** Map a Node system error on `file` to ours. */
+export function fromSystemError(file: string, err: unknown): AclReplayError {
+  if (err instanceof AclReplayError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return new NoSuchFileError(file);
+  if (e && e.code === 'EACCES') return new NoSuchFileError(file, 'permission denied');
+  if (e && e.code === 'EISDIR') return new NoSuchFileError(file, 'is a directory, not a capture file');
+  if (e && typeof e.code === 'string') return new IoError(file, `${e.code}: ${e.message.split('\n')[0]}`);
+  return new IoError(file, String((e as Error)?.message ?? e).split('\n')[0] ?? 'I/O error');
+}

@@ -1,0 +1,20 @@
+/** The fixed DNS header (RFC 1035 4.1.1); we read only what tells a query from a response. */
+import { u16 } from './bytes.js';
+
+export const HEADER_LEN = 12;
+export const field = { ID: 0, FLAGS: 2, QDCOUNT: 4, ANCOUNT: 6 } as const;
+
+/** Transaction id. */
+export function id(b: Uint8Array, off: number): number {
+  return u16(b, off);
+}
+
+/** QR bit: true for a response. */
+export function isResponse(b: Uint8Array, off: number): boolean {
+  return (b[off + field.FLAGS]! & 0x80) !== 0;
+}
+
+/** Opcode (4 bits). */
+export function opcode(b: Uint8Array, off: number): number {
+  return (b[off + field.FLAGS]! >>> 3) & 0x0f;
+}
