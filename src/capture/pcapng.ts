@@ -77,7 +77,7 @@ export function checkFirstSection(b: Uint8Array, file: string): void {
 }
 
 const TWO32 = 4294967296;
-const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
 
 // Long division of the 64-bit value hi:lo by d (d <= 1e9) without BigInt; results in module-level slots.
 let qHi = 0;
@@ -94,6 +94,53 @@ function div64(hi: number, lo: number, d: number): void {
   qHi = h;
   qLo = q1 * 65536 + q2;
   qRem = y - q2 * d;
+}
+
+/** Seconds and nanoseconds of a converted timestamp. */
+export interface Timestamp {
+  sec: number;
+  nsec: number;
+}
+const timestampOut: Timestamp = { sec: 0, nsec: 0 };
+
+/**
+ * Convert a 64-bit timestamp hi:lo in units of `tsresol` (if_tsresol: 10^-n, or 2^-n with the high bit set) plus
+ * `tsOffset` seconds into `out`, exactly for decimal resolutions up to 10^-18, without BigInt.
+ */
+export function convertTimestamp(tsresol: number, tsOffset: number, hi: number, lo: number, out: Timestamp): void {
+  const r = tsresol;
+  if ((r & 0x80) === 0) {
+    if (r <= 9) {
+      div64(hi, lo, POW10[r]!);
+      out.sec = qHi * TWO32 + qLo + tsOffset;
+      out.nsec = qRem * POW10[9 - r]!;
+    } else if (r <= 18) {
+      div64(hi, lo, POW10[r - 9]!);
+      div64(qHi, qLo, 1e9);
+      out.sec = qHi * TWO32 + qLo + tsOffset;
+      out.nsec = qRem;
+    } else {
+      out.sec = tsOffset;
+      out.nsec = 0;
+    }
+    return;
+  }
+  const e = r & 0x7f;
+  let sec: number;
+  let frac: number;
+  if (e === 0) {
+    sec = hi * TWO32 + lo;
+    frac = 0;
+  } else if (e < 32) {
+    sec = hi * 2 ** (32 - e) + (lo >>> e);
+    frac = lo & ((1 << e) - 1);
+  } else {
+    const div = 2 ** (e - 32);
+    sec = Math.floor(hi / div);
+    frac = (hi - sec * div) * TWO32 + lo;
+  }
+  out.sec = sec + tsOffset;
+  out.nsec = Math.floor((frac / 2 ** e) * 1e9);
 }
 
 /** Streaming reader of pcapng blocks; returns one RECORD per packet block. */
@@ -306,40 +353,9 @@ export class PcapngReader extends RecordReader {
 
   /** Timestamp hi:lo in the interface's units, into tsSec/tsNsec. */
   private convertTimestamp(iface: PcapngInterface, hi: number, lo: number): void {
-    const r = iface.tsresol;
-    if ((r & 0x80) === 0) {
-      if (r <= 9) {
-        div64(hi, lo, POW10[r]!);
-        this.tsSec = qHi * TWO32 + qLo + iface.tsOffset;
-        this.tsNsec = qRem * POW10[9 - r]!;
-      } else if (r <= 18) {
-        div64(hi, lo, POW10[r - 9]!);
-        div64(qHi, qLo, 1e9);
-        this.tsSec = qHi * TWO32 + qLo + iface.tsOffset;
-        this.tsNsec = qRem;
-      } else {
-        this.tsSec = iface.tsOffset;
-        this.tsNsec = 0;
-      }
-    } else {
-      const e = r & 0x7f;
-      let sec: number;
-      let frac: number;
-      if (e === 0) {
-        sec = hi * TWO32 + lo;
-        frac = 0;
-      } else if (e < 32) {
-        sec = hi * 2 ** (32 - e) + (lo >>> e);
-        frac = lo & ((1 << e) - 1);
-      } else {
-        const hiBits = e - 32;
-        const div = 2 ** hiBits;
-        sec = Math.floor(hi / div);
-        frac = (hi - sec * div) * TWO32 + lo;
-      }
-      this.tsSec = sec + iface.tsOffset;
-      this.tsNsec = Math.floor((frac / 2 ** e) * 1e9);
-    }
+    convertTimestamp(iface.tsresol, iface.tsOffset, hi, lo, timestampOut);
+    this.tsSec = timestampOut.sec;
+    this.tsNsec = timestampOut.nsec;
   }
 
   /** Walk the TLV options in [o, end), calling `on` for each; a malformed list is a problem, not an exception. */
