@@ -14,6 +14,13 @@ export const AppFlag = { DNS_QUERY: 1, DNS_RESPONSE: 2 } as const;
 
 export const DEFAULT_BATCH_SIZE = 4096;
 
+/**
+ * Validity: `family`, `proto`, `layer`, `anomaly`, `frag`, `appFlags`, `quoteProto` are written for every packet.
+ * Address, TTL, port, TCP-flag and payload columns are meaningful only when `family` is 4 or 6 (then they are always
+ * written, zeros where the header is absent); ICMP type/code only when proto is 1/58; TCP sequence, window and
+ * options only for TCP at layer TRANSPORT (options on SYNs); `fragId` only for fragments; quote columns only when
+ * `quoteProto` is non-zero. `flowIndex`/`flowDir` are written by the flow table.
+ */
 export class PacketBatch {
   /** Packets in the batch. */
   length = 0;

@@ -1,0 +1,29 @@
+/** Generated inputs shared by the benchmark suites, cached in bench/out by their parameters. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateCapture, type GenerateOptions, type GenerateResult } from './generate.js';
+import { ensureOutDir } from './harness.js';
+
+/** The >= 2 M packet, >= 250 k connection capture most suites run on. */
+export function standardCapture(quick: boolean): GenerateResult {
+  return cached(quick ? 'gen-200k' : 'gen-2m', { packets: quick ? 200_000 : 2_000_000 });
+}
+
+/** A capture of about `gib` GiB (large packets), for the flat-memory check. */
+export function largeCapture(gib: number): GenerateResult {
+  const packets = Math.ceil((gib * 2 ** 30) / 1474);
+  return cached(`gen-${gib}g`, { packets, payload: 1400, concurrency: 4096 });
+}
+
+function cached(name: string, o: Omit<GenerateOptions, 'file'>): GenerateResult {
+  const dir = ensureOutDir();
+  const file = join(dir, `${name}.pcap`);
+  const meta = join(dir, `${name}.json`);
+  if (existsSync(file) && existsSync(meta)) {
+    const m = JSON.parse(readFileSync(meta, 'utf8')) as GenerateResult & { options: unknown };
+    if (JSON.stringify(m.options) === JSON.stringify(o)) return m;
+  }
+  const r = generateCapture({ file, ...o });
+  writeFileSync(meta, JSON.stringify({ ...r, options: o }, null, 2));
+  return r;
+}
