@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { AclReplayError, ExitCode } from '../errors.js';
 import { registerInfo } from './info.js';
+import { registerLint } from './lint.js';
+import { registerBench } from './bench.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInfo(program);
+  registerLint(program);
+  registerBench(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
