@@ -1,0 +1,70 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/acl/classify.js';
+import { compileRules } from '../../src/acl/compile.js';
+import { linearClassify } from '../../src/acl/linear.js';
+import { loadAcls, loadTrace } from '../../src/acl/load.js';
+import { describeCorpus } from '../helpers/corpus.js';
+import { brief, CLASSBENCH, FIXTURES, invalid } from './helpers.js';
+
+describe('ClassBench filter sets', () => {
+  it('TABs, CRLF and the 6th TCP-flags field; rule numbers are 1-based, action allow, no implicit deny', () => {
+    const [acl] = loadAcls(join(FIXTURES, 'classbench-tabs-crlf.rules'));
+    expect(acl!.format).toBe('classbench');
+    expect(acl!.outbound).toEqual([]);
+    expect(acl!.inbound.map((r) => r.ruleNumber)).toEqual([1, 2, 3, 4]);
+    expect(acl!.inbound.every((r) => r.action === 'allow')).toBe(true);
+    expect(brief(acl!.inbound[1]!)).toMatchObject({ src: '0.0.0.0/0', dst: '192.168.0.0/16', sport: [1024, 65535], dport: [53, 53], proto: 17 });
+    expect(acl!.inbound[2]!.tcpFlags).toEqual({ value: 0x0002, mask: 0x0012 });
+    expect(acl!.inbound[3]!.protocolMask).toBe(0);
+  });
+
+  it('bad prefix and inverted ports name the line', () => {
+    const e = invalid(() => loadAcls(join(FIXTURES, 'classbench-bad-prefix.rules')));
+    expect(e.line).toBe(2);
+    expect(e.message).toContain("'5.6.7.8/40'");
+    const p = invalid(() => loadAcls(join(FIXTURES, 'classbench-bad-ports.rules')));
+    expect(p.line).toBe(1);
+    expect(p.message).toContain('90 : 80 is inverted');
+  });
+});
+
+describeCorpus('ClassBench corpus', () => {
+  const dir = join(CLASSBENCH, 'ehzuf_HyperSplit');
+  const pairs = readdirSync(join(dir, 'traces'))
+    .filter((t) => t.endsWith('_trace') && t !== 'cache_trace' && !t.includes('_5K_'))
+    .map((t) => t.replace(/_trace$/, ''));
+
+  it('has the 12 HyperSplit rule/trace pairs (acl1, fw1, ipc1 at 100, 1K, 10K and unsuffixed)', () => {
+    expect(pairs.sort()).toEqual(['acl1', 'acl1_100', 'acl1_10K', 'acl1_1K', 'fw1', 'fw1_100', 'fw1_10K', 'fw1_1K', 'ipc1', 'ipc1_100', 'ipc1_10K', 'ipc1_1K']);
+  });
+
+  for (const name of pairs) {
+    it(`${name}: compiled first match equals every trace label; linear agrees on a sample`, () => {
+      const [acl] = loadAcls(join(dir, 'rules', name));
+      const trace = loadTrace(join(dir, 'traces', `${name}_trace`));
+      const compiled = compileRules(acl!.inbound);
+      const out = new Int32Array(trace.count);
+      classify(compiled, trace.packets, null, trace.count, out);
+      let mismatches = 0;
+      for (let i = 0; i < trace.count; i++) if (out[i]! + 1 !== trace.labels[i]) mismatches++;
+      expect(mismatches).toBe(0);
+      const step = Math.max(1, Math.floor(trace.count / 300));
+      for (let i = 0; i < trace.count; i += step) expect(linearClassify(acl!.inbound, trace.packets, i)).toBe(out[i]);
+    });
+  }
+
+  it('the TAB-separated sets with flags (neurocuts, JiaChangGit, tuplemerge CRLF) parse and compile; compiled == linear on the JiaChangGit trace', () => {
+    for (const f of ['neurocuts_neurocuts/fw3_1k', 'neurocuts_neurocuts/acl1_1k', 'drjdaly_tuplemerge/acl1_seed_1.rules', 'JiaChangGit_network-packet-classification/acl1_1k']) {
+      const [acl] = loadAcls(join(CLASSBENCH, f));
+      expect(acl!.inbound.length).toBeGreaterThan(500);
+    }
+    const [acl] = loadAcls(join(CLASSBENCH, 'JiaChangGit_network-packet-classification/acl1_1k'));
+    const trace = loadTrace(join(CLASSBENCH, 'JiaChangGit_network-packet-classification/acl1_1k_trace'));
+    expect(trace.hasFlags).toBe(true);
+    const out = new Int32Array(trace.count);
+    classify(compileRules(acl!.inbound), trace.packets, null, trace.count, out);
+    for (let i = 0; i < trace.count; i += 7) expect(out[i]).toBe(linearClassify(acl!.inbound, trace.packets, i));
+  });
+});
