@@ -3,7 +3,7 @@ import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { CaptureFormatError, fromSystemError } from '../errors.js';
-import { FileSource, StreamSource, PrefixedSource, toReadable, type ByteSource } from './source.js';
+import { FileSource, StreamSource, PrefixedSource, TeeSource, toReadable, type ByteSource } from './source.js';
 import { PcapReader, parseFileHeader, isPcapMagic, FILE_HEADER_LEN } from './pcap.js';
 import { PcapngReader, isPcapngMagic, checkFirstSection } from './pcapng.js';
 import type { RecordReader } from './reader.js';
@@ -20,12 +20,16 @@ export interface OpenedCapture {
   size: number;
   /** True when records can be re-read by offset from the file itself (plain file, not compressed, not stdin). */
   seekable: boolean;
+  /** With `tee`: the bytes the reader consumed, for handing the capture on in chunks. */
+  tee: TeeSource | null;
 }
 
 export interface OpenOptions {
   chunkBytes?: number;
   /** Override stdin (tests). */
   stdin?: Readable;
+  /** Keep the bytes read when the input cannot be re-read by offset (stdin, gzip). */
+  tee?: boolean;
 }
 
 const SNIFF_BYTES = 28;
@@ -71,8 +75,9 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
     throw new CaptureFormatError(file, 0, head.length === 0 ? 'not a pcap or pcapng file (it is empty)' : `not a pcap or pcapng file (only ${head.length} bytes)`);
   }
   const le32 = (head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! << 24)) >>> 0;
-  const source = new PrefixedSource(head, inner);
   const seekable = fd >= 0 && compression === null;
+  const tee = opts.tee && !seekable ? new TeeSource(new PrefixedSource(head, inner)) : null;
+  const source: ByteSource = tee ?? new PrefixedSource(head, inner);
   let reader: RecordReader;
   if (isPcapMagic(le32)) {
     const header = parseFileHeader(head.subarray(0, FILE_HEADER_LEN), file);
@@ -86,7 +91,7 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
     const hex = Array.from(head.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join('');
     throw new CaptureFormatError(file, 0, `not a pcap or pcapng file (magic 0x${hex})`);
   }
-  return { file, reader, compression, size, seekable };
+  return { file, reader, compression, size, seekable, tee };
 }
 
 async function readUpTo(src: ByteSource, n: number): Promise<Uint8Array> {

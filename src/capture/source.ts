@@ -166,3 +166,55 @@ export function toReadable(prefix: Uint8Array, source: ByteSource): Readable {
   }
   return Readable.from(chunks(), { objectMode: false });
 }
+
+/** Passes reads through and keeps every byte read since the last cut, so they can be handed on in chunks. */
+export class TeeSource implements ByteSource {
+  private kept = new Uint8Array(1 << 20);
+  private keptLen = 0;
+  /** Stream offset of kept[0]. */
+  private keptStart = 0;
+  /** Bytes read from the inner source so far. */
+  total = 0;
+
+  constructor(private readonly inner: ByteSource) {}
+
+  read(buf: Uint8Array, off: number, len: number): number | Promise<number> {
+    const r = this.inner.read(buf, off, len);
+    if (typeof r === 'number') return this.keep(buf, off, r);
+    return r.then((n) => this.keep(buf, off, n));
+  }
+
+  private keep(buf: Uint8Array, off: number, n: number): number {
+    if (n > 0) {
+      if (this.keptLen + n > this.kept.length) {
+        let size = this.kept.length * 2;
+        while (size < this.keptLen + n) size *= 2;
+        const next = new Uint8Array(size);
+        next.set(this.kept.subarray(0, this.keptLen));
+        this.kept = next;
+      }
+      this.kept.set(buf.subarray(off, off + n), this.keptLen);
+      this.keptLen += n;
+      this.total += n;
+    }
+    return n;
+  }
+
+  /** A copy of the stream bytes [start, end) (start must be the previous cut), dropping them from memory. */
+  cut(start: number, end: number): Uint8Array {
+    if (start !== this.keptStart || end > this.keptStart + this.keptLen) throw new Error(`tee cut [${start}, ${end}) outside kept [${this.keptStart}, ${this.keptStart + this.keptLen})`);
+    const out = this.kept.slice(0, end - start);
+    this.kept.copyWithin(0, end - start, this.keptLen);
+    this.keptLen -= end - start;
+    this.keptStart = end;
+    return out;
+  }
+
+  remaining(): number {
+    return this.inner.remaining();
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

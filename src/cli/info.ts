@@ -1,9 +1,9 @@
 /** `aclreplay info <capture>`: format, sections, interfaces, counts, time span, decoded layers, problems. */
 import type { Command } from 'commander';
-import { summarizeCapture } from '../decode/summary.js';
+import { summarizeCapture } from '../replay/summary.js';
 import { renderInfoJson, renderInfoText } from '../report/info.js';
 import { writeStdout } from './io.js';
-import { formatOption, type OutputFormat } from './options.js';
+import { formatOption, jobsOption, type OutputFormat } from './options.js';
 
 export function registerInfo(program: Command): void {
   program
@@ -11,8 +11,9 @@ export function registerInfo(program: Command): void {
     .description('describe a capture: format, interfaces, link types, counts, time span, decoded layers, problems')
     .argument('<capture>', 'pcap or pcapng file (gzip allowed), or - for stdin')
     .addOption(formatOption(['table', 'json'], 'table'))
-    .action(async (capture: string, opts: { format: OutputFormat }) => {
-      const summary = await summarizeCapture(capture);
+    .addOption(jobsOption())
+    .action(async (capture: string, opts: { format: OutputFormat; jobs?: number }) => {
+      const summary = await summarizeCapture(capture, { jobs: opts.jobs });
       await writeStdout(opts.format === 'json' ? renderInfoJson(summary) : renderInfoText(summary));
     });
 }

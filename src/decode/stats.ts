@@ -22,7 +22,9 @@ export class CaptureStats {
   lastTs = -Infinity;
   /** Packets whose timestamp is earlier than the previous packet's. */
   outOfOrder = 0;
-  private prevTs = -Infinity;
+  /** Timestamps of the first and last packets in file order (to count out-of-order packets across chunks). */
+  headTs = NaN;
+  prevTs = -Infinity;
   readonly linkTypes = new Map<number, number>();
   private runType = -1;
   private runCount = 0;
@@ -37,7 +39,8 @@ export class CaptureStats {
     this.packets++;
     this.bytes += origlen;
     this.capturedBytes += caplen;
-    if (ts < this.prevTs) this.outOfOrder++;
+    if (this.packets === 1) this.headTs = ts;
+    else if (ts < this.prevTs) this.outOfOrder++;
     this.prevTs = ts;
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
@@ -79,18 +82,60 @@ export class CaptureStats {
     return this.linkTypes;
   }
 
-  /** Fold `o` (which comes later in the file) into this. */
-  merge(o: CaptureStats): void {
+  /** Plain columns for a partial. */
+  toColumns(): StatsColumns {
+    return {
+      packets: this.packets,
+      bytes: this.bytes,
+      capturedBytes: this.capturedBytes,
+      firstTs: this.firstTs,
+      lastTs: this.lastTs,
+      headTs: this.headTs,
+      tailTs: this.prevTs,
+      outOfOrder: this.outOfOrder,
+      linkTypes: [...this.linkTypeCounts()],
+      decoded: { ...this.decoded },
+      truncated: this.truncated,
+      malformed: this.malformed,
+      fragments: this.fragments,
+    };
+  }
+
+  /** Fold the counters of a later run of records (the next chunk in file order) into this. */
+  mergeColumns(o: StatsColumns): void {
+    if (o.packets === 0) return;
+    if (this.packets > 0 && o.headTs < this.prevTs) this.outOfOrder++;
+    if (this.packets === 0) this.headTs = o.headTs;
+    this.prevTs = o.tailTs;
     this.packets += o.packets;
     this.bytes += o.bytes;
     this.capturedBytes += o.capturedBytes;
     if (o.firstTs < this.firstTs) this.firstTs = o.firstTs;
     if (o.lastTs > this.lastTs) this.lastTs = o.lastTs;
     this.outOfOrder += o.outOfOrder;
-    for (const [t, n] of o.linkTypeCounts()) this.linkTypes.set(t, (this.linkTypes.get(t) ?? 0) + n);
+    this.flushRun();
+    this.runType = -1;
+    for (const [t, n] of o.linkTypes) this.linkTypes.set(t, (this.linkTypes.get(t) ?? 0) + n);
     for (const k of Object.keys(this.decoded) as (keyof DecodedCounts)[]) this.decoded[k] += o.decoded[k];
     this.truncated += o.truncated;
     this.malformed += o.malformed;
     this.fragments += o.fragments;
   }
+}
+
+/** CaptureStats as plain data (msgpackr-friendly). */
+export interface StatsColumns {
+  packets: number;
+  bytes: number;
+  capturedBytes: number;
+  firstTs: number;
+  lastTs: number;
+  headTs: number;
+  tailTs: number;
+  outOfOrder: number;
+  linkTypes: [number, number][];
+  decoded: DecodedCounts;
+  truncated: number;
+  malformed: number;
+  fragments: number;
 }

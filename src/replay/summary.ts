@@ -1,14 +1,11 @@
 /** Everything `aclreplay info` reports about a capture: its format, sections, interfaces, counts and problems. */
-import { openCapture, type OpenOptions } from '../capture/open.js';
-import { Problems, type ProblemRecord } from '../capture/problems.js';
+import type { ProblemRecord } from '../capture/problems.js';
 import { PcapReader } from '../capture/pcap.js';
 import { PcapngReader } from '../capture/pcapng.js';
-import type { RecordReader } from '../capture/reader.js';
 import { linkTypeName } from '../capture/linktypes.js';
-import { PacketBatch } from './batch.js';
-import { PacketParser } from './parser.js';
-import { CaptureStats, type DecodedCounts } from './stats.js';
-import { decodeAll, type BatchSink } from './scan.js';
+import type { DecodedCounts } from '../decode/stats.js';
+import type { PacketBatch } from '../decode/batch.js';
+import { runPass, type PassOptions, type PassResult } from './engine.js';
 
 export interface InterfaceSummary {
   index: number;
@@ -59,30 +56,18 @@ export interface CaptureSummary {
   problemTotals: Record<string, number>;
 }
 
-/** Read and decode the whole capture once; `sink` sees every batch (for callers that want more than counts). */
-export async function summarizeCapture(file: string, opts: OpenOptions = {}, sink?: BatchSink): Promise<CaptureSummary> {
-  const problems = new Problems();
-  const opened = await openCapture(file, problems, opts);
-  const reader = opened.reader;
-  const batch = new PacketBatch();
-  const parser = new PacketParser(batch, problems);
-  const stats = new CaptureStats();
-  try {
-    await decodeAll(reader, parser, batch, stats, sink ?? (() => {}));
-  } finally {
-    reader.close();
-  }
-  return describe(opened.file, opened.compression, reader, stats, problems);
+/** Read and decode the whole capture; `sink` (single-threaded then) sees every decoded batch. */
+export async function summarizeCapture(file: string, opts: PassOptions = {}, sink?: (batch: PacketBatch) => void): Promise<CaptureSummary> {
+  const pass = await runPass(file, { flows: false, ...opts, ...(sink ? { batchSink: sink } : {}) });
+  return describeCapture(pass);
 }
 
-function describe(
-  file: string,
-  compression: 'gzip' | null,
-  reader: RecordReader,
-  stats: CaptureStats,
-  problems: Problems,
-): CaptureSummary {
-  const linkTypes = [...stats.linkTypeCounts()].sort((a, b) => b[1] - a[1]).map(([t, n]) => ({ linkType: t, name: linkTypeName(t), packets: n }));
+/** The capture-level summary of a finished pass. */
+export function describeCapture(pass: PassResult): CaptureSummary {
+  const { opened, merge } = pass;
+  const reader = opened.reader;
+  const stats = merge.stats;
+  const linkTypes = [...stats.linkTypeCounts()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([t, n]) => ({ linkType: t, name: linkTypeName(t), packets: n }));
   let byteOrder: CaptureSummary['byteOrder'];
   let version: string;
   let timestampPrecision: CaptureSummary['timestampPrecision'];
@@ -112,7 +97,7 @@ function describe(
           tsresol: f.tsresol,
           tsOffset: f.tsOffset,
           name: f.name,
-          packets: f.packets,
+          packets: merge.interfacePackets.get(`${s.offset}:${index}`) ?? 0,
         })),
       });
     }
@@ -123,9 +108,9 @@ function describe(
   }
   const hasTime = stats.packets > 0 && Number.isFinite(stats.firstTs);
   return {
-    file,
+    file: opened.file,
     format: reader.format,
-    compression,
+    compression: opened.compression,
     byteOrder,
     version,
     timestampPrecision,
@@ -143,8 +128,8 @@ function describe(
     truncatedPackets: stats.truncated,
     malformedPackets: stats.malformed,
     fragments: stats.fragments,
-    incomplete: reader.stoppedEarly,
-    problems: problems.details.slice(),
-    problemTotals: problems.totals(),
+    incomplete: merge.stoppedEarly,
+    problems: merge.problems.details.slice(),
+    problemTotals: merge.problems.totals(),
   };
 }

@@ -1,0 +1,88 @@
+/** Open-addressing hash index from a 4-word key to a dense entry id, over typed arrays (no Map, no strings). */
+
+/** Mix four 32-bit words into a 32-bit hash (multiply-xorshift; keys are addresses and ports, not adversarial). */
+export function hash4(w0: number, w1: number, w2: number, w3: number): number {
+  let h = Math.imul(w0 ^ (w0 >>> 16), 0x9e3779b1);
+  h ^= Math.imul(w1 ^ (w1 >>> 15), 0x85ebca77);
+  h ^= Math.imul(w2 ^ (w2 >>> 13), 0xc2b2ae3d);
+  h ^= Math.imul(w3 ^ (w3 >>> 11), 0x27d4eb2f);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+/** A set of distinct 4-word keys, each with a dense id (insertion order) and an int32 value. */
+export class KeyIndex {
+  count = 0;
+  keys: Uint32Array;
+  values: Int32Array;
+  private slots: Int32Array;
+  private mask: number;
+
+  constructor(initialCapacity = 256) {
+    let cap = 16;
+    while (cap < initialCapacity) cap <<= 1;
+    this.keys = new Uint32Array(4 * cap);
+    this.values = new Int32Array(cap);
+    this.slots = new Int32Array(2 * cap).fill(-1);
+    this.mask = 2 * cap - 1;
+  }
+
+  /** Id of the key, or -1. */
+  find(w0: number, w1: number, w2: number, w3: number): number {
+    const keys = this.keys;
+    const slots = this.slots;
+    const mask = this.mask;
+    let s = hash4(w0, w1, w2, w3) & mask;
+    for (;;) {
+      const id = slots[s]!;
+      if (id < 0) return -1;
+      const k = 4 * id;
+      if (keys[k] === w0 && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) return id;
+      s = (s + 1) & mask;
+    }
+  }
+
+  /** Id of the key, inserting it (value -1) when absent. */
+  intern(w0: number, w1: number, w2: number, w3: number): number {
+    const found = this.find(w0, w1, w2, w3);
+    if (found >= 0) return found;
+    if (this.count * 4 >= this.keys.length) this.grow();
+    const id = this.count++;
+    const k = 4 * id;
+    this.keys[k] = w0;
+    this.keys[k + 1] = w1;
+    this.keys[k + 2] = w2;
+    this.keys[k + 3] = w3;
+    this.values[id] = -1;
+    this.place(id);
+    return id;
+  }
+
+  private place(id: number): void {
+    const k = 4 * id;
+    const mask = this.mask;
+    let s = hash4(this.keys[k]!, this.keys[k + 1]!, this.keys[k + 2]!, this.keys[k + 3]!) & mask;
+    while (this.slots[s]! >= 0) s = (s + 1) & mask;
+    this.slots[s] = id;
+  }
+
+  private grow(): void {
+    const cap = this.values.length * 2;
+    const keys = new Uint32Array(4 * cap);
+    keys.set(this.keys);
+    const values = new Int32Array(cap);
+    values.set(this.values);
+    this.keys = keys;
+    this.values = values;
+    this.slots = new Int32Array(2 * cap).fill(-1);
+    this.mask = 2 * cap - 1;
+    for (let id = 0; id < this.count; id++) this.place(id);
+  }
+
+  /** Bytes held by the index. */
+  byteSize(): number {
+    return this.keys.byteLength + this.values.byteLength + this.slots.byteLength;
+  }
+}

@@ -1,0 +1,471 @@
+/**
+ * The flow table: one row per connection in typed-array columns, found by an open-addressing hash over the
+ * canonical key (family, protocol, lower endpoint, higher endpoint), so A->B and B->A share a row. Counters are
+ * kept per direction: index 2*flow + dir, dir 0 = from the key's lower endpoint to the higher, 1 = the reverse.
+ *
+ * Used twice: a worker observes the packet batches of its chunk; the main thread merges the workers' segments
+ * (src/replay/merge.ts) into the table of the whole capture. Both only call the methods here.
+ */
+import { PacketBatch, Frag, AppFlag } from '../decode/batch.js';
+import { hash4, KeyIndex } from './keyindex.js';
+
+/** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
+export const DirFlag = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+  AE: 0x100,
+  /** A packet with transport payload. */
+  DATA: 0x200,
+  /** SYN without ACK. */
+  BARE_SYN: 0x400,
+  SYN_ACK: 0x800,
+  DNS_QUERY: 0x1000,
+  DNS_RESPONSE: 0x2000,
+  ICMP_REQUEST: 0x4000,
+  ICMP_REPLY: 0x8000,
+} as const;
+
+/** Per-flow bits. */
+export const FlowBit = {
+  /** The first segment of its key in a chunk: it may continue a connection of an earlier chunk. */
+  HEAD: 0x01,
+  /** Split from the head at a bare SYN the chunk alone cannot judge; the merge decides (see merge.ts). */
+  TENTATIVE: 0x02,
+  /** The segment's first packet is a bare SYN. */
+  STARTS_BARE_SYN: 0x04,
+  HAS_TENTATIVE_CHILD: 0x08,
+  /** The first packet went from the higher endpoint to the lower. */
+  FIRST_DIR_HI: 0x10,
+  SYN_SEEN: 0x20,
+  SYN_DIR_HI: 0x40,
+  SYNACK_SEEN: 0x80,
+  SYNACK_DIR_HI: 0x100,
+  /** An ICMP error or other non-echo ICMP message, keyed by type and code. */
+  ICMP_MESSAGE: 0x200,
+} as const;
+
+/** Key word 3: protocol in the low byte, these bits above it. */
+export const KeyBit = { IPV6: 0x10000, ICMP_MESSAGE: 0x20000 } as const;
+
+const GROWTH = 1.5;
+
+/** Connections of one chunk, or of the whole capture after merging. */
+export class FlowTable {
+  count = 0;
+  capacity: number;
+  /** Canonical keys, 4 words per flow: lower address (IPv4) or address id (IPv6), higher address, ports, kind. */
+  keys: Uint32Array;
+  /** Per direction (2*flow + dir). */
+  packets: Uint32Array;
+  bytes: Float64Array;
+  firstTs: Float64Array;
+  lastTs: Float64Array;
+  dirFlags: Uint16Array;
+  /** Bare SYNs and SYN-ACKs sent in the direction (saturating at 255): more than one means retransmission. */
+  syns: Uint8Array;
+  synAcks: Uint8Array;
+  /** Per flow. */
+  bits: Uint16Array;
+  /** The first bare SYN's IP TTL, window, option layout and (mss << 16 | wscale << 8 | option count). */
+  synTtl: Uint8Array;
+  synWindow: Uint16Array;
+  synOptLayout: Uint32Array;
+  synOptInfo: Uint32Array;
+  /** ICMP errors quoting the connection (saturating) and the last one's type << 8 | code. */
+  icmpErrors: Uint16Array;
+  icmpErrorLast: Uint16Array;
+
+  private slots: Int32Array;
+  private mask: number;
+  /** IPv6 addresses interned to ids (key words 0 and 1 of IPv6 flows). */
+  readonly addrs6: KeyIndex;
+
+  constructor(initialCapacity = 4096, addrs6?: KeyIndex) {
+    this.capacity = Math.max(16, initialCapacity);
+    const c = this.capacity;
+    this.keys = new Uint32Array(4 * c);
+    this.packets = new Uint32Array(2 * c);
+    this.bytes = new Float64Array(2 * c);
+    this.firstTs = new Float64Array(2 * c);
+    this.lastTs = new Float64Array(2 * c);
+    this.dirFlags = new Uint16Array(2 * c);
+    this.syns = new Uint8Array(2 * c);
+    this.synAcks = new Uint8Array(2 * c);
+    this.bits = new Uint16Array(c);
+    this.synTtl = new Uint8Array(c);
+    this.synWindow = new Uint16Array(c);
+    this.synOptLayout = new Uint32Array(c);
+    this.synOptInfo = new Uint32Array(c);
+    this.icmpErrors = new Uint16Array(c);
+    this.icmpErrorLast = new Uint16Array(c);
+    let slots = 32;
+    while (slots < 2 * c) slots <<= 1;
+    this.slots = new Int32Array(slots).fill(-1);
+    this.mask = slots - 1;
+    this.addrs6 = addrs6 ?? new KeyIndex(64);
+  }
+
+  /** The latest connection with this key, or -1. */
+  find(w0: number, w1: number, w2: number, w3: number): number {
+    const keys = this.keys;
+    const slots = this.slots;
+    const mask = this.mask;
+    let s = hash4(w0, w1, w2, w3) & mask;
+    for (;;) {
+      const f = slots[s]!;
+      if (f < 0) return -1;
+      const k = 4 * f;
+      if (keys[k] === w0 && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) return f;
+      s = (s + 1) & mask;
+    }
+  }
+
+  /** A new connection with this key; it becomes the one find() returns. */
+  create(w0: number, w1: number, w2: number, w3: number, bits: number): number {
+    if (this.count === this.capacity) this.grow();
+    const f = this.count++;
+    const k = 4 * f;
+    const keys = this.keys;
+    keys[k] = w0;
+    keys[k + 1] = w1;
+    keys[k + 2] = w2;
+    keys[k + 3] = w3;
+    this.bits[f] = bits;
+    this.icmpErrors[f] = 0;
+    this.icmpErrorLast[f] = 0;
+    const j = 2 * f;
+    this.packets[j] = 0;
+    this.packets[j + 1] = 0;
+    this.bytes[j] = 0;
+    this.bytes[j + 1] = 0;
+    this.dirFlags[j] = 0;
+    this.dirFlags[j + 1] = 0;
+    this.syns[j] = 0;
+    this.syns[j + 1] = 0;
+    this.synAcks[j] = 0;
+    this.synAcks[j + 1] = 0;
+    this.place(f);
+    if (this.count * 2 > this.slots.length) this.rehash();
+    return f;
+  }
+
+  /** Point the key's slot at flow f (replacing an older connection with the same key). */
+  private place(f: number): void {
+    const keys = this.keys;
+    const slots = this.slots;
+    const mask = this.mask;
+    const k = 4 * f;
+    const w0 = keys[k]!;
+    const w1 = keys[k + 1]!;
+    const w2 = keys[k + 2]!;
+    const w3 = keys[k + 3]!;
+    let s = hash4(w0, w1, w2, w3) & mask;
+    for (;;) {
+      const g = slots[s]!;
+      if (g < 0) {
+        slots[s] = f;
+        return;
+      }
+      const q = 4 * g;
+      if (keys[q] === w0 && keys[q + 1] === w1 && keys[q + 2] === w2 && keys[q + 3] === w3) {
+        slots[s] = f;
+        return;
+      }
+      s = (s + 1) & mask;
+    }
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+    this.mask = this.slots.length - 1;
+    for (let f = 0; f < this.count; f++) this.place(f);
+  }
+
+  private grow(): void {
+    const c = Math.ceil(this.capacity * GROWTH);
+    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, per: number): T => {
+      const b = new (a.constructor as { new (n: number): T })(per * c);
+      b.set(a);
+      return b;
+    };
+    this.keys = g(this.keys, 4);
+    this.packets = g(this.packets, 2);
+    this.bytes = g(this.bytes, 2);
+    this.firstTs = g(this.firstTs, 2);
+    this.lastTs = g(this.lastTs, 2);
+    this.dirFlags = g(this.dirFlags, 2);
+    this.syns = g(this.syns, 2);
+    this.synAcks = g(this.synAcks, 2);
+    this.bits = g(this.bits, 1);
+    this.synTtl = g(this.synTtl, 1);
+    this.synWindow = g(this.synWindow, 1);
+    this.synOptLayout = g(this.synOptLayout, 1);
+    this.synOptInfo = g(this.synOptInfo, 1);
+    this.icmpErrors = g(this.icmpErrors, 1);
+    this.icmpErrorLast = g(this.icmpErrorLast, 1);
+    this.capacity = c;
+  }
+
+  /** Bytes held by the table's columns, hash slots and address index. */
+  byteSize(): number {
+    let n = this.slots.byteLength + this.addrs6.byteSize();
+    for (const a of [this.keys, this.packets, this.bytes, this.firstTs, this.lastTs, this.dirFlags, this.syns, this.synAcks, this.bits, this.synTtl, this.synWindow, this.synOptLayout, this.synOptInfo, this.icmpErrors, this.icmpErrorLast]) n += a.byteLength;
+    return n;
+  }
+
+  /** Add one packet's facts to direction `dir` of flow f. */
+  count1(f: number, dir: number, ts: number, wireLen: number, flags: number): void {
+    const j = 2 * f + dir;
+    const pk = this.packets[j]!;
+    if (pk === 0) {
+      this.firstTs[j] = ts;
+      this.lastTs[j] = ts;
+    } else {
+      if (ts < this.firstTs[j]!) this.firstTs[j] = ts;
+      if (ts > this.lastTs[j]!) this.lastTs[j] = ts;
+    }
+    this.packets[j] = pk + 1;
+    this.bytes[j]! += wireLen;
+    this.dirFlags[j]! |= flags;
+  }
+}
+
+/** Reused scratch: the canonical key of the last packet keyed, and its direction. */
+export const packetKey = { w0: 0, w1: 0, w2: 0, w3: 0, dir: 0 };
+
+/**
+ * Put into packetKey the canonical key of the packet whose addresses are row i of `src`/`dst` (4 words per row),
+ * with ports (sp, dp) and key word 3 `kind`. IPv6 addresses are interned into `addrs6`; the lower endpoint is the
+ * smaller (address, port); dir is 0 when the source is the lower endpoint.
+ */
+export function canonicalKey(src: Uint32Array, dst: Uint32Array, i: number, family: number, sp: number, dp: number, kind: number, addrs6: KeyIndex): void {
+  const base = 4 * i;
+  let srcLower: boolean;
+  let a: number;
+  let b: number;
+  if (family === 4) {
+    a = src[base]!;
+    b = dst[base]!;
+    srcLower = a < b || (a === b && sp <= dp);
+  } else {
+    let c = 0;
+    for (let w = 0; w < 4 && c === 0; w++) {
+      const x = src[base + w]!;
+      const y = dst[base + w]!;
+      c = x < y ? -1 : x > y ? 1 : 0;
+    }
+    srcLower = c < 0 || (c === 0 && sp <= dp);
+    a = addrs6.intern(src[base]!, src[base + 1]!, src[base + 2]!, src[base + 3]!);
+    b = addrs6.intern(dst[base]!, dst[base + 1]!, dst[base + 2]!, dst[base + 3]!);
+    kind |= KeyBit.IPV6;
+  }
+  if (srcLower) {
+    packetKey.w0 = a;
+    packetKey.w1 = b;
+    packetKey.w2 = ((sp << 16) | dp) >>> 0;
+    packetKey.dir = 0;
+  } else {
+    packetKey.w0 = b;
+    packetKey.w1 = a;
+    packetKey.w2 = ((dp << 16) | sp) >>> 0;
+    packetKey.dir = 1;
+  }
+  packetKey.w3 = kind;
+}
+
+/** True for ICMP echo request/reply (and ICMPv4 timestamp), whose identifier pairs the two directions. */
+export function isEchoLike(proto: number, type: number): boolean {
+  return proto === 1 ? type === 0 || type === 8 || type === 13 || type === 14 : type === 128 || type === 129;
+}
+
+function isRequest(proto: number, type: number): boolean {
+  return proto === 1 ? type === 8 || type === 13 : type === 128;
+}
+
+/** Fragment and ICMP-error bookkeeping a chunk hands to the merge. */
+export class ChunkExtras {
+  /** First fragments: key (src, dst, proto|family, id) -> 2*flow + dir. */
+  readonly fragHeads = new KeyIndex(16);
+  /** Later fragments whose first fragment was not (yet) seen: key words, then wire length and timestamp. */
+  orphanKeys: Uint32Array = new Uint32Array(64);
+  orphanLen: Float64Array = new Float64Array(32);
+  orphanTs: Float64Array = new Float64Array(32);
+  orphans = 0;
+  /** ICMP errors: canonical key of the quoted connection, type << 8 | code, timestamp. */
+  icmpKeys: Uint32Array = new Uint32Array(64);
+  icmpTypeCode: Uint16Array = new Uint16Array(16);
+  icmpTs: Float64Array = new Float64Array(16);
+  icmps = 0;
+
+  addOrphan(w0: number, w1: number, w2: number, w3: number, len: number, ts: number): void {
+    if (this.orphans * 4 >= this.orphanKeys.length) {
+      const k = new Uint32Array(this.orphanKeys.length * 2);
+      k.set(this.orphanKeys);
+      this.orphanKeys = k;
+      const l = new Float64Array(this.orphanLen.length * 2);
+      l.set(this.orphanLen);
+      this.orphanLen = l;
+      const t = new Float64Array(this.orphanTs.length * 2);
+      t.set(this.orphanTs);
+      this.orphanTs = t;
+    }
+    const o = this.orphans++;
+    const k = this.orphanKeys;
+    k[4 * o] = w0;
+    k[4 * o + 1] = w1;
+    k[4 * o + 2] = w2;
+    k[4 * o + 3] = w3;
+    this.orphanLen[o] = len;
+    this.orphanTs[o] = ts;
+  }
+
+  addIcmp(w0: number, w1: number, w2: number, w3: number, typeCode: number, ts: number): void {
+    if (this.icmps * 4 >= this.icmpKeys.length) {
+      const k = new Uint32Array(this.icmpKeys.length * 2);
+      k.set(this.icmpKeys);
+      this.icmpKeys = k;
+      const c = new Uint16Array(this.icmpTypeCode.length * 2);
+      c.set(this.icmpTypeCode);
+      this.icmpTypeCode = c;
+      const t = new Float64Array(this.icmpTs.length * 2);
+      t.set(this.icmpTs);
+      this.icmpTs = t;
+    }
+    const o = this.icmps++;
+    const k = this.icmpKeys;
+    k[4 * o] = w0;
+    k[4 * o + 1] = w1;
+    k[4 * o + 2] = w2;
+    k[4 * o + 3] = w3;
+    this.icmpTypeCode[o] = typeCode;
+    this.icmpTs[o] = ts;
+  }
+}
+
+/** Fragment key of batch packet i (IPv6 addresses as ids). */
+function fragKey(batch: PacketBatch, i: number, addrs6: KeyIndex, out: typeof packetKey): void {
+  const base = 4 * i;
+  if (batch.family[i] === 4) {
+    out.w0 = batch.src[base]!;
+    out.w1 = batch.dst[base]!;
+    out.w2 = batch.proto[i]!;
+  } else {
+    out.w0 = addrs6.intern(batch.src[base]!, batch.src[base + 1]!, batch.src[base + 2]!, batch.src[base + 3]!);
+    out.w1 = addrs6.intern(batch.dst[base]!, batch.dst[base + 1]!, batch.dst[base + 2]!, batch.dst[base + 3]!);
+    out.w2 = batch.proto[i]! | KeyBit.IPV6;
+  }
+  out.w3 = batch.fragId[i]!;
+}
+const fragScratch = { w0: 0, w1: 0, w2: 0, w3: 0, dir: 0 };
+
+/**
+ * Observe a batch: find or create each packet's connection, count it, and write batch.flowIndex / flowDir.
+ * A bare SYN on a connection that saw FIN or RST starts a new connection (RFC 9293 TIME-WAIT reuse).
+ */
+export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: PacketBatch): void {
+  const n = batch.length;
+  const addrs6 = table.addrs6;
+  for (let i = 0; i < n; i++) {
+    const fam = batch.family[i]!;
+    if (fam === 0) {
+      batch.flowIndex[i] = -1;
+      continue;
+    }
+    const ts = batch.ts[i]!;
+    const wireLen = batch.wireLen[i]!;
+    if (batch.frag[i] === Frag.LATER) {
+      fragKey(batch, i, addrs6, fragScratch);
+      const h = extras.fragHeads.find(fragScratch.w0, fragScratch.w1, fragScratch.w2, fragScratch.w3);
+      if (h >= 0) {
+        const v = extras.fragHeads.values[h]!;
+        table.count1(v >> 1, v & 1, ts, wireLen, 0);
+        batch.flowIndex[i] = v >> 1;
+        batch.flowDir[i] = v & 1;
+      } else {
+        extras.addOrphan(fragScratch.w0, fragScratch.w1, fragScratch.w2, fragScratch.w3, wireLen, ts);
+        batch.flowIndex[i] = -1;
+      }
+      continue;
+    }
+    const proto = batch.proto[i]!;
+    let sp = batch.sport[i]!;
+    let dp = batch.dport[i]!;
+    let kind = proto;
+    let extra = 0;
+    const flags = batch.tcpFlags[i]!;
+    if (proto === 6) {
+      if ((flags & 0x12) === 0x02) extra = DirFlag.BARE_SYN;
+      else if ((flags & 0x12) === 0x12) extra = DirFlag.SYN_ACK;
+    } else if (proto === 1 || proto === 58) {
+      const t = batch.icmpType[i]!;
+      if (isEchoLike(proto, t)) {
+        extra = isRequest(proto, t) ? DirFlag.ICMP_REQUEST : DirFlag.ICMP_REPLY;
+      } else {
+        kind |= KeyBit.ICMP_MESSAGE;
+        sp = t;
+        dp = batch.icmpCode[i]!;
+        if (batch.quoteProto[i] !== 0) recordIcmpError(batch, i, addrs6, extras, ts);
+      }
+    }
+    const app = batch.appFlags[i]!;
+    if (app === AppFlag.DNS_QUERY) extra |= DirFlag.DNS_QUERY;
+    else if (app === AppFlag.DNS_RESPONSE) extra |= DirFlag.DNS_RESPONSE;
+    if (batch.payloadLen[i]! > 0) extra |= DirFlag.DATA;
+
+    canonicalKey(batch.src, batch.dst, i, fam, sp, dp, kind, addrs6);
+    const { w0, w1, w2, w3, dir } = packetKey;
+    let f = table.find(w0, w1, w2, w3);
+    if (f < 0) {
+      f = table.create(w0, w1, w2, w3, FlowBit.HEAD | (extra & DirFlag.BARE_SYN ? FlowBit.STARTS_BARE_SYN : 0) | (dir ? FlowBit.FIRST_DIR_HI : 0) | (kind & KeyBit.ICMP_MESSAGE ? FlowBit.ICMP_MESSAGE : 0));
+    } else if (extra & DirFlag.BARE_SYN) {
+      const j = 2 * f;
+      const bits = table.bits[f]!;
+      if (((table.dirFlags[j]! | table.dirFlags[j + 1]!) & (DirFlag.FIN | DirFlag.RST)) !== 0) {
+        f = table.create(w0, w1, w2, w3, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      } else if ((bits & (FlowBit.HEAD | FlowBit.STARTS_BARE_SYN | FlowBit.HAS_TENTATIVE_CHILD)) === FlowBit.HEAD) {
+        table.bits[f] = bits | FlowBit.HAS_TENTATIVE_CHILD;
+        f = table.create(w0, w1, w2, w3, FlowBit.TENTATIVE | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      }
+    }
+    table.count1(f, dir, ts, wireLen, flags | extra);
+    if (extra & (DirFlag.BARE_SYN | DirFlag.SYN_ACK)) noteHandshake(table, f, dir, extra, batch, i);
+    if (batch.frag[i] === Frag.FIRST) {
+      fragKey(batch, i, addrs6, fragScratch);
+      const h = extras.fragHeads.intern(fragScratch.w0, fragScratch.w1, fragScratch.w2, fragScratch.w3);
+      extras.fragHeads.values[h] = 2 * f + dir;
+    }
+    batch.flowIndex[i] = f;
+    batch.flowDir[i] = dir;
+  }
+}
+
+function noteHandshake(table: FlowTable, f: number, dir: number, extra: number, batch: PacketBatch, i: number): void {
+  const j = 2 * f + dir;
+  const bits = table.bits[f]!;
+  if (extra & DirFlag.BARE_SYN) {
+    if (table.syns[j]! < 255) table.syns[j]!++;
+    if ((bits & FlowBit.SYN_SEEN) === 0) {
+      table.bits[f] = bits | FlowBit.SYN_SEEN | (dir ? FlowBit.SYN_DIR_HI : 0);
+      table.synTtl[f] = batch.ttl[i]!;
+      table.synWindow[f] = batch.tcpWindow[i]!;
+      table.synOptLayout[f] = batch.tcpOptLayout[i]!;
+      table.synOptInfo[f] = ((batch.tcpMss[i]! << 16) | (batch.tcpWscale[i]! << 8) | batch.tcpOptCount[i]!) >>> 0;
+    }
+  } else {
+    if (table.synAcks[j]! < 255) table.synAcks[j]!++;
+    if ((bits & FlowBit.SYNACK_SEEN) === 0) table.bits[f] = bits | FlowBit.SYNACK_SEEN | (dir ? FlowBit.SYNACK_DIR_HI : 0);
+  }
+}
+
+/** Key the connection an ICMP error quotes (as its own packets are keyed) and queue the attribution. */
+function recordIcmpError(batch: PacketBatch, i: number, addrs6: KeyIndex, extras: ChunkExtras, ts: number): void {
+  canonicalKey(batch.quoteSrc, batch.quoteDst, i, batch.family[i]!, batch.quoteSport[i]!, batch.quoteDport[i]!, batch.quoteProto[i]!, addrs6);
+  const k = packetKey;
+  extras.addIcmp(k.w0, k.w1, k.w2, k.w3, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, ts);
+}

@@ -1,0 +1,63 @@
+/** Running one chunk: read its byte range, decode, observe flows; returns the chunk's Partial. Used in workers and in-process. */
+import { openSync, closeSync } from 'node:fs';
+import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
+import { Problems } from '../capture/problems.js';
+import { PcapReader } from '../capture/pcap.js';
+import { PcapngReader } from '../capture/pcapng.js';
+import { fromSystemError } from '../errors.js';
+import { PacketBatch } from '../decode/batch.js';
+import { PacketParser } from '../decode/parser.js';
+import { CaptureStats } from '../decode/stats.js';
+import { decodeAll } from '../decode/scan.js';
+import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
+import type { ChunkTask } from './chunker.js';
+import { flowColumns, extrasColumns, type Partial } from './partial.js';
+
+/** Read, decode and observe the task's range; `batchSink` (in-process only) sees every decoded batch too. */
+export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch) => void): Promise<Partial> {
+  let source: ByteSource;
+  let fd = -1;
+  if (task.bytes) source = new BufferSource(task.bytes);
+  else {
+    try {
+      fd = openSync(task.file, 'r');
+    } catch (e) {
+      throw fromSystemError(task.file, e);
+    }
+    source = new FileSource(fd, task.start, task.end);
+  }
+  const problems = new Problems();
+  const ctx = task.context;
+  const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, task.start) : new PcapngReader(source, task.file, problems, task.start, ctx.section);
+  const batch = new PacketBatch(task.options.batchSize);
+  const parser = new PacketParser(batch, problems);
+  const stats = new CaptureStats();
+  const table = new FlowTable(1024);
+  const extras = new ChunkExtras();
+  const flows = task.options.flows;
+  const sink = (b: PacketBatch) => {
+    if (flows) observeBatch(table, extras, b);
+    if (batchSink) batchSink(b);
+  };
+  try {
+    await decodeAll(reader, parser, batch, stats, sink);
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+  const interfacePackets: [number, number, number][] = [];
+  if (reader instanceof PcapngReader) {
+    for (const s of reader.sections) s.interfaces.forEach((f, i) => f.packets > 0 && interfacePackets.push([s.offset, i, f.packets]));
+  }
+  const addrs6 = table.addrs6;
+  return {
+    chunk: task.chunk,
+    stats: stats.toColumns(),
+    problemCounts: Array.from(problems.counts),
+    problemDetails: problems.details,
+    stoppedEarly: reader.stoppedEarly,
+    interfacePackets,
+    flows: flowColumns(table),
+    addrs6: addrs6.keys.slice(0, 4 * addrs6.count),
+    ...extrasColumns(extras),
+  };
+}

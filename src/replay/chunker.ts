@@ -1,0 +1,85 @@
+/**
+ * Cutting a capture into chunks at record boundaries, on the main thread. For a plain file only offsets travel
+ * (workers read their range themselves); for stdin and gzip the chunk's bytes travel. Each chunk carries the
+ * reader context it starts in: the pcap file header, or the pcapng section (byte order, interfaces).
+ */
+import type { OpenedCapture } from '../capture/open.js';
+import { RECORD, END } from '../capture/reader.js';
+import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
+import { PcapngReader, type PcapngSection } from '../capture/pcapng.js';
+
+/** The reader state a chunk starts in. */
+export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null };
+
+/** Which analyses a chunk runs besides counting. */
+export interface ChunkOptions {
+  flows: boolean;
+  batchSize?: number;
+}
+
+/** One unit of work for a worker: a byte range of the capture (and its bytes when they cannot be re-read). */
+export interface ChunkTask {
+  chunk: number;
+  file: string;
+  start: number;
+  end: number;
+  bytes: Uint8Array | null;
+  context: ChunkContext;
+  options: ChunkOptions;
+}
+
+function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
+  if (reader instanceof PcapReader) return { format: 'pcap', header: reader.header };
+  const s = reader.section;
+  return { format: 'pcapng', section: s ? { ...s, interfaces: s.interfaces.map((i) => ({ ...i, packets: 0 })) } : null };
+}
+
+/**
+ * Walk the record headers of `opened` and yield tasks of about `chunkBytes` each. The last task runs to the end
+ * of the input so the worker meets (and reports) whatever stopped the walk.
+ */
+export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, options: ChunkOptions, onProgress?: (offset: number) => void): AsyncGenerator<ChunkTask> {
+  const reader = opened.reader as PcapReader | PcapngReader;
+  const tee = opened.tee;
+  let start = reader.offset;
+  if (tee && start > 0) tee.cut(0, start); // the pcap file header, already parsed into the context
+  let context = snapshot(reader);
+  let chunk = 0;
+  let lastProgress = 0;
+  const task = (end: number): ChunkTask => ({
+    chunk: chunk++,
+    file: opened.file,
+    start,
+    end,
+    bytes: tee ? tee.cut(start, end) : null,
+    context,
+    options,
+  });
+  if (chunkBytes === Infinity && !tee) {
+    // One chunk: the worker reads everything itself; no walk needed.
+    yield task(opened.size);
+    return;
+  }
+  for (;;) {
+    const r = reader.next();
+    if (r === RECORD) {
+      const end = reader.offset;
+      if (end - start >= chunkBytes) {
+        yield task(end);
+        start = end;
+        context = snapshot(reader);
+      }
+      continue;
+    }
+    if (r === END) break;
+    const g = reader.refill();
+    if (typeof g !== 'number') await g;
+    if (onProgress && reader.offset - lastProgress > 1 << 22) {
+      lastProgress = reader.offset;
+      onProgress(lastProgress);
+    }
+  }
+  const end = tee ? tee.total : opened.size;
+  if (end > start || chunk === 0) yield task(Math.max(end, start));
+  onProgress?.(end);
+}

@@ -1,0 +1,165 @@
+/**
+ * Merging partials in file order into the flow table of the whole capture. Connections that span chunks are
+ * stitched: a chunk's first segment of a key continues the latest connection with that key unless that one saw
+ * FIN or RST and the segment opens with a bare SYN (a new connection on a reused 5-tuple); a tentative segment
+ * (split by its chunk at a bare SYN it could not judge) is a new connection exactly when the connection it would
+ * continue is closed. Fragments and ICMP errors are attributed here too.
+ */
+import { FlowTable, FlowBit, DirFlag, KeyBit } from '../flow/table.js';
+import { KeyIndex } from '../flow/keyindex.js';
+import { Problems } from '../capture/problems.js';
+import { CaptureStats } from '../decode/stats.js';
+import type { Partial } from './partial.js';
+
+/** Bits that describe the connection (the rest only describe a chunk's segment). */
+const KEPT_BITS = FlowBit.FIRST_DIR_HI | FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI | FlowBit.SYNACK_SEEN | FlowBit.SYNACK_DIR_HI | FlowBit.ICMP_MESSAGE;
+const CLOSING = DirFlag.FIN | DirFlag.RST;
+
+/** The merged view of a capture: its connections, counters and problems. */
+export class CaptureMerge {
+  readonly table: FlowTable;
+  readonly stats = new CaptureStats();
+  readonly problems = new Problems();
+  stoppedEarly = false;
+  /** First fragments of the whole capture: fragment key -> 2*connection + dir. */
+  readonly fragHeads = new KeyIndex(64);
+  unmatchedFragments = 0;
+  unmatchedFragmentBytes = 0;
+  unattributedIcmpErrors = 0;
+  readonly interfacePackets = new Map<string, number>();
+  merged = 0;
+  /** Global connection index of each segment of the last partial merged (for later attribution). */
+  lastResolved: Int32Array = new Int32Array(0);
+
+  constructor(initialCapacity = 4096) {
+    this.table = new FlowTable(initialCapacity);
+  }
+
+  /** Fold the next partial (they must come in file order). */
+  add(p: Partial): void {
+    if (p.chunk !== this.merged) throw new Error(`partial ${p.chunk} merged out of order (expected ${this.merged})`);
+    this.merged++;
+    const t = this.table;
+    const f = p.flows;
+    const ids = this.mapAddresses(p.addrs6);
+    const resolved = new Int32Array(f.count);
+    for (let s = 0; s < f.count; s++) {
+      const k = 4 * s;
+      let w0 = f.keys[k]!;
+      let w1 = f.keys[k + 1]!;
+      const w2 = f.keys[k + 2]!;
+      const w3 = f.keys[k + 3]!;
+      if (w3 & KeyBit.IPV6) {
+        w0 = ids[w0]!;
+        w1 = ids[w1]!;
+      }
+      const bits = f.bits[s]!;
+      const latest = t.find(w0, w1, w2, w3);
+      const closed = latest >= 0 && ((t.dirFlags[2 * latest]! | t.dirFlags[2 * latest + 1]!) & CLOSING) !== 0;
+      let g: number;
+      if (bits & FlowBit.HEAD) g = latest >= 0 && !(closed && bits & FlowBit.STARTS_BARE_SYN) ? latest : -1;
+      else if (bits & FlowBit.TENTATIVE) g = latest >= 0 && !closed ? latest : -1;
+      else g = -1;
+      if (g < 0) {
+        g = t.create(w0, w1, w2, w3, bits & KEPT_BITS);
+        t.synTtl[g] = f.synTtl[s]!;
+        t.synWindow[g] = f.synWindow[s]!;
+        t.synOptLayout[g] = f.synOptLayout[s]!;
+        t.synOptInfo[g] = f.synOptInfo[s]!;
+      } else {
+        const gb = t.bits[g]!;
+        let nb = gb;
+        if (!(gb & FlowBit.SYN_SEEN) && bits & FlowBit.SYN_SEEN) {
+          nb |= bits & (FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI);
+          t.synTtl[g] = f.synTtl[s]!;
+          t.synWindow[g] = f.synWindow[s]!;
+          t.synOptLayout[g] = f.synOptLayout[s]!;
+          t.synOptInfo[g] = f.synOptInfo[s]!;
+        }
+        if (!(gb & FlowBit.SYNACK_SEEN) && bits & FlowBit.SYNACK_SEEN) nb |= bits & (FlowBit.SYNACK_SEEN | FlowBit.SYNACK_DIR_HI);
+        t.bits[g] = nb;
+      }
+      for (let d = 0; d < 2; d++) {
+        const src = 2 * s + d;
+        const pk = f.packets[src]!;
+        if (pk === 0) continue;
+        const dst = 2 * g + d;
+        const had = t.packets[dst]!;
+        t.packets[dst] = had + pk;
+        t.bytes[dst]! += f.bytes[src]!;
+        if (had === 0 || f.firstTs[src]! < t.firstTs[dst]!) t.firstTs[dst] = f.firstTs[src]!;
+        if (had === 0 || f.lastTs[src]! > t.lastTs[dst]!) t.lastTs[dst] = f.lastTs[src]!;
+        t.dirFlags[dst]! |= f.dirFlags[src]!;
+        t.syns[dst] = Math.min(255, t.syns[dst]! + f.syns[src]!);
+        t.synAcks[dst] = Math.min(255, t.synAcks[dst]! + f.synAcks[src]!);
+      }
+      resolved[s] = g;
+    }
+    this.lastResolved = resolved;
+    this.attributeFragments(p, ids, resolved);
+    this.attributeIcmp(p, ids);
+    this.mergeStats(p);
+  }
+
+  private mapAddresses(addrs6: Uint32Array): Int32Array {
+    const n = addrs6.length >> 2;
+    const ids = new Int32Array(n);
+    for (let a = 0; a < n; a++) ids[a] = this.table.addrs6.intern(addrs6[4 * a]!, addrs6[4 * a + 1]!, addrs6[4 * a + 2]!, addrs6[4 * a + 3]!);
+    return ids;
+  }
+
+  private attributeFragments(p: Partial, ids: Int32Array, resolved: Int32Array): void {
+    const t = this.table;
+    for (let h = 0; h < p.fragHeadValues.length; h++) {
+      const k = 4 * h;
+      const v6 = (p.fragHeadKeys[k + 2]! & KeyBit.IPV6) !== 0;
+      const w0 = v6 ? ids[p.fragHeadKeys[k]!]! : p.fragHeadKeys[k]!;
+      const w1 = v6 ? ids[p.fragHeadKeys[k + 1]!]! : p.fragHeadKeys[k + 1]!;
+      const id = this.fragHeads.intern(w0, w1, p.fragHeadKeys[k + 2]!, p.fragHeadKeys[k + 3]!);
+      const v = p.fragHeadValues[h]!;
+      this.fragHeads.values[id] = 2 * resolved[v >> 1]! + (v & 1);
+    }
+    for (let o = 0; o < p.orphanLen.length; o++) {
+      const k = 4 * o;
+      const v6 = (p.orphanKeys[k + 2]! & KeyBit.IPV6) !== 0;
+      const w0 = v6 ? ids[p.orphanKeys[k]!]! : p.orphanKeys[k]!;
+      const w1 = v6 ? ids[p.orphanKeys[k + 1]!]! : p.orphanKeys[k + 1]!;
+      const id = this.fragHeads.find(w0, w1, p.orphanKeys[k + 2]!, p.orphanKeys[k + 3]!);
+      if (id < 0) {
+        this.unmatchedFragments++;
+        this.unmatchedFragmentBytes += p.orphanLen[o]!;
+        continue;
+      }
+      const v = this.fragHeads.values[id]!;
+      t.count1(v >> 1, v & 1, p.orphanTs[o]!, p.orphanLen[o]!, 0);
+    }
+  }
+
+  private attributeIcmp(p: Partial, ids: Int32Array): void {
+    const t = this.table;
+    for (let e = 0; e < p.icmpTypeCode.length; e++) {
+      const k = 4 * e;
+      const w3 = p.icmpKeys[k + 3]!;
+      const v6 = (w3 & KeyBit.IPV6) !== 0;
+      const w0 = v6 ? ids[p.icmpKeys[k]!]! : p.icmpKeys[k]!;
+      const w1 = v6 ? ids[p.icmpKeys[k + 1]!]! : p.icmpKeys[k + 1]!;
+      const g = t.find(w0, w1, p.icmpKeys[k + 2]!, w3);
+      if (g < 0) {
+        this.unattributedIcmpErrors++;
+        continue;
+      }
+      if (t.icmpErrors[g]! < 0xffff) t.icmpErrors[g]!++;
+      t.icmpErrorLast[g] = p.icmpTypeCode[e]!;
+    }
+  }
+
+  private mergeStats(p: Partial): void {
+    this.stats.mergeColumns(p.stats);
+    this.problems.merge({ counts: p.problemCounts, details: p.problemDetails });
+    if (p.stoppedEarly) this.stoppedEarly = true;
+    for (const [sec, ifi, n] of p.interfacePackets) {
+      const key = `${sec}:${ifi}`;
+      this.interfacePackets.set(key, (this.interfacePackets.get(key) ?? 0) + n);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Partial: what one chunk of the capture yields, as typed-array columns, encoded with msgpackr to cross threads
+ * (and, later, machines). Partials merge in file order (merge.ts); chunk size and worker count never change the
+ * merged answer.
+ */
+import { Packr } from 'msgpackr';
+import type { ProblemRecord } from '../capture/problems.js';
+import type { FlowTable, ChunkExtras } from '../flow/table.js';
+import type { StatsColumns } from '../decode/stats.js';
+
+/** The flow table columns of a chunk, cut to its `count` rows. */
+export interface FlowColumns {
+  count: number;
+  keys: Uint32Array;
+  packets: Uint32Array;
+  bytes: Float64Array;
+  firstTs: Float64Array;
+  lastTs: Float64Array;
+  dirFlags: Uint16Array;
+  syns: Uint8Array;
+  synAcks: Uint8Array;
+  bits: Uint16Array;
+  synTtl: Uint8Array;
+  synWindow: Uint16Array;
+  synOptLayout: Uint32Array;
+  synOptInfo: Uint32Array;
+}
+
+/** Everything a chunk reports. */
+export interface Partial {
+  chunk: number;
+  stats: StatsColumns;
+  problemCounts: number[];
+  problemDetails: ProblemRecord[];
+  stoppedEarly: boolean;
+  /** pcapng: packets per (section offset, interface index). */
+  interfacePackets: [number, number, number][];
+  flows: FlowColumns;
+  /** IPv6 addresses the chunk interned, 4 words per id (flow keys refer to these ids). */
+  addrs6: Uint32Array;
+  fragHeadKeys: Uint32Array;
+  fragHeadValues: Int32Array;
+  orphanKeys: Uint32Array;
+  orphanLen: Float64Array;
+  orphanTs: Float64Array;
+  icmpKeys: Uint32Array;
+  icmpTypeCode: Uint16Array;
+  icmpTs: Float64Array;
+}
+
+/** Copy the first `n` rows of the table's columns (copies so the encoding does not carry the spare capacity). */
+export function flowColumns(t: FlowTable): FlowColumns {
+  const n = t.count;
+  return {
+    count: n,
+    keys: t.keys.slice(0, 4 * n),
+    packets: t.packets.slice(0, 2 * n),
+    bytes: t.bytes.slice(0, 2 * n),
+    firstTs: t.firstTs.slice(0, 2 * n),
+    lastTs: t.lastTs.slice(0, 2 * n),
+    dirFlags: t.dirFlags.slice(0, 2 * n),
+    syns: t.syns.slice(0, 2 * n),
+    synAcks: t.synAcks.slice(0, 2 * n),
+    bits: t.bits.slice(0, n),
+    synTtl: t.synTtl.slice(0, n),
+    synWindow: t.synWindow.slice(0, n),
+    synOptLayout: t.synOptLayout.slice(0, n),
+    synOptInfo: t.synOptInfo.slice(0, n),
+  };
+}
+
+/** Cut the chunk's extras to their used length. */
+export function extrasColumns(e: ChunkExtras): Pick<Partial, 'fragHeadKeys' | 'fragHeadValues' | 'orphanKeys' | 'orphanLen' | 'orphanTs' | 'icmpKeys' | 'icmpTypeCode' | 'icmpTs'> {
+  const h = e.fragHeads;
+  return {
+    fragHeadKeys: h.keys.slice(0, 4 * h.count),
+    fragHeadValues: h.values.slice(0, h.count),
+    orphanKeys: e.orphanKeys.slice(0, 4 * e.orphans),
+    orphanLen: e.orphanLen.slice(0, e.orphans),
+    orphanTs: e.orphanTs.slice(0, e.orphans),
+    icmpKeys: e.icmpKeys.slice(0, 4 * e.icmps),
+    icmpTypeCode: e.icmpTypeCode.slice(0, e.icmps),
+    icmpTs: e.icmpTs.slice(0, e.icmps),
+  };
+}
+
+const packr = new Packr({ moreTypes: true, useRecords: false });
+
+/** msgpackr encoding of a partial (typed arrays as binary extensions). */
+export function encodePartial(p: Partial): Uint8Array {
+  return packr.pack(p);
+}
+
+export function decodePartial(bytes: Uint8Array): Partial {
+  return packr.unpack(bytes) as Partial;
+}
