@@ -30,7 +30,11 @@ const OFFS = new Int32Array(8);
  */
 export function classify(d: CompiledDirection, p: PacketColumns, idx: Int32Array | null, n: number, out: Int32Array): void {
   const t4 = d.v4;
-  const t6 = d.v6;
+  if (t4.kind === TableKind.WORD) classifyWord4(t4, d.v6, p, idx, n, out);
+  else classifyGeneric(t4, d.v6, p, idx, n, out);
+}
+
+function classifyGeneric(t4: CompiledTable, t6: CompiledTable, p: PacketColumns, idx: Int32Array | null, n: number, out: Int32Array): void {
   const family = p.family;
   for (let k = 0; k < n; k++) {
     const i = idx === null ? k : idx[k]!;
@@ -38,6 +42,57 @@ export function classify(d: CompiledDirection, p: PacketColumns, idx: Int32Array
     if (f === 4) out[k] = lookup(t4, p, i);
     else if (f === 6) out[k] = lookup(t6, p, i);
     else out[k] = -1;
+  }
+}
+
+/** The NACL case: an IPv4 WORD table with its fields hoisted into locals; other families go through lookup(). */
+function classifyWord4(t: CompiledTable, t6: CompiledTable, p: PacketColumns, idx: Int32Array | null, n: number, out: Int32Array): void {
+  const dims = t.dims;
+  const hasProto = (dims & Dim.PROTO) !== 0;
+  const hasPorts = (dims & (Dim.SPORT | Dim.DPORT)) !== 0;
+  const hasSport = (dims & Dim.SPORT) !== 0;
+  const hasDport = (dims & Dim.DPORT) !== 0;
+  const hasIcmp = (dims & Dim.ICMP) !== 0;
+  const hasFlags = (dims & Dim.FLAGS) !== 0;
+  const hasSrc = (dims & Dim.SRC) !== 0;
+  const hasDst = (dims & Dim.DST) !== 0;
+  const protoT = t.proto;
+  const sportT = t.sport;
+  const dportT = t.dport;
+  const icmpT = t.icmp;
+  const flagsT = t.flags;
+  const srcStarts = t.srcStarts;
+  const srcIds = t.srcIds;
+  const srcDir = t.srcDir;
+  const dstStarts = t.dstStarts;
+  const dstIds = t.dstIds;
+  const dstDir = t.dstDir;
+  const ruleIndex = t.ruleIndex;
+  const family = p.family;
+  const protoC = p.proto;
+  const sportC = p.sport;
+  const dportC = p.dport;
+  const srcC = p.src;
+  const dstC = p.dst;
+  for (let k = 0; k < n; k++) {
+    const i = idx === null ? k : idx[k]!;
+    const f = family[i];
+    if (f !== 4) {
+      out[k] = f === 6 ? lookup(t6, p, i) : -1;
+      continue;
+    }
+    const proto = protoC[i]!;
+    let m = hasProto ? protoT[proto]! : -1;
+    if (hasPorts) {
+      const ported = PORTED[proto] === 1;
+      if (hasDport) m &= dportT[ported ? dportC[i]! : 65536]!;
+      if (hasSport) m &= sportT[ported ? sportC[i]! : 65536]!;
+    }
+    if (hasIcmp) m &= icmpT[proto === 1 ? (p.icmpType[i]! << 8) | p.icmpCode[i]! : 65536]!;
+    if (hasFlags) m &= flagsT[proto === 6 ? p.tcpFlags[i]! : 65536]!;
+    if (m !== 0 && hasSrc) m &= srcIds[find4(srcStarts, srcDir, srcC[4 * i]!)]!;
+    if (m !== 0 && hasDst) m &= dstIds[find4(dstStarts, dstDir, dstC[4 * i]!)]!;
+    out[k] = m === 0 ? -1 : ruleIndex[31 - Math.clz32(m & -m)]!;
   }
 }
 

@@ -24,7 +24,7 @@ export const Dim = { PROTO: 1, SRC: 2, DST: 4, SPORT: 8, DPORT: 16, ICMP: 32, FL
 export const SLOTS = 65537;
 
 /** IPv4 address dimensions with at least this many intervals get a 65536-entry directory on the top 16 bits. */
-export const DIRECTORY_MIN_INTERVALS = 64;
+export const DIRECTORY_MIN_INTERVALS = 8;
 
 /** One compiled rule list of one family; a plain object of numbers and typed arrays (structured-clone safe). */
 export interface CompiledTable {
