@@ -31,6 +31,7 @@ const OFFS = new Int32Array(8);
 export function classify(d: CompiledDirection, p: PacketColumns, idx: Int32Array | null, n: number, out: Int32Array): void {
   const t4 = d.v4;
   if (t4.kind === TableKind.WORD) classifyWord4(t4, d.v6, p, idx, n, out);
+  else if (t4.kind === TableKind.ABV) classifyAbv4(t4, d.v6, p, idx, n, out);
   else classifyGeneric(t4, d.v6, p, idx, n, out);
 }
 
@@ -93,6 +94,74 @@ function classifyWord4(t: CompiledTable, t6: CompiledTable, p: PacketColumns, id
     if (m !== 0 && hasSrc) m &= srcIds[find4(srcStarts, srcDir, srcC[4 * i]!)]!;
     if (m !== 0 && hasDst) m &= dstIds[find4(dstStarts, dstDir, dstC[4 * i]!)]!;
     out[k] = m === 0 ? -1 : ruleIndex[31 - Math.clz32(m & -m)]!;
+  }
+}
+
+/**
+ * Large IPv4 rule sets: an ABV table with its fields hoisted into locals and the seven dimensions unrolled; a left-out
+ * dimension points at the all-ones bitmap, which stays in L1.
+ */
+function classifyAbv4(t: CompiledTable, t6: CompiledTable, p: PacketColumns, idx: Int32Array | null, n: number, out: Int32Array): void {
+  const dims = t.dims;
+  const ones = t.ones;
+  const hasProto = (dims & Dim.PROTO) !== 0;
+  const hasSport = (dims & Dim.SPORT) !== 0;
+  const hasDport = (dims & Dim.DPORT) !== 0;
+  const hasIcmp = (dims & Dim.ICMP) !== 0;
+  const hasFlags = (dims & Dim.FLAGS) !== 0;
+  const hasSrc = (dims & Dim.SRC) !== 0;
+  const hasDst = (dims & Dim.DST) !== 0;
+  const protoT = t.proto;
+  const sportT = t.sport;
+  const dportT = t.dport;
+  const icmpT = t.icmp;
+  const flagsT = t.flags;
+  const srcStarts = t.srcStarts;
+  const srcIds = t.srcIds;
+  const srcDir = t.srcDir;
+  const dstStarts = t.dstStarts;
+  const dstIds = t.dstIds;
+  const dstDir = t.dstDir;
+  const ruleIndex = t.ruleIndex;
+  const pool = t.pool;
+  const S = t.summaries;
+  const family = p.family;
+  const protoC = p.proto;
+  const sportC = p.sport;
+  const dportC = p.dport;
+  const srcC = p.src;
+  const dstC = p.dst;
+  for (let k = 0; k < n; k++) {
+    const i = idx === null ? k : idx[k]!;
+    const f = family[i];
+    if (f !== 4) {
+      out[k] = f === 6 ? lookup(t6, p, i) : -1;
+      continue;
+    }
+    const proto = protoC[i]!;
+    const ported = PORTED[proto] === 1;
+    const o1 = hasProto ? protoT[proto]! : ones;
+    const o2 = hasDport ? dportT[ported ? dportC[i]! : 65536]! : ones;
+    const o3 = hasSport ? sportT[ported ? sportC[i]! : 65536]! : ones;
+    const o4 = hasIcmp ? icmpT[proto === 1 ? (p.icmpType[i]! << 8) | p.icmpCode[i]! : 65536]! : ones;
+    const o5 = hasFlags ? flagsT[proto === 6 ? p.tcpFlags[i]! : 65536]! : ones;
+    const o6 = hasSrc ? srcIds[find4(srcStarts, srcDir, srcC[4 * i]!)]! : ones;
+    const o7 = hasDst ? dstIds[find4(dstStarts, dstDir, dstC[4 * i]!)]! : ones;
+    let result = -1;
+    for (let s = 0; s < S && result < 0; s++) {
+      let sum = pool[o1 + s]! & pool[o2 + s]! & pool[o3 + s]! & pool[o4 + s]! & pool[o5 + s]! & pool[o6 + s]! & pool[o7 + s]!;
+      while (sum !== 0) {
+        const low = sum & -sum;
+        const w = S + (s << 5) + (31 - Math.clz32(low));
+        const x = pool[o1 + w]! & pool[o2 + w]! & pool[o3 + w]! & pool[o4 + w]! & pool[o5 + w]! & pool[o6 + w]! & pool[o7 + w]!;
+        if (x !== 0) {
+          result = ruleIndex[((w - S) << 5) + (31 - Math.clz32(x & -x))]!;
+          break;
+        }
+        sum ^= low;
+      }
+    }
+    out[k] = result;
   }
 }
 

@@ -56,6 +56,8 @@ export interface CompiledTable {
   dstDir: Int32Array;
   /** ABV bitmaps; empty for WORD tables. */
   pool: Int32Array;
+  /** ABV: offset in pool of an all-ones bitmap, used for the dimensions that are left out. */
+  ones: number;
 }
 
 /** Both families of one direction's rule list. */
@@ -148,6 +150,7 @@ function compileFamily(all: readonly Rule[], family: 4 | 6, opts: CompileOptions
     dstIds: empty32,
     dstDir: empty32,
     pool: empty32,
+    ones: 0,
   };
   table.ruleIndex.set(index);
   if (kind === TableKind.EMPTY) return table;
@@ -174,7 +177,9 @@ function compileFamily(all: readonly Rule[], family: 4 | 6, opts: CompileOptions
       base.set(dim, total);
       total += b.store.count * (S + W);
     }
-    table.pool = alloc.i32(total);
+    table.ones = total;
+    table.pool = alloc.i32(total + S + W);
+    table.pool.fill(-1, total);
     for (const [dim, b] of built) {
       const off0 = base.get(dim)!;
       for (let id = 0; id < b.store.count; id++) {
@@ -460,6 +465,7 @@ export function fromShared(obj: unknown): CompiledDirection {
       dstIds: t.dstIds,
       dstDir: t.dstDir,
       pool: t.pool,
+      ones: t.ones,
     };
   };
   return { ruleCount: d.ruleCount, v4: table(d.v4), v6: table(d.v6) };
