@@ -11,7 +11,7 @@ import { parseClassBench, parseClassBenchTrace } from '../src/acl/formats/classb
 import { parseNativeYaml } from '../src/acl/formats/yaml.js';
 import { linearClassify, type PacketColumns } from '../src/acl/linear.js';
 import { measureRate } from '../src/acl/measure.js';
-import { cidrContains, type Rule } from '../src/acl/model.js';
+import type { Rule } from '../src/acl/model.js';
 import { packetColumns } from '../src/acl/trace.js';
 import { REPO_ROOT, type BenchContext, type BenchSuite } from './harness.js';
 
@@ -70,7 +70,7 @@ export function naclPackets(n: number): PacketColumns {
   return p;
 }
 
-/** A first-match scan over rule fields unpacked into typed arrays (IPv4, the ClassBench fields): the tuned linear peer. */
+/** A first-match scan over rule fields unpacked into typed arrays (IPv4 ClassBench fields only): the tuned linear peer. */
 export function tunedLinear(rules: Rule[]): (p: PacketColumns, n: number, out: Int32Array) => void {
   const k = rules.length;
   const srcLo = new Uint32Array(k);
@@ -204,6 +204,3 @@ async function run(ctx: BenchContext): Promise<void> {
 
 /** The suite bench/run.ts runs. */
 export const suite: BenchSuite = { name: 'acl', run };
-
-/** Referenced so the tuned peer's semantics stay comparable: IPv4 prefixes only. */
-export const tunedPeerAssumes = (r: Rule) => r.family === 4 && cidrContains(r.src, [r.src.words[0]], 0);
