@@ -12,7 +12,7 @@ import { loadAcls, loadTrace } from '../acl/load.js';
 import { measureRate } from '../acl/measure.js';
 import type { Direction, Rule } from '../acl/model.js';
 import { packetColumns } from '../acl/trace.js';
-import { summarizeCapture } from '../decode/summary.js';
+import { summarizeCapture } from '../replay/summary.js';
 import { keyValues } from '../report/text.js';
 import { writeStdout } from './io.js';
 import { collectParam } from './lint.js';

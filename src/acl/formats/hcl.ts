@@ -212,13 +212,13 @@ class Parser {
     while (this.peek().kind === 'newline') this.pos++;
   }
 
-  body(end: string | null): Body {
+  body(end: string | null, openLine = 0): Body {
     const body: Body = { attributes: new Map(), blocks: [] };
     for (;;) {
       this.skipNewlines();
       const t = this.peek();
       if (end === null ? t.kind === 'eof' : t.kind === 'punct' && t.text === end) return body;
-      if (t.kind === 'eof') throw new HclSyntaxError(`missing '}' for a block`, t.line);
+      if (t.kind === 'eof') throw new HclSyntaxError(`missing '}' for the block opened here`, openLine || t.line);
       if (t.kind !== 'ident') throw new HclSyntaxError(`expected an attribute or block, found ${describe(t)}`, t.line);
       this.next();
       if (this.is('=')) {
@@ -234,7 +234,7 @@ class Parser {
       const labels: string[] = [];
       while (this.peek().kind === 'string' || this.peek().kind === 'ident') labels.push(this.next().text);
       this.expect('{');
-      const inner = this.body('}');
+      const inner = this.body('}', t.line);
       this.expect('}');
       body.blocks.push({ type: t.text, labels, body: inner, line: t.line });
       this.endOfItem();
@@ -495,6 +495,8 @@ export function evaluate(e: Expr, scope: Scope, depth = 0): unknown {
     case 'variable':
       throw new HclEvalError(`'${e.name}' is only known to Terraform (run terraform plan and give 'terraform show -json' output instead)`, e.line);
     case 'getattr': {
+      const base = rootExpr(e);
+      if (base.kind === 'unsupported') return ev(base);
       const root = rootName(e);
       if (root === 'var' && e.target.kind === 'variable') {
         if (!scope.vars.has(e.name)) throw new HclEvalError(`var.${e.name} has no value (pass --param ${e.name}=VALUE or give the variable a default)`, e.line);
@@ -593,9 +595,14 @@ function callFunction(name: string, args: unknown[], line: number): unknown {
   }
 }
 
-function rootName(e: Expr): string | null {
+function rootExpr(e: Expr): Expr {
   let x: Expr = e;
   while (x.kind === 'getattr' || x.kind === 'index') x = x.target;
+  return x;
+}
+
+function rootName(e: Expr): string | null {
+  const x = rootExpr(e);
   return x.kind === 'variable' ? x.name : null;
 }
 
