@@ -4,7 +4,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { AclReplayError, ExitCode } from '../errors.js';
+import { applyV8Tuning } from '../tuning.js';
 import { registerInfo } from './info.js';
+import { registerCaptureCommands } from './capture-commands.js';
 import { registerLint } from './lint.js';
 import { registerBench } from './bench.js';
 
@@ -18,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInfo(program);
+  registerCaptureCommands(program);
   registerLint(program);
   registerBench(program);
   for (const c of program.commands) c.exitOverride();
@@ -61,6 +64,7 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  applyV8Tuning();
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

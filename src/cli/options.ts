@@ -22,3 +22,8 @@ export function positiveInt(name: string): (v: string) => number {
     return n;
   };
 }
+
+/** `--chunk-size <bytes>`: how the capture is cut for workers (results never depend on it). */
+export function chunkOption(): Option {
+  return new Option('--chunk-size <bytes>', 'bytes per worker chunk (default 16 MiB)').argParser(positiveInt('--chunk-size')).hideHelp();
+}

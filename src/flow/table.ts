@@ -265,6 +265,8 @@ export function canonicalKey(src: Uint32Array, dst: Uint32Array, i: number, fami
     b = addrs6.intern(dst[base]!, dst[base + 1]!, dst[base + 2]!, dst[base + 3]!);
     kind |= KeyBit.IPV6;
   }
+  // ICMP messages other than echo are keyed by (type, code), which belong to the message, not to an endpoint.
+  const fixed = (kind & KeyBit.ICMP_MESSAGE) !== 0;
   if (srcLower) {
     packetKey.w0 = a;
     packetKey.w1 = b;
@@ -273,7 +275,7 @@ export function canonicalKey(src: Uint32Array, dst: Uint32Array, i: number, fami
   } else {
     packetKey.w0 = b;
     packetKey.w1 = a;
-    packetKey.w2 = ((dp << 16) | sp) >>> 0;
+    packetKey.w2 = fixed ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
     packetKey.dir = 1;
   }
   packetKey.w3 = kind;

@@ -1,0 +1,54 @@
+/** `aclreplay flows|clients|diagnose <capture>`: what the traffic is, who the clients are, which connections failed. */
+import type { Command } from 'commander';
+import { analyzeCapture } from '../replay/analyze.js';
+import { inferClients } from '../flow/ports.js';
+import { captureFindings } from '../flow/failures.js';
+import { renderFlows, renderClients, renderFindings } from '../report/flows.js';
+import { writeStdout } from './io.js';
+import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
+import { progressBar } from './progress.js';
+
+interface CaptureOpts {
+  format: OutputFormat;
+  jobs?: number;
+  chunkSize?: number;
+}
+
+async function analyze(capture: string, opts: CaptureOpts) {
+  const bar = progressBar('reading');
+  try {
+    return await analyzeCapture(capture, { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+  } finally {
+    bar.stop();
+  }
+}
+
+function withCaptureOptions(cmd: Command): Command {
+  return cmd
+    .argument('<capture>', 'pcap or pcapng file (gzip allowed), or - for stdin')
+    .addOption(formatOption(['table', 'json', 'jsonl', 'tsv'], 'table'))
+    .addOption(jobsOption())
+    .addOption(chunkOption());
+}
+
+export function registerCaptureCommands(program: Command): void {
+  withCaptureOptions(program.command('flows').description('one record per connection: client, server, ephemeral port, orientation rule, Zeek conn_state')).action(
+    async (capture: string, opts: CaptureOpts) => {
+      const a = await analyze(capture, opts);
+      await writeStdout(renderFlows(a.summary, a.connections, opts.format));
+    },
+  );
+  withCaptureOptions(program.command('clients').description("per client host: ephemeral ports seen and the inferred OS port-range profile")).action(
+    async (capture: string, opts: CaptureOpts) => {
+      const a = await analyze(capture, opts);
+      await writeStdout(renderClients(inferClients(a.connections), opts.format));
+    },
+  );
+  withCaptureOptions(program.command('diagnose').description('find failed connections that look like dropped return traffic (no ACL needed)')).action(
+    async (capture: string, opts: CaptureOpts) => {
+      const a = await analyze(capture, opts);
+      const findings = captureFindings(a.connections);
+      await writeStdout(renderFindings(findings, opts.format, { file: a.summary.file, connections: a.connections.length }));
+    },
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * Connection records from the merged flow table: client and server with their ports, the orientation rule that
+ * decided, Zeek conn_state, counters per side, and how the connection attempt ended.
+ */
+import { formatAddress as format4 } from '../wire/ipv4.js';
+import { formatAddress as format6 } from '../wire/ipv6.js';
+import { layoutText } from '../wire/tcp.js';
+import { FlowTable, FlowBit, DirFlag, KeyBit } from './table.js';
+import { orientByEvidence, orientByPorts, type Oriented, type Orientation } from './orient.js';
+import { tcpConnState, datagramConnState, type ConnState } from './state.js';
+
+/** How a connection attempt ended, as far as the capture shows. */
+export type AttemptOutcome = 'completed' | 'rejected' | 'unanswered' | 'synack-unacked' | 'partial';
+
+/** The SYN's OS evidence. */
+export interface SynEvidence {
+  ttl: number;
+  window: number;
+  mss: number | null;
+  wscale: number | null;
+  options: string;
+}
+
+/** One connection, as `flows` reports it (field names are the CLI contract). */
+export interface Connection {
+  id: number;
+  family: 4 | 6;
+  proto: string;
+  protoNumber: number;
+  client: string;
+  clientPort: number | null;
+  server: string;
+  serverPort: number | null;
+  orientation: Orientation;
+  state: ConnState;
+  packets: number;
+  bytes: number;
+  firstTs: number;
+  lastTs: number;
+  clientPackets: number;
+  serverPackets: number;
+  clientBytes: number;
+  serverBytes: number;
+  synRetransmits: number;
+  synAckRetransmits: number;
+  attempt: AttemptOutcome;
+  icmpType: number | null;
+  icmpCode: number | null;
+  icmpErrors: number;
+  lastIcmpError: { type: number; code: number } | null;
+  syn: SynEvidence | null;
+  /** Which key endpoint is the client (0 = lower); for joining with per-packet results. */
+  clientSide: 0 | 1;
+}
+
+const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 33: 'dccp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'icmp6', 132: 'sctp', 136: 'udplite' };
+
+/** Short protocol name (`tcp`, `udp`, `icmp`, `icmp6`, ...), or the number. */
+export function protoName(p: number): string {
+  return PROTO_NAMES[p] ?? String(p);
+}
+
+/** Text of key address word `w` of flow f's endpoint `side`. */
+export function endpointAddress(t: FlowTable, f: number, side: 0 | 1): string {
+  const k = 4 * f;
+  const a = t.keys[k + side]!;
+  if ((t.keys[k + 3]! & KeyBit.IPV6) === 0) return format4(a);
+  const w = t.addrs6.keys;
+  return format6(w[4 * a]!, w[4 * a + 1]!, w[4 * a + 2]!, w[4 * a + 3]!);
+}
+
+function hasPorts(proto: number): boolean {
+  return proto === 6 || proto === 17 || proto === 132 || proto === 33 || proto === 136;
+}
+
+/** Orient every connection: evidence first, then ports (using the server ports evidence revealed). */
+export function orientAll(t: FlowTable): Oriented[] {
+  const out: (Oriented | null)[] = new Array(t.count);
+  const servers = new Map<number, Uint8Array>();
+  const serverSet = (proto: number) => {
+    let s = servers.get(proto);
+    if (!s) servers.set(proto, (s = new Uint8Array(65536)));
+    return s;
+  };
+  for (let f = 0; f < t.count; f++) {
+    const proto = t.keys[4 * f + 3]! & 0xff;
+    const o = orientByEvidence(proto, t.bits[f]!, t.dirFlags[2 * f]!, t.dirFlags[2 * f + 1]!);
+    out[f] = o;
+    if (o && hasPorts(proto)) {
+      const ports = t.keys[4 * f + 2]!;
+      serverSet(proto)[o.clientSide === 0 ? ports & 0xffff : ports >>> 16] = 1;
+    }
+  }
+  for (let f = 0; f < t.count; f++) {
+    if (out[f]) continue;
+    const proto = t.keys[4 * f + 3]! & 0xff;
+    const ports = t.keys[4 * f + 2]!;
+    const seen = servers.get(proto);
+    out[f] = hasPorts(proto)
+      ? orientByPorts(ports >>> 16, ports & 0xffff, t.bits[f]!, (p) => seen !== undefined && seen[p] === 1)
+      : { clientSide: t.bits[f]! & FlowBit.FIRST_DIR_HI ? 1 : 0, orientation: 'first-packet' };
+  }
+  return out as Oriented[];
+}
+
+/** How the attempt ended, from what the client (o) and server (r) sent. */
+export function attemptOutcome(proto: number, o: number, r: number, oPackets: number, rPackets: number, icmpLast: number, icmpErrors: number): AttemptOutcome {
+  if (proto === 6) {
+    const handshake = (o | r) & (DirFlag.BARE_SYN | DirFlag.SYN_ACK);
+    if (!handshake) return oPackets > 0 && rPackets > 0 ? 'completed' : 'partial';
+    // The client acknowledged the server's SYN-ACK (its own SYN may be missing from the capture).
+    if (r & DirFlag.SYN_ACK && o & DirFlag.ACK) return 'completed';
+    if (r & DirFlag.RST) return 'rejected';
+    if (r & DirFlag.SYN_ACK) return 'synack-unacked';
+    if (o & DirFlag.BARE_SYN && rPackets === 0) return 'unanswered';
+    return 'partial';
+  }
+  if (rPackets > 0) return 'completed';
+  // An ICMP destination unreachable quoting the request: the server side said no (port/protocol unreachable).
+  if (icmpErrors > 0) {
+    const type = icmpLast >> 8;
+    if (type === 3 || type === 1) return 'rejected';
+  }
+  return oPackets > 0 ? 'unanswered' : 'partial';
+}
+
+/** All connections of the table, in order of first appearance. */
+export function buildConnections(t: FlowTable): Connection[] {
+  const oriented = orientAll(t);
+  const out: Connection[] = new Array(t.count);
+  for (let f = 0; f < t.count; f++) {
+    const k = 4 * f;
+    const w3 = t.keys[k + 3]!;
+    const proto = w3 & 0xff;
+    const ports = t.keys[k + 2]!;
+    const { clientSide, orientation } = oriented[f]!;
+    const cs = clientSide;
+    const ss = (1 - cs) as 0 | 1;
+    const c = 2 * f + cs;
+    const s = 2 * f + ss;
+    const portOf = (side: 0 | 1) => (side === 0 ? ports >>> 16 : ports & 0xffff);
+    const ported = hasPorts(proto);
+    const icmpMessage = (w3 & KeyBit.ICMP_MESSAGE) !== 0;
+    const o = t.dirFlags[c]!;
+    const r = t.dirFlags[s]!;
+    const bits = t.bits[f]!;
+    const synSeen = (bits & FlowBit.SYN_SEEN) !== 0;
+    const info = t.synOptInfo[f]!;
+    out[f] = {
+      id: f,
+      family: w3 & KeyBit.IPV6 ? 6 : 4,
+      proto: protoName(proto),
+      protoNumber: proto,
+      client: endpointAddress(t, f, cs),
+      clientPort: ported ? portOf(cs) : null,
+      server: endpointAddress(t, f, ss),
+      serverPort: ported ? portOf(ss) : null,
+      orientation,
+      state: proto === 6 ? tcpConnState(o, r, t.packets[c]!, t.packets[s]!) : datagramConnState(t.packets[c]!, t.packets[s]!),
+      packets: t.packets[c]! + t.packets[s]!,
+      bytes: t.bytes[c]! + t.bytes[s]!,
+      firstTs: Math.min(t.packets[c]! ? t.firstTs[c]! : Infinity, t.packets[s]! ? t.firstTs[s]! : Infinity),
+      lastTs: Math.max(t.packets[c]! ? t.lastTs[c]! : -Infinity, t.packets[s]! ? t.lastTs[s]! : -Infinity),
+      clientPackets: t.packets[c]!,
+      serverPackets: t.packets[s]!,
+      clientBytes: t.bytes[c]!,
+      serverBytes: t.bytes[s]!,
+      synRetransmits: Math.max(0, t.syns[c]! - 1),
+      synAckRetransmits: Math.max(0, t.synAcks[s]! - 1),
+      attempt: attemptOutcome(proto, o, r, t.packets[c]!, t.packets[s]!, t.icmpErrorLast[f]!, t.icmpErrors[f]!),
+      icmpType: icmpMessage ? ports >>> 16 : null,
+      icmpCode: icmpMessage ? ports & 0xffff : null,
+      icmpErrors: t.icmpErrors[f]!,
+      lastIcmpError: t.icmpErrors[f]! > 0 ? { type: t.icmpErrorLast[f]! >> 8, code: t.icmpErrorLast[f]! & 0xff } : null,
+      syn: synSeen
+        ? {
+            ttl: t.synTtl[f]!,
+            window: t.synWindow[f]!,
+            mss: info >>> 16 || null,
+            wscale: ((info >>> 8) & 0xff) === 255 ? null : (info >>> 8) & 0xff,
+            options: layoutText(t.synOptLayout[f]!, info & 0xff),
+          }
+        : null,
+      clientSide: cs,
+    };
+  }
+  return out;
+}

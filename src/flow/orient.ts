@@ -1,0 +1,62 @@
+/**
+ * Which side of a connection is the client: the SYN sender; else the SYN-ACK receiver; else DNS query sender or
+ * ICMP echo requester; else port evidence (a service port, the lower of two service ports, a port seen as a server
+ * elsewhere in the capture); else the side that sent the first packet. The rule that decided is reported.
+ */
+import { DirFlag, FlowBit } from './table.js';
+import { isServicePort } from './services.js';
+
+export type Orientation = 'syn' | 'syn-ack' | 'dns' | 'icmp-echo' | 'icmp-error' | 'service-port' | 'lower-service-port' | 'port-seen-as-server' | 'first-packet';
+
+/** Result of orient(): which key endpoint is the client (0 = lower, 1 = higher) and why. */
+export interface Oriented {
+  clientSide: 0 | 1;
+  orientation: Orientation;
+}
+
+/**
+ * Orientation from handshake and protocol evidence alone (null when only ports could decide).
+ * flags0/flags1 are what the lower/higher endpoint sent.
+ */
+export function orientByEvidence(proto: number, bits: number, flags0: number, flags1: number): Oriented | null {
+  if (proto === 6) {
+    if (bits & FlowBit.SYN_SEEN) return { clientSide: bits & FlowBit.SYN_DIR_HI ? 1 : 0, orientation: 'syn' };
+    if (bits & FlowBit.SYNACK_SEEN) return { clientSide: bits & FlowBit.SYNACK_DIR_HI ? 0 : 1, orientation: 'syn-ack' };
+    return null;
+  }
+  if (proto === 17) {
+    const q0 = flags0 & DirFlag.DNS_QUERY || flags1 & DirFlag.DNS_RESPONSE;
+    const q1 = flags1 & DirFlag.DNS_QUERY || flags0 & DirFlag.DNS_RESPONSE;
+    if (q0 && !q1) return { clientSide: 0, orientation: 'dns' };
+    if (q1 && !q0) return { clientSide: 1, orientation: 'dns' };
+    return null;
+  }
+  if (proto === 1 || proto === 58) {
+    if (bits & FlowBit.ICMP_MESSAGE) return { clientSide: bits & FlowBit.FIRST_DIR_HI ? 0 : 1, orientation: 'icmp-error' };
+    const r0 = flags0 & DirFlag.ICMP_REQUEST;
+    const r1 = flags1 & DirFlag.ICMP_REQUEST;
+    if (r0 && !r1) return { clientSide: 0, orientation: 'icmp-echo' };
+    if (r1 && !r0) return { clientSide: 1, orientation: 'icmp-echo' };
+    if (flags0 & DirFlag.ICMP_REPLY && !(flags1 & DirFlag.ICMP_REPLY)) return { clientSide: 1, orientation: 'icmp-echo' };
+    if (flags1 & DirFlag.ICMP_REPLY && !(flags0 & DirFlag.ICMP_REPLY)) return { clientSide: 0, orientation: 'icmp-echo' };
+    return null;
+  }
+  return null;
+}
+
+/**
+ * Orientation by ports when evidence is missing: `serverPorts(port)` says whether the port was the server side of
+ * an evidence-oriented connection elsewhere in the capture (same protocol).
+ */
+export function orientByPorts(port0: number, port1: number, bits: number, seenAsServer: (port: number) => boolean): Oriented {
+  const s0 = isServicePort(port0);
+  const s1 = isServicePort(port1);
+  if (s0 && !s1) return { clientSide: 1, orientation: 'service-port' };
+  if (s1 && !s0) return { clientSide: 0, orientation: 'service-port' };
+  if (s0 && s1 && port0 !== port1) return { clientSide: port0 < port1 ? 1 : 0, orientation: 'lower-service-port' };
+  const v0 = seenAsServer(port0);
+  const v1 = seenAsServer(port1);
+  if (v0 && !v1) return { clientSide: 1, orientation: 'port-seen-as-server' };
+  if (v1 && !v0) return { clientSide: 0, orientation: 'port-seen-as-server' };
+  return { clientSide: bits & FlowBit.FIRST_DIR_HI ? 1 : 0, orientation: 'first-packet' };
+}

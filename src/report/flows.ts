@@ -1,0 +1,92 @@
+/** Renders connections, client profiles and capture findings as table, JSON, JSON lines or Zeek-style TSV. */
+import type { Connection } from '../flow/connections.js';
+import type { ClientProfile } from '../flow/ports.js';
+import type { CaptureFinding } from '../flow/failures.js';
+import type { CaptureSummary } from '../replay/summary.js';
+import { table, tsv, jsonLines, isoTime } from './text.js';
+
+export type Format = 'table' | 'json' | 'jsonl' | 'tsv';
+
+/** A connection as output: the contract fields first, then detail. */
+export function connectionRecord(c: Connection): Record<string, unknown> {
+  return {
+    id: c.id,
+    proto: c.proto,
+    family: c.family,
+    client: c.client,
+    clientPort: c.clientPort,
+    server: c.server,
+    serverPort: c.serverPort,
+    orientation: c.orientation,
+    state: c.state,
+    packets: c.packets,
+    bytes: c.bytes,
+    firstTs: c.firstTs,
+    lastTs: c.lastTs,
+    duration: round6(c.lastTs - c.firstTs),
+    clientPackets: c.clientPackets,
+    serverPackets: c.serverPackets,
+    clientBytes: c.clientBytes,
+    serverBytes: c.serverBytes,
+    attempt: c.attempt,
+    synRetransmits: c.synRetransmits,
+    synAckRetransmits: c.synAckRetransmits,
+    icmpType: c.icmpType,
+    icmpCode: c.icmpCode,
+    icmpErrors: c.icmpErrors,
+    lastIcmpError: c.lastIcmpError,
+    syn: c.syn,
+  };
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function endpoint(addr: string, port: number | null): string {
+  if (port === null) return addr;
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+const FLOW_FIELDS = ['firstTs', 'id', 'proto', 'client', 'clientPort', 'server', 'serverPort', 'orientation', 'state', 'attempt', 'duration', 'clientPackets', 'serverPackets', 'clientBytes', 'serverBytes', 'synRetransmits', 'icmpType', 'icmpCode', 'icmpErrors'];
+const FLOW_TYPES = ['time', 'count', 'string', 'addr', 'port', 'addr', 'port', 'string', 'string', 'string', 'interval', 'count', 'count', 'count', 'count', 'count', 'count', 'count', 'count'];
+
+export function renderFlows(summary: CaptureSummary, conns: Connection[], format: Format): string {
+  const records = conns.map(connectionRecord);
+  if (format === 'json') return JSON.stringify({ file: summary.file, packets: summary.packets, connections: conns.length, flows: records }, null, 2) + '\n';
+  if (format === 'jsonl') return jsonLines(records);
+  if (format === 'tsv') return tsv('flows', FLOW_FIELDS, FLOW_TYPES, records);
+  return table(
+    ['start', 'proto', 'client', 'server', 'orientation', 'state', 'attempt', 'pkts', 'bytes'],
+    conns.map((c) => [isoTime(c.firstTs).slice(11, 26), c.proto, endpoint(c.client, c.clientPort), endpoint(c.server, c.serverPort), c.orientation, c.state, c.attempt, c.packets, c.bytes]),
+  ) + `${conns.length} connections, ${summary.packets} packets\n`;
+}
+
+const CLIENT_FIELDS = ['host', 'flows', 'ports', 'minPort', 'maxPort', 'profile', 'range', 'confidence', 'evidence.evenShare', 'evidence.initialTtl', 'evidence.synOptions', 'evidence.failedFlows', 'note'];
+const CLIENT_TYPES = ['addr', 'count', 'count', 'port', 'port', 'string', 'vector[port]', 'double', 'double', 'count', 'string', 'count', 'string'];
+
+export function renderClients(clients: ClientProfile[], format: Format): string {
+  if (format === 'json') return JSON.stringify({ clients }, null, 2) + '\n';
+  if (format === 'jsonl') return jsonLines(clients);
+  if (format === 'tsv') return tsv('clients', CLIENT_FIELDS, CLIENT_TYPES, clients as unknown as Record<string, unknown>[]);
+  return table(
+    ['host', 'flows', 'ports', 'min', 'max', 'profile', 'range', 'conf', 'ttl', 'syn options', 'note'],
+    clients.map((c) => [c.host, c.flows, c.ports, c.minPort, c.maxPort, c.profile, `${c.range[0]}-${c.range[1]}`, c.confidence.toFixed(2), c.evidence.initialTtl, c.evidence.synOptions, c.note]),
+  );
+}
+
+const FINDING_FIELDS = ['code', 'proto', 'server', 'serverPort', 'failed', 'ok', 'threshold.side', 'threshold.port', 'clients', 'message'];
+const FINDING_TYPES = ['string', 'string', 'addr', 'port', 'count', 'count', 'string', 'port', 'count', 'string'];
+
+export function renderFindings(findings: CaptureFinding[], format: Format, extra: Record<string, unknown> = {}): string {
+  if (format === 'json') return JSON.stringify({ ...extra, findings }, null, 2) + '\n';
+  if (format === 'jsonl') return jsonLines(findings);
+  if (format === 'tsv') return tsv('diagnose', FINDING_FIELDS, FINDING_TYPES, findings as unknown as Record<string, unknown>[]);
+  if (findings.length === 0) return 'no failed connections that point at dropped traffic\n';
+  return findings.map((f) => `${f.code}: ${f.message}\n${examplesText(f)}`).join('\n');
+}
+
+function examplesText(f: CaptureFinding): string {
+  const refs = f.code === 'RETURN_DROP_SUSPECTED' ? [...f.examples.failed.map((r) => ['failed', r] as const), ...f.examples.ok.map((r) => ['ok', r] as const)] : f.examples.map((r) => ['failed', r] as const);
+  return refs.map(([k, r]) => `  ${k.padEnd(6)} ${endpoint(r.client, r.clientPort)} -> ${endpoint(r.server, r.serverPort)} ${r.state} ${r.attempt}${r.synRetransmits ? ` (${r.synRetransmits} SYN retransmits)` : ''}`).join('\n') + '\n';
+}
