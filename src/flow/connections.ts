@@ -84,7 +84,9 @@ export function orientAll(t: FlowTable): Oriented[] {
   };
   for (let f = 0; f < t.count; f++) {
     const proto = t.keys[4 * f + 3]! & 0xff;
-    const o = orientByEvidence(proto, t.bits[f]!, t.dirFlags[2 * f]!, t.dirFlags[2 * f + 1]!);
+    const w3 = t.keys[4 * f + 3]!;
+    const icmpType = w3 & KeyBit.ICMP_MESSAGE ? t.keys[4 * f + 2]! >>> 16 : -1;
+    const o = orientByEvidence(proto, t.bits[f]!, t.dirFlags[2 * f]!, t.dirFlags[2 * f + 1]!, icmpType);
     out[f] = o;
     if (o && hasPorts(proto)) {
       const ports = t.keys[4 * f + 2]!;
@@ -104,7 +106,8 @@ export function orientAll(t: FlowTable): Oriented[] {
 }
 
 /** How the attempt ended, from what the client (o) and server (r) sent. */
-export function attemptOutcome(proto: number, o: number, r: number, oPackets: number, rPackets: number, icmpLast: number, icmpErrors: number): AttemptOutcome {
+export function attemptOutcome(proto: number, o: number, r: number, oPackets: number, rPackets: number, icmpLast: number, icmpErrors: number, icmpMessage = false): AttemptOutcome {
+  if (icmpMessage) return 'partial';
   if (proto === 6) {
     const handshake = (o | r) & (DirFlag.BARE_SYN | DirFlag.SYN_ACK);
     if (!handshake) return oPackets > 0 && rPackets > 0 ? 'completed' : 'partial';
@@ -167,7 +170,7 @@ export function buildConnections(t: FlowTable): Connection[] {
       serverBytes: t.bytes[s]!,
       synRetransmits: Math.max(0, t.syns[c]! - 1),
       synAckRetransmits: Math.max(0, t.synAcks[s]! - 1),
-      attempt: attemptOutcome(proto, o, r, t.packets[c]!, t.packets[s]!, t.icmpErrorLast[f]!, t.icmpErrors[f]!),
+      attempt: attemptOutcome(proto, o, r, t.packets[c]!, t.packets[s]!, t.icmpErrorLast[f]!, t.icmpErrors[f]!, icmpMessage),
       icmpType: icmpMessage ? ports >>> 16 : null,
       icmpCode: icmpMessage ? ports & 0xffff : null,
       icmpErrors: t.icmpErrors[f]!,

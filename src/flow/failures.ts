@@ -91,7 +91,9 @@ export function captureFindings(conns: Connection[]): CaptureFinding[] {
   const services = new Map<string, Connection[]>();
   for (const c of conns) {
     if (c.proto !== 'tcp' && c.proto !== 'udp') continue;
-    if (c.orientation === 'first-packet') continue; // without evidence, "server" is a guess
+    // A TCP connection oriented only by its first packet was picked up midstream: "server" is a guess. For UDP the
+    // first packet is the request, which is how request/response protocols are oriented.
+    if (c.orientation === 'first-packet' && c.proto === 'tcp') continue;
     const key = `${c.proto}|${c.server}|${c.serverPort}`;
     const list = services.get(key);
     if (list) list.push(c);

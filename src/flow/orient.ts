@@ -6,7 +6,7 @@
 import { DirFlag, FlowBit } from './table.js';
 import { isServicePort } from './services.js';
 
-export type Orientation = 'syn' | 'syn-ack' | 'dns' | 'icmp-echo' | 'icmp-error' | 'service-port' | 'lower-service-port' | 'port-seen-as-server' | 'first-packet';
+export type Orientation = 'syn' | 'syn-ack' | 'dns' | 'icmp-echo' | 'icmp-error' | 'icmp-message' | 'service-port' | 'lower-service-port' | 'port-seen-as-server' | 'first-packet';
 
 /** Result of orient(): which key endpoint is the client (0 = lower, 1 = higher) and why. */
 export interface Oriented {
@@ -18,7 +18,7 @@ export interface Oriented {
  * Orientation from handshake and protocol evidence alone (null when only ports could decide).
  * flags0/flags1 are what the lower/higher endpoint sent.
  */
-export function orientByEvidence(proto: number, bits: number, flags0: number, flags1: number): Oriented | null {
+export function orientByEvidence(proto: number, bits: number, flags0: number, flags1: number, icmpType = -1): Oriented | null {
   if (proto === 6) {
     if (bits & FlowBit.SYN_SEEN) return { clientSide: bits & FlowBit.SYN_DIR_HI ? 1 : 0, orientation: 'syn' };
     if (bits & FlowBit.SYNACK_SEEN) return { clientSide: bits & FlowBit.SYNACK_DIR_HI ? 0 : 1, orientation: 'syn-ack' };
@@ -32,7 +32,13 @@ export function orientByEvidence(proto: number, bits: number, flags0: number, fl
     return null;
   }
   if (proto === 1 || proto === 58) {
-    if (bits & FlowBit.ICMP_MESSAGE) return { clientSide: bits & FlowBit.FIRST_DIR_HI ? 0 : 1, orientation: 'icmp-error' };
+    if (bits & FlowBit.ICMP_MESSAGE) {
+      // An error goes back to the host whose packet caused it: that host is the "client". Other messages
+      // (neighbour discovery, router advertisements, ...) are oriented by who spoke first.
+      const error = proto === 1 ? icmpType === 3 || icmpType === 4 || icmpType === 5 || icmpType === 11 || icmpType === 12 : icmpType >= 0 && icmpType < 128;
+      const first = bits & FlowBit.FIRST_DIR_HI ? 1 : 0;
+      return error ? { clientSide: (1 - first) as 0 | 1, orientation: 'icmp-error' } : { clientSide: first, orientation: 'icmp-message' };
+    }
     const r0 = flags0 & DirFlag.ICMP_REQUEST;
     const r1 = flags1 & DirFlag.ICMP_REQUEST;
     if (r0 && !r1) return { clientSide: 0, orientation: 'icmp-echo' };

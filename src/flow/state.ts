@@ -66,5 +66,5 @@ export function tcpConnState(o: number, r: number, oPackets: number, rPackets: n
 export function datagramConnState(oPackets: number, rPackets: number): ConnState {
   if (oPackets > 0 && rPackets > 0) return 'SF';
   if (oPackets > 0) return 'S0';
-  return 'SHR';
+  return 'OTH';
 }

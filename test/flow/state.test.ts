@@ -27,5 +27,6 @@ describe('Zeek conn_state from per-side flags', () => {
   it('UDP and ICMP: SF both ways, S0 one way', () => {
     expect(datagramConnState(1, 1)).toBe('SF');
     expect(datagramConnState(2, 0)).toBe('S0');
+    expect(datagramConnState(0, 1)).toBe('OTH');
   });
 });
