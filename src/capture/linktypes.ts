@@ -67,7 +67,7 @@ export function linkTypeName(t: number): string {
 /** Link types the decoder understands down to IP. */
 export function isDecodable(t: number): boolean {
   return (
-    t === 0 || t === 1 || t === 9 || t === 12 || t === 14 || t === 50 || t === 51 || t === 101 || t === 104 ||
+    t === 0 || t === 1 || t === 9 || t === 10 || t === 12 || t === 14 || t === 50 || t === 51 || t === 101 || t === 104 ||
     t === 108 || t === 113 || t === 228 || t === 229 || t === 276
   );
 }

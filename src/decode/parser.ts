@@ -139,6 +139,12 @@ export class PacketParser {
       }
       case 9:
       case 50: {
+        // Cisco HDLC framing (address 0x0f unicast / 0x8f multicast) is found in files labelled PPP; tcpdump and
+        // Wireshark both accept it there.
+        if (end - off >= 4 && (b[off] === 0x0f || b[off] === 0x8f) && b[off + 1] === 0) {
+          this.etherPayload(ppp.chdlcProtocol(b, off), off + 4, end, wireEnd);
+          return;
+        }
         const p = ppp.skipAddressControl(b, off, end);
         if (end - p < 2) return this.truncated(off, 'PPP header');
         this.pppPayload(p, end, wireEnd);
@@ -147,6 +153,11 @@ export class PacketParser {
       case 51:
         if (end - off < 8) return this.truncated(off, 'PPPoE header');
         this.pppPayload(off + ppp.PPPOE_HEADER_LEN, end, wireEnd);
+        return;
+      case 10:
+        // FDDI: frame control, destination, source (13 bytes), then IEEE 802.2 LLC/SNAP.
+        if (end - off < 13) return this.truncated(off, 'FDDI header');
+        this.etherPayload(0, off + 13, end, wireEnd);
         return;
       case 104:
         if (end - off < 4) return this.truncated(off, 'Cisco HDLC header');
@@ -333,6 +344,7 @@ export class PacketParser {
     const avail = end - p;
     if (avail < 20) {
       this.noTransport();
+      if (this.tinyFirstFragment(p, end, dataEnd)) return;
       return this.truncated(p, 'TCP header');
     }
     const hl = tcp.headerLen(b, p);
@@ -382,6 +394,7 @@ export class PacketParser {
     const avail = end - p;
     if (avail < 8) {
       this.noTransport();
+      if (this.tinyFirstFragment(p, end, dataEnd)) return;
       return this.truncated(p, 'UDP header');
     }
     const sp = u16(b, p);
@@ -437,6 +450,21 @@ export class PacketParser {
       batch.dport[i] = u16(b, p + 2);
       batch.layer[i] = Layer.TRANSPORT;
     }
+  }
+
+  /**
+   * A first fragment that ends inside the transport header (RFC 1858 "tiny fragment"): the rest of the header is
+   * in the next fragment, but the ports are here, and they are what an ACL matches. False when the capture, not
+   * the fragmentation, cut the header.
+   */
+  private tinyFirstFragment(p: number, end: number, dataEnd: number): boolean {
+    const batch = this.batch;
+    const i = this.i;
+    if (batch.frag[i] !== Frag.FIRST || end < dataEnd || dataEnd - p < 4) return false;
+    batch.sport[i] = u16(this.b, p);
+    batch.dport[i] = u16(this.b, p + 2);
+    batch.layer[i] = Layer.TRANSPORT;
+    return true;
   }
 
   /** Zero the transport columns of a packet whose transport header is absent or unreadable. */

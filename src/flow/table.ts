@@ -6,7 +6,7 @@
  * Used twice: a worker observes the packet batches of its chunk; the main thread merges the workers' segments
  * (src/replay/merge.ts) into the table of the whole capture. Both only call the methods here.
  */
-import { PacketBatch, Frag, AppFlag } from '../decode/batch.js';
+import { PacketBatch, Frag, AppFlag, Layer } from '../decode/batch.js';
 import { hash4, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
@@ -35,11 +35,12 @@ export const DirFlag = {
 export const FlowBit = {
   /** The first segment of its key in a chunk: it may continue a connection of an earlier chunk. */
   HEAD: 0x01,
-  /** Split from the head at a bare SYN the chunk alone cannot judge; the merge decides (see merge.ts). */
-  TENTATIVE: 0x02,
+  /** Split at a bare SYN the chunk alone cannot judge (the state before it is not all here); merge.ts decides. */
+  UNDECIDED: 0x02,
   /** The segment's first packet is a bare SYN. */
   STARTS_BARE_SYN: 0x04,
-  HAS_TENTATIVE_CHILD: 0x08,
+  /** The segment certainly starts a new connection in this chunk, so its state is all here. */
+  KNOWN: 0x08,
   /** The first packet went from the higher endpoint to the lower. */
   FIRST_DIR_HI: 0x10,
   SYN_SEEN: 0x20,
@@ -48,6 +49,8 @@ export const FlowBit = {
   SYNACK_DIR_HI: 0x100,
   /** An ICMP error or other non-echo ICMP message, keyed by type and code. */
   ICMP_MESSAGE: 0x200,
+  /** synSeq holds the client's ISN: from its SYN, or from a SYN-ACK (acknowledgment number - 1). */
+  ISN_KNOWN: 0x400,
 } as const;
 
 /** Key word 3: protocol in the low byte, these bits above it. */
@@ -72,7 +75,8 @@ export class FlowTable {
   synAcks: Uint8Array;
   /** Per flow. */
   bits: Uint16Array;
-  /** The first bare SYN's IP TTL, window, option layout and (mss << 16 | wscale << 8 | option count). */
+  /** The client's ISN (see FlowBit.ISN_KNOWN); the first bare SYN's IP TTL, window, option layout and (mss << 16 | wscale << 8 | option count). */
+  synSeq: Uint32Array;
   synTtl: Uint8Array;
   synWindow: Uint16Array;
   synOptLayout: Uint32Array;
@@ -98,6 +102,7 @@ export class FlowTable {
     this.syns = new Uint8Array(2 * c);
     this.synAcks = new Uint8Array(2 * c);
     this.bits = new Uint16Array(c);
+    this.synSeq = new Uint32Array(c);
     this.synTtl = new Uint8Array(c);
     this.synWindow = new Uint16Array(c);
     this.synOptLayout = new Uint32Array(c);
@@ -203,6 +208,7 @@ export class FlowTable {
     this.syns = g(this.syns, 2);
     this.synAcks = g(this.synAcks, 2);
     this.bits = g(this.bits, 1);
+    this.synSeq = g(this.synSeq, 1);
     this.synTtl = g(this.synTtl, 1);
     this.synWindow = g(this.synWindow, 1);
     this.synOptLayout = g(this.synOptLayout, 1);
@@ -215,7 +221,7 @@ export class FlowTable {
   /** Bytes held by the table's columns, hash slots and address index. */
   byteSize(): number {
     let n = this.slots.byteLength + this.addrs6.byteSize();
-    for (const a of [this.keys, this.packets, this.bytes, this.firstTs, this.lastTs, this.dirFlags, this.syns, this.synAcks, this.bits, this.synTtl, this.synWindow, this.synOptLayout, this.synOptInfo, this.icmpErrors, this.icmpErrorLast]) n += a.byteLength;
+    for (const a of [this.keys, this.packets, this.bytes, this.firstTs, this.lastTs, this.dirFlags, this.syns, this.synAcks, this.bits, this.synSeq, this.synTtl, this.synWindow, this.synOptLayout, this.synOptInfo, this.icmpErrors, this.icmpErrorLast]) n += a.byteLength;
     return n;
   }
 
@@ -396,6 +402,11 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       continue;
     }
     const proto = batch.proto[i]!;
+    // A TCP/UDP/ICMP packet whose header was cut off or malformed has no usable ports: no connection to key.
+    if (batch.layer[i] !== Layer.TRANSPORT && (proto === 6 || proto === 17 || proto === 1 || proto === 58 || proto === 132 || proto === 33 || proto === 136)) {
+      batch.flowIndex[i] = -1;
+      continue;
+    }
     let sp = batch.sport[i]!;
     let dp = batch.dport[i]!;
     let kind = proto;
@@ -426,13 +437,15 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
     if (f < 0) {
       f = table.create(w0, w1, w2, w3, FlowBit.HEAD | (extra & DirFlag.BARE_SYN ? FlowBit.STARTS_BARE_SYN : 0) | (dir ? FlowBit.FIRST_DIR_HI : 0) | (kind & KeyBit.ICMP_MESSAGE ? FlowBit.ICMP_MESSAGE : 0));
     } else if (extra & DirFlag.BARE_SYN) {
-      const j = 2 * f;
+      // A bare SYN after FIN or RST with a new ISN starts a new connection (RFC 9293 3.6.1, TIME-WAIT reuse);
+      // a SYN repeating the first SYN's ISN is a retransmission. Decided here when the segment's whole state is in
+      // this chunk, otherwise split off undecided for the merge, which knows the state before the chunk.
       const bits = table.bits[f]!;
-      if (((table.dirFlags[j]! | table.dirFlags[j + 1]!) & (DirFlag.FIN | DirFlag.RST)) !== 0) {
-        f = table.create(w0, w1, w2, w3, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
-      } else if ((bits & (FlowBit.HEAD | FlowBit.STARTS_BARE_SYN | FlowBit.HAS_TENTATIVE_CHILD)) === FlowBit.HEAD) {
-        table.bits[f] = bits | FlowBit.HAS_TENTATIVE_CHILD;
-        f = table.create(w0, w1, w2, w3, FlowBit.TENTATIVE | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      const dirBits = dir ? FlowBit.FIRST_DIR_HI : 0;
+      if (bits & FlowBit.KNOWN) {
+        if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(w0, w1, w2, w3, FlowBit.KNOWN | FlowBit.STARTS_BARE_SYN | dirBits);
+      } else {
+        f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | dirBits);
       }
     }
     table.count1(f, dir, ts, wireLen, flags | extra);
@@ -447,13 +460,23 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
   }
 }
 
+/** Whether a bare SYN with sequence number `seq` starts a new connection after connection f. */
+export function startsNewConnection(table: FlowTable, f: number, seq: number): boolean {
+  const closed = ((table.dirFlags[2 * f]! | table.dirFlags[2 * f + 1]!) & (DirFlag.FIN | DirFlag.RST)) !== 0;
+  return closed && !(table.bits[f]! & FlowBit.ISN_KNOWN && table.synSeq[f] === seq);
+}
+
 function noteHandshake(table: FlowTable, f: number, dir: number, extra: number, batch: PacketBatch, i: number): void {
   const j = 2 * f + dir;
-  const bits = table.bits[f]!;
+  let bits = table.bits[f]!;
   if (extra & DirFlag.BARE_SYN) {
     if (table.syns[j]! < 255) table.syns[j]!++;
+    if ((bits & FlowBit.ISN_KNOWN) === 0) {
+      bits |= FlowBit.ISN_KNOWN;
+      table.synSeq[f] = batch.tcpSeq[i]!;
+    }
     if ((bits & FlowBit.SYN_SEEN) === 0) {
-      table.bits[f] = bits | FlowBit.SYN_SEEN | (dir ? FlowBit.SYN_DIR_HI : 0);
+      bits |= FlowBit.SYN_SEEN | (dir ? FlowBit.SYN_DIR_HI : 0);
       table.synTtl[f] = batch.ttl[i]!;
       table.synWindow[f] = batch.tcpWindow[i]!;
       table.synOptLayout[f] = batch.tcpOptLayout[i]!;
@@ -461,8 +484,13 @@ function noteHandshake(table: FlowTable, f: number, dir: number, extra: number, 
     }
   } else {
     if (table.synAcks[j]! < 255) table.synAcks[j]!++;
-    if ((bits & FlowBit.SYNACK_SEEN) === 0) table.bits[f] = bits | FlowBit.SYNACK_SEEN | (dir ? FlowBit.SYNACK_DIR_HI : 0);
+    if ((bits & FlowBit.ISN_KNOWN) === 0) {
+      bits |= FlowBit.ISN_KNOWN;
+      table.synSeq[f] = (batch.tcpAck[i]! - 1) >>> 0;
+    }
+    if ((bits & FlowBit.SYNACK_SEEN) === 0) bits |= FlowBit.SYNACK_SEEN | (dir ? FlowBit.SYNACK_DIR_HI : 0);
   }
+  table.bits[f] = bits;
 }
 
 /** Key the connection an ICMP error quotes (as its own packets are keyed) and queue the attribution. */

@@ -5,15 +5,14 @@
  * (split by its chunk at a bare SYN it could not judge) is a new connection exactly when the connection it would
  * continue is closed. Fragments and ICMP errors are attributed here too.
  */
-import { FlowTable, FlowBit, DirFlag, KeyBit } from '../flow/table.js';
+import { FlowTable, FlowBit, KeyBit, startsNewConnection } from '../flow/table.js';
 import { KeyIndex } from '../flow/keyindex.js';
 import { Problems } from '../capture/problems.js';
 import { CaptureStats } from '../decode/stats.js';
 import type { Partial } from './partial.js';
 
 /** Bits that describe the connection (the rest only describe a chunk's segment). */
-const KEPT_BITS = FlowBit.FIRST_DIR_HI | FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI | FlowBit.SYNACK_SEEN | FlowBit.SYNACK_DIR_HI | FlowBit.ICMP_MESSAGE;
-const CLOSING = DirFlag.FIN | DirFlag.RST;
+const KEPT_BITS = FlowBit.FIRST_DIR_HI | FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI | FlowBit.SYNACK_SEEN | FlowBit.SYNACK_DIR_HI | FlowBit.ICMP_MESSAGE | FlowBit.ISN_KNOWN;
 
 /** The merged view of a capture: its connections, counters and problems. */
 export class CaptureMerge {
@@ -54,14 +53,16 @@ export class CaptureMerge {
         w1 = ids[w1]!;
       }
       const bits = f.bits[s]!;
-      const latest = t.find(w0, w1, w2, w3);
-      const closed = latest >= 0 && ((t.dirFlags[2 * latest]! | t.dirFlags[2 * latest + 1]!) & CLOSING) !== 0;
-      let g: number;
-      if (bits & FlowBit.HEAD) g = latest >= 0 && !(closed && bits & FlowBit.STARTS_BARE_SYN) ? latest : -1;
-      else if (bits & FlowBit.TENTATIVE) g = latest >= 0 && !closed ? latest : -1;
-      else g = -1;
+      // Segments that may continue the latest connection with their key: a chunk's first segment, and those split
+      // at a SYN the chunk could not judge. The rule is the one observeBatch applies within a chunk.
+      let g = -1;
+      if (bits & (FlowBit.HEAD | FlowBit.UNDECIDED)) {
+        const latest = t.find(w0, w1, w2, w3);
+        if (latest >= 0 && !(bits & FlowBit.STARTS_BARE_SYN && startsNewConnection(t, latest, f.synSeq[s]!))) g = latest;
+      }
       if (g < 0) {
         g = t.create(w0, w1, w2, w3, bits & KEPT_BITS);
+        t.synSeq[g] = f.synSeq[s]!;
         t.synTtl[g] = f.synTtl[s]!;
         t.synWindow[g] = f.synWindow[s]!;
         t.synOptLayout[g] = f.synOptLayout[s]!;
@@ -69,6 +70,10 @@ export class CaptureMerge {
       } else {
         const gb = t.bits[g]!;
         let nb = gb;
+        if (!(gb & FlowBit.ISN_KNOWN) && bits & FlowBit.ISN_KNOWN) {
+          nb |= FlowBit.ISN_KNOWN;
+          t.synSeq[g] = f.synSeq[s]!;
+        }
         if (!(gb & FlowBit.SYN_SEEN) && bits & FlowBit.SYN_SEEN) {
           nb |= bits & (FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI);
           t.synTtl[g] = f.synTtl[s]!;

@@ -20,6 +20,7 @@ export interface FlowColumns {
   syns: Uint8Array;
   synAcks: Uint8Array;
   bits: Uint16Array;
+  synSeq: Uint32Array;
   synTtl: Uint8Array;
   synWindow: Uint16Array;
   synOptLayout: Uint32Array;
@@ -62,6 +63,7 @@ export function flowColumns(t: FlowTable): FlowColumns {
     syns: t.syns.slice(0, 2 * n),
     synAcks: t.synAcks.slice(0, 2 * n),
     bits: t.bits.slice(0, n),
+    synSeq: t.synSeq.slice(0, n),
     synTtl: t.synTtl.slice(0, n),
     synWindow: t.synWindow.slice(0, n),
     synOptLayout: t.synOptLayout.slice(0, n),

@@ -23,22 +23,43 @@ describe('flow table', () => {
 
   it('starts a new connection when a 5-tuple is reused after FIN, not on a retransmitted SYN', async () => {
     const syn: Spec = [C, S, { proto: 'tcp', sport: 40000, dport: 80, flags: SYN }];
-    const list = await conns([syn, syn, syn, ...tcpConnection(C, 40000, S, 80), ...tcpConnection(C, 40000, S, 80)]);
+    const list = await conns([syn, syn, syn, ...tcpConnection(C, 40000, S, 80), ...tcpConnection(C, 40000, S, 80, 777777)]);
     expect(list).toHaveLength(2);
     expect(list[0]).toMatchObject({ synRetransmits: 3, state: 'SF', packets: 11 });
     expect(list[1]).toMatchObject({ synRetransmits: 0, state: 'SF', packets: 8 });
   });
 
   it('starts a new connection after RST', async () => {
-    const rejected: Spec[] = [
-      [C, S, { proto: 'tcp', sport: 40001, dport: 81, flags: SYN }],
-      [S, C, { proto: 'tcp', sport: 81, dport: 40001, flags: RST | ACK }],
+    const rejected = (isn: number): Spec[] => [
+      [C, S, { proto: 'tcp', sport: 40001, dport: 81, flags: SYN, seq: isn }],
+      [S, C, { proto: 'tcp', sport: 81, dport: 40001, flags: RST | ACK, ack: isn + 1 }],
     ];
-    const list = await conns([...rejected, ...rejected]);
+    const list = await conns([...rejected(5), ...rejected(9000)]);
     expect(list.map((c) => [c.state, c.attempt])).toEqual([
       ['REJ', 'rejected'],
       ['REJ', 'rejected'],
     ]);
+  });
+
+  it('keeps a SYN that repeats the ISN after RST in the same connection (a retransmission, as Wireshark sees it)', async () => {
+    const list = await conns([
+      [C, S, { proto: 'tcp', sport: 40001, dport: 81, flags: SYN, seq: 5 }],
+      [S, C, { proto: 'tcp', sport: 81, dport: 40001, flags: RST | ACK, ack: 6 }],
+      [C, S, { proto: 'tcp', sport: 40001, dport: 81, flags: SYN, seq: 5 }],
+    ]);
+    expect(list).toHaveLength(1);
+    expect(list[0]!.synRetransmits).toBe(1);
+  });
+
+  it('knows the ISN from a SYN-ACK when the SYN was not captured', async () => {
+    const list = await conns([
+      [S, C, { proto: 'tcp', sport: 80, dport: 40009, flags: SYNACK, seq: 31000, ack: 30001 }],
+      [C, S, { proto: 'tcp', sport: 40009, dport: 80, flags: FIN_ACK, seq: 30001 }],
+      [S, C, { proto: 'tcp', sport: 80, dport: 40009, flags: FIN_ACK, seq: 31001 }],
+      [C, S, { proto: 'tcp', sport: 40009, dport: 80, flags: SYN, seq: 30000 }],
+      [C, S, { proto: 'tcp', sport: 40009, dport: 80, flags: SYN, seq: 90000 }],
+    ]);
+    expect(list).toHaveLength(2);
   });
 
   it('orients without a SYN by the SYN-ACK, and by service port without either', async () => {

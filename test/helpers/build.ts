@@ -32,8 +32,8 @@ export function buildCapture(specs: Spec[]): string {
 }
 
 /** A complete TCP connection: handshake, one request and reply, FIN both ways. */
-export function tcpConnection(client: string, cport: number, server: string, sport: number): Spec[] {
-  const c2s = (flags: number, payload = 0): Spec => [client, server, { proto: 'tcp', sport: cport, dport: sport, flags, payload: new Uint8Array(payload) }];
+export function tcpConnection(client: string, cport: number, server: string, sport: number, isn = 1000): Spec[] {
+  const c2s = (flags: number, payload = 0): Spec => [client, server, { proto: 'tcp', sport: cport, dport: sport, flags, seq: flags === SYN ? isn : isn + 1, payload: new Uint8Array(payload) }];
   const s2c = (flags: number, payload = 0): Spec => [server, client, { proto: 'tcp', sport, dport: cport, flags, payload: new Uint8Array(payload) }];
   return [c2s(SYN), s2c(SYNACK), c2s(ACK), c2s(PSH_ACK, 20), s2c(PSH_ACK, 100), c2s(FIN_ACK), s2c(FIN_ACK), c2s(ACK)];
 }
