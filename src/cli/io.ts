@@ -2,11 +2,19 @@
 import { writeFileSync } from 'node:fs';
 import { IoError } from '../errors.js';
 
-/** Write `text` to stdout, waiting for the pipe to drain (so large outputs are not cut at exit). */
-export async function writeStdout(text: string): Promise<void> {
-  if (text.length === 0) return;
+/**
+ * Write `output` (one string, or chunks produced one at a time so a large report never sits in memory whole) to
+ * stdout, honouring back-pressure and waiting until the last byte is handed to the OS.
+ */
+export async function writeStdout(output: string | Iterable<string>): Promise<void> {
+  const out = process.stdout;
+  const chunks = typeof output === 'string' ? [output] : output;
+  for (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  }
   await new Promise<void>((resolve, reject) => {
-    process.stdout.write(text, (err) => (err ? reject(new IoError('<stdout>', err.message)) : resolve()));
+    out.write('', (err) => (err ? reject(new IoError('<stdout>', err.message)) : resolve()));
   });
 }
 

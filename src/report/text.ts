@@ -1,5 +1,43 @@
 /** Output helpers shared by the reporters: aligned tables for people, Zeek-style TSV and JSON lines for machines. */
 
+/** Records per output chunk when streaming. */
+export const CHUNK_RECORDS = 2048;
+
+/** Lines produced by `line(i)` for i in [0, n), joined into chunks of CHUNK_RECORDS lines. */
+export function* lineChunks(n: number, line: (i: number) => string): Generator<string> {
+  for (let start = 0; start < n; start += CHUNK_RECORDS) {
+    const end = Math.min(n, start + CHUNK_RECORDS);
+    let text = '';
+    for (let i = start; i < end; i++) text += line(i) + '\n';
+    yield text;
+  }
+}
+
+/** An aligned table streamed row by row: widths from a first pass over the cells, then one line per row. */
+export function* tableChunks(headers: string[], n: number, cells: (i: number) => (string | number | null | undefined)[]): Generator<string> {
+  const widths = headers.map((h) => h.length);
+  const numeric = headers.map(() => n > 0);
+  for (let i = 0; i < n; i++) {
+    const r = cells(i);
+    for (let k = 0; k < headers.length; k++) {
+      const c = r[k];
+      const len = c === null || c === undefined ? 1 : String(c).length;
+      if (len > widths[k]!) widths[k] = len;
+      if (typeof c !== 'number' && c !== null && c !== undefined) numeric[k] = false;
+    }
+  }
+  const line = (r: (string | number | null | undefined)[]) =>
+    r
+      .map((c, k) => {
+        const t = c === null || c === undefined ? '-' : String(c);
+        return numeric[k] ? t.padStart(widths[k]!) : t.padEnd(widths[k]!);
+      })
+      .join('  ')
+      .trimEnd();
+  yield line(headers) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n';
+  yield* lineChunks(n, (i) => line(cells(i)));
+}
+
 /** An aligned text table; numbers right-aligned. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
@@ -28,11 +66,19 @@ function tsvField(v: unknown): string {
   return s.replace(/[\\\t\n\r]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Zeek-style TSV: #separator, #path, #fields and #types headers, one line per record, `-` for unset. */
+/** The Zeek-style TSV header: #separator, #path, #fields and #types. */
+export function tsvHeader(path: string, fields: string[], types: string[]): string {
+  return ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${path}`, `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`].join('\n') + '\n';
+}
+
+/** One TSV line of `r`'s `fields` (dotted paths reach into nested objects), `-` for unset. */
+export function tsvLine(r: Record<string, unknown>, fields: string[]): string {
+  return fields.map((f) => tsvField(getPath(r, f))).join('\t');
+}
+
+/** Zeek-style TSV: header, one line per record. */
 export function tsv(path: string, fields: string[], types: string[], rows: Record<string, unknown>[]): string {
-  const out = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${path}`, `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`];
-  for (const r of rows) out.push(fields.map((f) => tsvField(getPath(r, f))).join('\t'));
-  return out.join('\n') + '\n';
+  return tsvHeader(path, fields, types) + rows.map((r) => tsvLine(r, fields) + '\n').join('');
 }
 
 function getPath(r: Record<string, unknown>, path: string): unknown {
