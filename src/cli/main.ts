@@ -7,6 +7,7 @@ import { AclReplayError, ExitCode } from '../errors.js';
 import { applyV8Tuning } from '../tuning.js';
 import { registerInfo } from './info.js';
 import { registerCaptureCommands } from './capture-commands.js';
+import { registerReplay } from './replay.js';
 import { registerLint } from './lint.js';
 import { registerBench } from './bench.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInfo(program);
   registerCaptureCommands(program);
+  registerReplay(program);
   registerLint(program);
   registerBench(program);
   for (const c of program.commands) c.exitOverride();

@@ -72,6 +72,8 @@ export class PacketBatch {
   readonly flowIndex: Int32Array;
   /** Written by the flow table: 0 when the packet goes from the key's lower endpoint to the higher, 1 otherwise. */
   readonly flowDir: Uint8Array;
+  /** Written by the flow table for fragments: the chunk's id of the datagram's first fragment, -1 when unknown. */
+  readonly fragHead: Int32Array;
 
   constructor(readonly capacity = DEFAULT_BATCH_SIZE) {
     const n = capacity;
@@ -108,6 +110,7 @@ export class PacketBatch {
     this.quoteDport = new Uint16Array(n);
     this.flowIndex = new Int32Array(n);
     this.flowDir = new Uint8Array(n);
+    this.fragHead = new Int32Array(n);
   }
 
   get full(): boolean {

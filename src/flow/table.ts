@@ -390,6 +390,7 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
     if (batch.frag[i] === Frag.LATER) {
       fragKey(batch, i, addrs6, fragScratch);
       const h = extras.fragHeads.find(fragScratch.w0, fragScratch.w1, fragScratch.w2, fragScratch.w3);
+      batch.fragHead[i] = h;
       if (h >= 0) {
         const v = extras.fragHeads.values[h]!;
         table.count1(v >> 1, v & 1, ts, wireLen, 0);
@@ -454,6 +455,7 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       fragKey(batch, i, addrs6, fragScratch);
       const h = extras.fragHeads.intern(fragScratch.w0, fragScratch.w1, fragScratch.w2, fragScratch.w3);
       extras.fragHeads.values[h] = 2 * f + dir;
+      batch.fragHead[i] = h;
     }
     batch.flowIndex[i] = f;
     batch.flowDir[i] = dir;

@@ -11,7 +11,9 @@ import { CaptureStats } from '../decode/stats.js';
 import { decodeAll } from '../decode/scan.js';
 import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
 import type { ChunkTask } from './chunker.js';
-import { flowColumns, extrasColumns, type Partial } from './partial.js';
+import { flowColumns, extrasColumns, replayColumns, type Partial } from './partial.js';
+import { specFromMessage } from './scenario.js';
+import { Evaluator, SegmentVerdicts, FragmentVerdicts, countVerdicts } from './verdicts.js';
 
 /** Read, decode and observe the task's range; `batchSink` (in-process only) sees every decoded batch too. */
 export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch) => void): Promise<Partial> {
@@ -34,9 +36,17 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
   const stats = new CaptureStats();
   const table = new FlowTable(1024);
   const extras = new ChunkExtras();
-  const flows = task.options.flows;
+  const spec = task.options.replay ? specFromMessage(task.options.replay) : null;
+  const flows = task.options.flows || spec !== null;
+  const ev = spec ? new Evaluator(spec, batch.capacity) : null;
+  const segs = spec ? new SegmentVerdicts(spec.scenarios.length, 1024) : null;
+  const frags = spec ? new FragmentVerdicts(spec.scenarios.length) : null;
   const sink = (b: PacketBatch) => {
     if (flows) observeBatch(table, extras, b);
+    if (ev) {
+      ev.evaluate(b);
+      countVerdicts(b, ev, segs!, frags!, table.count);
+    }
     if (batchSink) batchSink(b);
   };
   try {
@@ -59,5 +69,6 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
     flows: flowColumns(table),
     addrs6: addrs6.keys.slice(0, 4 * addrs6.count),
     ...extrasColumns(extras),
+    replay: ev ? replayColumns(ev, segs!, frags!, table.count, extras.fragHeads.count) : null,
   };
 }

@@ -7,6 +7,7 @@ import type { OpenedCapture } from '../capture/open.js';
 import { RECORD, END } from '../capture/reader.js';
 import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
 import { PcapngReader, type PcapngSection } from '../capture/pcapng.js';
+import type { ReplaySpec } from './scenario.js';
 
 /** The reader state a chunk starts in. */
 export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null };
@@ -15,6 +16,8 @@ export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format
 export interface ChunkOptions {
   flows: boolean;
   batchSize?: number;
+  /** Candidate ACLs to judge every packet against (implies flows). */
+  replay?: ReplaySpec | null;
 }
 
 /** One unit of work for a worker: a byte range of the capture (and its bytes when they cannot be re-read). */

@@ -21,6 +21,8 @@ export interface PassOptions extends OpenOptions {
   flows?: boolean;
   /** Called with (bytes read so far, total bytes or -1). */
   onProgress?: (done: number, total: number) => void;
+  /** Candidate ACLs to judge every packet against. */
+  replay?: import('./scenario.js').ReplaySpec | null;
   /** Sees every decoded batch, in file order (forces one job: batches do not leave their thread). */
   batchSink?: (batch: import('../decode/batch.js').PacketBatch) => void;
 }
@@ -47,7 +49,7 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   if (opened.seekable && opened.size <= (opts.chunkBytes ?? DEFAULT_CHUNK_BYTES)) jobs = 1;
   const chunkBytes = opts.chunkBytes ?? (jobs === 1 && opened.seekable ? Infinity : DEFAULT_CHUNK_BYTES);
   const merge = new CaptureMerge();
-  const options: ChunkOptions = { flows: opts.flows ?? true };
+  const options: ChunkOptions = { flows: opts.flows ?? true, replay: opts.replay ?? null };
   const total = opened.size;
   const progress = opts.onProgress ? (done: number) => opts.onProgress!(done, total) : undefined;
   let chunks = 0;

@@ -9,7 +9,8 @@ import { FlowTable, FlowBit, KeyBit, startsNewConnection } from '../flow/table.j
 import { KeyIndex } from '../flow/keyindex.js';
 import { Problems } from '../capture/problems.js';
 import { CaptureStats } from '../decode/stats.js';
-import type { Partial } from './partial.js';
+import type { Partial, ReplayColumns } from './partial.js';
+import { SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
 
 /** Bits that describe the connection (the rest only describe a chunk's segment). */
 const KEPT_BITS = FlowBit.FIRST_DIR_HI | FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI | FlowBit.SYNACK_SEEN | FlowBit.SYNACK_DIR_HI | FlowBit.ICMP_MESSAGE | FlowBit.ISN_KNOWN;
@@ -29,6 +30,13 @@ export class CaptureMerge {
   merged = 0;
   /** Global connection index of each segment of the last partial merged (for later attribution). */
   lastResolved: Int32Array = new Int32Array(0);
+  /** Verdict counters per connection, scenario and key direction, when replaying. */
+  verdicts: SegmentVerdicts | null = null;
+  ruleHits: Float64Array[] = [];
+  packetsNotApplicable: Float64Array = new Float64Array(0);
+  /** Later fragments whose datagram's verdict stayed unknown, per scenario. */
+  unknownFragments: Float64Array = new Float64Array(0);
+  private fragVerdicts: FragmentVerdicts | null = null;
 
   constructor(initialCapacity = 4096) {
     this.table = new FlowTable(initialCapacity);
@@ -101,9 +109,40 @@ export class CaptureMerge {
       resolved[s] = g;
     }
     this.lastResolved = resolved;
+    if (p.replay) this.mergeVerdicts(p.replay, resolved);
     this.attributeFragments(p, ids, resolved);
     this.attributeIcmp(p, ids);
     this.mergeStats(p);
+  }
+
+  private mergeVerdicts(r: ReplayColumns, resolved: Int32Array): void {
+    const S = r.scenarios;
+    if (!this.verdicts) {
+      this.verdicts = new SegmentVerdicts(S, this.table.capacity);
+      this.ruleHits = r.ruleHits.map((h) => new Float64Array(h.length));
+      this.packetsNotApplicable = new Float64Array(S);
+      this.unknownFragments = new Float64Array(S);
+      this.fragVerdicts = new FragmentVerdicts(S);
+    }
+    const v = this.verdicts;
+    v.ensure(this.table.count);
+    for (let s = 0; s < resolved.length; s++) {
+      const g = resolved[s]!;
+      for (let k = 0; k < 2 * S; k++) {
+        const src = s * 2 * S + k;
+        const dst = g * 2 * S + k;
+        v.allow[dst]! += r.allow[src]!;
+        v.deny[dst]! += r.deny[src]!;
+        v.notApplicable[dst]! += r.notApplicable[src]!;
+        if (v.firstDeny[dst] === 0) v.firstDeny[dst] = r.firstDeny[src]!;
+        if (v.firstAllow[dst] === 0) v.firstAllow[dst] = r.firstAllow[src]!;
+      }
+    }
+    r.ruleHits.forEach((h, g) => {
+      const into = this.ruleHits[g]!;
+      for (let k = 0; k < h.length; k++) into[k]! += h[k]!;
+    });
+    for (let s = 0; s < S; s++) this.packetsNotApplicable[s]! += r.packetsNotApplicable[s]!;
   }
 
   private mapAddresses(addrs6: Uint32Array): Int32Array {
@@ -123,6 +162,7 @@ export class CaptureMerge {
       const id = this.fragHeads.intern(w0, w1, p.fragHeadKeys[k + 2]!, p.fragHeadKeys[k + 3]!);
       const v = p.fragHeadValues[h]!;
       this.fragHeads.values[id] = 2 * resolved[v >> 1]! + (v & 1);
+      if (p.replay) for (let s = 0; s < p.replay.scenarios; s++) this.fragVerdicts!.set(id, s, p.replay.fragHeadVerdicts[h * p.replay.scenarios + s]!);
     }
     for (let o = 0; o < p.orphanLen.length; o++) {
       const k = 4 * o;
@@ -133,10 +173,15 @@ export class CaptureMerge {
       if (id < 0) {
         this.unmatchedFragments++;
         this.unmatchedFragmentBytes += p.orphanLen[o]!;
+        for (let s = 0; s < this.unknownFragments.length; s++) this.unknownFragments[s]!++;
         continue;
       }
       const v = this.fragHeads.values[id]!;
       t.count1(v >> 1, v & 1, p.orphanTs[o]!, p.orphanLen[o]!, 0);
+      if (this.verdicts) {
+        const S = this.verdicts.scenarios;
+        for (let s = 0; s < S; s++) this.verdicts.add(((v >> 1) * S + s) * 2 + (v & 1), this.fragVerdicts!.get(id, s));
+      }
     }
   }
 

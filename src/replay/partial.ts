@@ -7,6 +7,7 @@ import { Packr } from 'msgpackr';
 import type { ProblemRecord } from '../capture/problems.js';
 import type { FlowTable, ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
+import type { Evaluator, SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
 
 /** The flow table columns of a chunk, cut to its `count` rows. */
 export interface FlowColumns {
@@ -47,6 +48,36 @@ export interface Partial {
   icmpKeys: Uint32Array;
   icmpTypeCode: Uint16Array;
   icmpTs: Float64Array;
+  replay: ReplayColumns | null;
+}
+
+/** A chunk's verdict counters (see verdicts.ts), cut to its segments and fragment heads. */
+export interface ReplayColumns {
+  scenarios: number;
+  allow: Uint32Array;
+  deny: Uint32Array;
+  notApplicable: Uint32Array;
+  firstDeny: Int32Array;
+  firstAllow: Int32Array;
+  ruleHits: Float64Array[];
+  packetsNotApplicable: Float64Array;
+  fragHeadVerdicts: Int32Array;
+}
+
+export function replayColumns(ev: Evaluator, segs: SegmentVerdicts, frags: FragmentVerdicts, flows: number, fragHeads: number): ReplayColumns {
+  const S = ev.scenarios;
+  const n = flows * S * 2;
+  return {
+    scenarios: S,
+    allow: segs.allow.slice(0, n),
+    deny: segs.deny.slice(0, n),
+    notApplicable: segs.notApplicable.slice(0, n),
+    firstDeny: segs.firstDeny.slice(0, n),
+    firstAllow: segs.firstAllow.slice(0, n),
+    ruleHits: ev.ruleHits.map((h) => h.slice()),
+    packetsNotApplicable: ev.notApplicable.slice(),
+    fragHeadVerdicts: frags.codes.slice(0, fragHeads * S),
+  };
 }
 
 /** Copy the first `n` rows of the table's columns (copies so the encoding does not carry the spare capacity). */

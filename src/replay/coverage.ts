@@ -1,0 +1,43 @@
+/**
+ * Which destination ports a scenario lets through between two hosts: 65536 probe packets judged by the same
+ * evaluator the replay uses. This is how "share of a port-range profile allowed" is measured against real rules.
+ */
+import { PacketBatch, Layer } from '../decode/batch.js';
+import { Evaluator } from './verdicts.js';
+import type { ReplaySpec } from './scenario.js';
+
+/** An address as the batch columns hold it. */
+export interface Host {
+  family: 4 | 6;
+  words: [number, number, number, number];
+}
+
+const PROBES = 4096;
+let probeBatch: PacketBatch | null = null;
+
+/** allowed[port] = 1 when scenario s allows a packet src:sport -> dst:port of `proto` (0 when denied or not applicable). */
+export function allowedPorts(spec: ReplaySpec, s: number, src: Host, dst: Host, proto: number, sport: number, tcpFlags = 0x12): Uint8Array {
+  const batch = (probeBatch ??= new PacketBatch(PROBES));
+  const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, PROBES);
+  const allowed = new Uint8Array(65536);
+  for (let start = 0; start < 65536; start += PROBES) {
+    for (let i = 0; i < PROBES; i++) {
+      const b = 4 * i;
+      for (let w = 0; w < 4; w++) {
+        batch.src[b + w] = src.words[w]!;
+        batch.dst[b + w] = dst.words[w]!;
+      }
+      batch.family[i] = src.family;
+      batch.proto[i] = proto;
+      batch.layer[i] = Layer.TRANSPORT;
+      batch.frag[i] = 0;
+      batch.sport[i] = sport;
+      batch.dport[i] = start + i;
+      batch.tcpFlags[i] = proto === 6 ? tcpFlags : 0;
+    }
+    batch.length = PROBES;
+    ev.evaluate(batch);
+    for (let i = 0; i < PROBES; i++) allowed[start + i] = ev.verdicts[i]! > 0 ? 1 : 0;
+  }
+  return allowed;
+}

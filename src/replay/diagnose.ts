@@ -1,0 +1,497 @@
+/**
+ * Diagnoses of a replay, each with a stable code and the evidence a person needs to act:
+ * RETURN_PORT_NOT_ALLOWED (with the smallest AWS entry that fixes it, verified by replaying again),
+ * RANGE_PARTIALLY_COVERED, FORWARD_DENIED, ICMP_NEEDED, NOT_CROSSING_SUBNET, and FAILURES_MATCH_RULE, which ties the
+ * connections that failed in the capture to the rule that would deny them.
+ */
+import { compileAcl, toShared } from '../acl/compile.js';
+import { parseCidr, formatCidr, cidrContains, anyCidr, type Acl, type Rule, type Cidr } from '../acl/model.js';
+import { PORT_PROFILES, portRanges, formatRanges } from '../acl/profiles.js';
+import { parseAddress as parse4 } from '../wire/ipv4.js';
+import { parseAddress as parse6 } from '../wire/ipv6.js';
+import type { Connection } from '../flow/connections.js';
+import type { ClientProfile } from '../flow/ports.js';
+import { ref, type ConnectionRef } from '../flow/failures.js';
+import type { ReplayPlan, ReplaySpec } from './scenario.js';
+import { gateInfo, ruleOf, type ConnectionVerdict } from './outcomes.js';
+import { verdictGate } from './verdicts.js';
+import { allowedPorts, type Host } from './coverage.js';
+
+/** An entry as `aws ec2 create-network-acl-entry` takes it. */
+export interface AwsEntry {
+  ruleNumber: number;
+  protocol: string;
+  ruleAction: 'allow' | 'deny';
+  egress: boolean;
+  cidrBlock?: string;
+  ipv6CidrBlock?: string;
+  portRange: { from: number; to: number };
+}
+
+export interface Fix {
+  action: 'create' | 'replace';
+  entry: AwsEntry;
+  /** For a replacement: the entry as it is now. */
+  replaces?: { ruleNumber: number; portRange: { from: number; to: number } };
+  command: string;
+  /** True when replaying with the fix applied lets every affected connection's return traffic through. */
+  verified: boolean;
+  note: string;
+}
+
+export interface AffectedClient {
+  host: string;
+  profile: string;
+  range: [number, number];
+  confidence: number;
+  connections: number;
+  ports: [number, number];
+  /** Share of the profile's range the return path does not allow, 0..1. */
+  notAllowedShare: number;
+  notAllowed: string;
+}
+
+export interface Diagnosis {
+  code: 'RETURN_PORT_NOT_ALLOWED' | 'RANGE_PARTIALLY_COVERED' | 'FORWARD_DENIED' | 'ICMP_NEEDED' | 'NOT_CROSSING_SUBNET' | 'FAILURES_MATCH_RULE';
+  severity: 'error' | 'warning' | 'info';
+  scenario: string;
+  acl: string | null;
+  direction: 'inbound' | 'outbound' | null;
+  rule: number | '*' | null;
+  message: string;
+  [extra: string]: unknown;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const capitalize = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+function hostOf(addr: string): Host {
+  if (addr.includes(':')) return { family: 6, words: parse6(addr)! };
+  return { family: 4, words: [parse4(addr), 0, 0, 0] };
+}
+
+function protoNumber(c: Connection): number {
+  return c.protoNumber;
+}
+
+/** Everything diagnose() needs. */
+export interface DiagnoseInput {
+  plan: ReplayPlan;
+  spec: ReplaySpec;
+  verdicts: ConnectionVerdict[][];
+  connections: Connection[];
+  clients: ClientProfile[];
+}
+
+/** Diagnoses of scenario s. */
+export function diagnose(input: DiagnoseInput, s: number): Diagnosis[] {
+  const out: Diagnosis[] = [];
+  const list = input.verdicts[s]!;
+  const profiles = new Map(input.clients.map((c) => [c.host, c]));
+  out.push(...returnNotAllowed(input, s, list, profiles));
+  out.push(...partiallyCovered(input, s, list, profiles));
+  out.push(...forwardDenied(input, s, list));
+  out.push(...icmpNeeded(input, s, list));
+  out.push(...failuresMatch(input, s, list));
+  const na = notCrossing(input, s, list);
+  if (na) out.push(na);
+  return out;
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const l = m.get(k);
+    if (l) l.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+/** Profile range to make work for a client: its inferred profile when there is one, else the ports seen. */
+function requiredRange(p: ClientProfile | undefined, seen: [number, number]): [number, number] {
+  if (p && p.profile !== 'unknown' && p.ports > 0) return [Math.min(p.range[0], seen[0]), Math.max(p.range[1], seen[1])];
+  return seen;
+}
+
+function returnNotAllowed(input: DiagnoseInput, s: number, list: ConnectionVerdict[], profiles: Map<string, ClientProfile>): Diagnosis[] {
+  const { plan, spec } = input;
+  const denied = list.filter((v) => v.return.action === 'deny' && v.connection.clientPort !== null && (v.connection.proto === 'tcp' || v.connection.proto === 'udp'));
+  const groups = groupBy(denied, (v) => `${v.return.code}|${v.connection.protoNumber}|${v.connection.family}`);
+  const out: Diagnosis[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const code = first.return.code;
+    const gate = gateInfo(plan, spec, verdictGate(code));
+    const rule = ruleOf(plan, spec, code);
+    const proto = protoNumber(first.connection);
+    const byClient = groupBy(group, (v) => v.connection.client);
+    const clients: AffectedClient[] = [];
+    let required: [number, number] | null = null;
+    for (const [host, vs] of [...byClient].slice(0, 50)) {
+      const ports = vs.map((v) => v.connection.clientPort!);
+      const seen: [number, number] = [Math.min(...ports), Math.max(...ports)];
+      const p = profiles.get(host);
+      const range = requiredRange(p, seen);
+      required = required ? [Math.min(required[0], range[0]), Math.max(required[1], range[1])] : range;
+      const c = vs[0]!.connection;
+      const allowed = allowedPorts(spec, s, hostOf(c.server), hostOf(host), proto, c.serverPort ?? 0);
+      const missing = portRanges(allowed, range[0], range[1], 0);
+      const notAllowed = missing.reduce((n, [a, b]) => n + b - a + 1, 0) / (range[1] - range[0] + 1);
+      clients.push({
+        host,
+        profile: p?.profile ?? 'unknown',
+        range,
+        confidence: p?.confidence ?? 0,
+        connections: vs.length,
+        ports: seen,
+        notAllowedShare: round3(notAllowed),
+        notAllowed: formatRanges(missing),
+      });
+    }
+    const byProfile = groupBy(clients, (c) => c.profile);
+    const profileText = [...byProfile]
+      .map(([name, cs]) => `${name} clients (${cs.length}, ${cs[0]!.range[0]}-${cs[0]!.range[1]}): ${pct(Math.max(...cs.map((c) => c.notAllowedShare)))} of the range not allowed`)
+      .join('; ');
+    const fix = proposeFix(input, s, gate.acl, gate.direction, gate.placement, rule, proto, first.connection.family, required!, group);
+
+    out.push({
+      code: 'RETURN_PORT_NOT_ALLOWED',
+      severity: 'error',
+      scenario: plan.scenarios[s]!.name,
+      acl: gate.acl.id,
+      direction: gate.direction,
+      rule: rule?.ruleNumber ?? null,
+      protocol: first.connection.proto,
+      connections: group.length,
+      synthetic: group.filter((v) => v.return.synthetic).length,
+      clients,
+      message: `${capitalize(ruleWords(gate.direction, rule, gate.acl.id))} denies return ${first.connection.proto} traffic to the ephemeral ports of ${group.length} connection${group.length === 1 ? '' : 's'} from ${clients.length} client${clients.length === 1 ? '' : 's'}: ${profileText}`,
+      fix,
+      examples: group.slice(0, 5).map((v) => ref(v.connection)),
+    });
+  }
+  return out;
+}
+
+/** AWS rule number below `limit` that is free in the direction, as close to it as possible. */
+function freeRuleNumber(rules: Rule[], below: number): number {
+  const used = new Set(rules.filter((r) => r.ruleNumber !== '*').map((r) => r.ruleNumber as number));
+  if (below > 32766) {
+    const max = Math.max(0, ...used);
+    for (let n = Math.min(32766, Math.ceil((max + 1) / 10) * 10); n <= 32766; n++) if (!used.has(n)) return n;
+  }
+  for (let n = below - 1; n >= 1; n--) if (!used.has(n)) return n;
+  return -1;
+}
+
+function entryCidr(family: 4 | 6, c: Cidr): Pick<AwsEntry, 'cidrBlock' | 'ipv6CidrBlock'> {
+  return family === 4 ? { cidrBlock: formatCidr(c) } : { ipv6CidrBlock: formatCidr(c) };
+}
+
+function command(aclId: string, action: 'create' | 'replace', e: AwsEntry): string {
+  const cidr = e.cidrBlock ? `--cidr-block ${e.cidrBlock}` : `--ipv6-cidr-block ${e.ipv6CidrBlock}`;
+  const proto = e.protocol === '6' ? 'tcp' : e.protocol === '17' ? 'udp' : e.protocol;
+  return `aws ec2 ${action}-network-acl-entry --network-acl-id ${aclId} ${e.egress ? '--egress' : '--ingress'} --rule-number ${e.ruleNumber} --protocol ${proto} --port-range From=${e.portRange.from},To=${e.portRange.to} ${cidr} --rule-action ${e.ruleAction}`;
+}
+
+/**
+ * The smallest change that lets every affected connection's return traffic through: widen an existing allow rule
+ * of the same protocol whose range touches the missing ports (placed before the denying rule), else add one entry
+ * covering the missing ports just before the denying rule. Verified by replaying the affected returns.
+ */
+function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, denyRule: Rule | null, proto: number, family: 4 | 6, required: [number, number], group: ConnectionVerdict[]): Fix {
+  const { spec } = input;
+  const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
+  const limit = denyRule && denyRule.ruleNumber !== '*' ? denyRule.ruleNumber : Infinity;
+  // The ports of the required range still denied for the affected clients.
+  const missingSet = new Uint8Array(65536);
+  for (const v of group.slice(0, 20)) {
+    const c = v.connection;
+    const allowed = allowedPorts(spec, s, hostOf(c.server), hostOf(c.client), proto, c.serverPort ?? 0);
+    for (let p = required[0]; p <= required[1]; p++) if (!allowed[p]) missingSet[p] = 1;
+  }
+  const missing = portRanges(missingSet, 0, 65535, 1);
+  const lo = missing.length ? missing[0]![0] : required[0];
+  const hi = missing.length ? missing[missing.length - 1]![1] : required[1];
+  const clientWords = group.map((v) => hostOf(v.connection.client));
+  const covers = (r: Rule) => {
+    const cidr = direction === 'outbound' ? r.dst : r.src;
+    return clientWords.every((h) => cidrContains(cidr, h.words, 0));
+  };
+  const candidates = rules.filter(
+    (r) =>
+      r.action === 'allow' &&
+      r.family === family &&
+      r.ruleNumber !== '*' &&
+      r.ruleNumber < limit &&
+      r.protocolMask === 0xff &&
+      r.protocol === proto &&
+      covers(r) &&
+      r.dstPorts[1] + 1 >= lo &&
+      r.dstPorts[0] - 1 <= hi,
+  );
+  let fix: Fix;
+  if (candidates.length > 0) {
+    // The candidate that needs the fewest ports added.
+    const added = (r: Rule) => Math.max(r.dstPorts[1], hi) - Math.min(r.dstPorts[0], lo) - (r.dstPorts[1] - r.dstPorts[0]);
+    const r = candidates.reduce((best, c) => (added(c) < added(best) ? c : best));
+    const from = Math.min(r.dstPorts[0], lo);
+    const to = Math.max(r.dstPorts[1], hi);
+    const entry: AwsEntry = { ruleNumber: r.ruleNumber as number, protocol: String(proto), ruleAction: 'allow', egress: direction === 'outbound', ...entryCidr(family, direction === 'outbound' ? r.dst : r.src), portRange: { from, to } };
+    fix = { action: 'replace', entry, replaces: { ruleNumber: r.ruleNumber as number, portRange: { from: r.dstPorts[0], to: r.dstPorts[1] } }, command: command(acl.id, 'replace', entry), verified: false, note: `widen rule ${r.ruleNumber} from ${r.dstPorts[0]}-${r.dstPorts[1]} to ${from}-${to}` };
+  } else {
+    const n = freeRuleNumber(rules, limit);
+    // The client side: the CIDR of an existing allow rule of this protocol that holds every affected client, else any.
+    const existing = rules.find((r) => r.action === 'allow' && r.family === family && r.protocol === proto && r.protocolMask === 0xff && covers(r));
+    const cidr = existing ? (direction === 'outbound' ? existing.dst : existing.src) : anyCidr(family);
+    const entry: AwsEntry = { ruleNumber: n, protocol: String(proto), ruleAction: 'allow', egress: direction === 'outbound', ...entryCidr(family, cidr), portRange: { from: lo, to: hi } };
+    fix = { action: 'create', entry, command: command(acl.id, 'create', entry), verified: false, note: n < 0 ? 'no free rule number before the denying rule: renumber the ACL first' : `add rule ${n} before ${denyRule ? (denyRule.ruleNumber === '*' ? 'the default deny' : `rule ${denyRule.ruleNumber}`) : 'the end'}` };
+  }
+  if (fix.entry.ruleNumber > 0) fix.verified = verifyFix(input, s, acl, direction, placement, fix, proto, family, group);
+  return fix;
+}
+
+/** Apply the fix to a copy of the ACL and replay the affected connections' return packets. */
+function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, fix: Fix, proto: number, family: 4 | 6, group: ConnectionVerdict[]): boolean {
+  const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
+  const cidrText = fix.entry.cidrBlock ?? fix.entry.ipv6CidrBlock!;
+  const parsed = parseCidr(cidrText);
+  if (!parsed.ok) return false;
+  const newRule: Rule = {
+    ruleNumber: fix.entry.ruleNumber,
+    action: 'allow',
+    family,
+    protocol: proto,
+    protocolMask: 0xff,
+    src: direction === 'inbound' ? parsed.cidr : anyCidr(family),
+    dst: direction === 'outbound' ? parsed.cidr : anyCidr(family),
+    srcPorts: [0, 65535],
+    dstPorts: [fix.entry.portRange.from, fix.entry.portRange.to],
+    icmpType: -1,
+    icmpCode: -1,
+    tcpFlags: null,
+    origin: { file: '(proposed fix)' },
+  };
+  const kept = fix.action === 'replace' ? rules.filter((r) => !(r.ruleNumber === fix.entry.ruleNumber && r.family === family)) : rules;
+  const numbered = [...kept.filter((r) => r.ruleNumber !== '*'), newRule].sort((a, b) => (a.ruleNumber as number) - (b.ruleNumber as number));
+  const fixedRules = [...numbered, ...kept.filter((r) => r.ruleNumber === '*')];
+  const fixed: Acl = { ...acl, [direction]: fixedRules };
+  const c = compileAcl(fixed);
+  const spec: ReplaySpec = {
+    ...input.spec,
+    acls: input.spec.acls.map((a, i) =>
+      i === input.spec.placements[placement]!.acl
+        ? {
+            inbound: toShared(c.inbound),
+            outbound: toShared(c.outbound),
+            inboundAllow: Uint8Array.from(fixed.inbound, (r) => (r.action === 'allow' ? 1 : 0)),
+            outboundAllow: Uint8Array.from(fixed.outbound, (r) => (r.action === 'allow' ? 1 : 0)),
+          }
+        : a,
+    ),
+  };
+  for (const v of group) {
+    const conn = v.connection;
+    const allowed = allowedPorts(spec, s, hostOf(conn.server), hostOf(conn.client), proto, conn.serverPort ?? 0);
+    if (!allowed[conn.clientPort!]) return false;
+  }
+  return true;
+}
+
+function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdict[], profiles: Map<string, ClientProfile>): Diagnosis[] {
+  const { plan, spec } = input;
+  const blocked = new Set(list.filter((v) => v.return.action === 'deny').map((v) => v.connection.client));
+  const ok = list.filter((v) => v.return.action === 'allow' && v.connection.clientPort !== null && !blocked.has(v.connection.client));
+  const byClient = groupBy(ok, (v) => v.connection.client);
+  const findings = new Map<string, { gate: number; profile: string; clients: AffectedClient[] }>();
+  for (const [host, vs] of [...byClient].slice(0, 200)) {
+    const p = profiles.get(host);
+    if (!p || p.profile === 'unknown') continue;
+    const c = vs[0]!.connection;
+    const allowed = allowedPorts(spec, s, hostOf(c.server), hostOf(host), c.protoNumber, c.serverPort ?? 0);
+    const missing = portRanges(allowed, p.range[0], p.range[1], 0);
+    const share = missing.reduce((n, [a, b]) => n + b - a + 1, 0) / (p.range[1] - p.range[0] + 1);
+    if (share === 0) continue;
+    const gate = verdictGate(vs[0]!.return.code);
+    const key = `${gate}|${p.profile}`;
+    const f = findings.get(key) ?? { gate, profile: p.profile, clients: [] };
+    f.clients.push({ host, profile: p.profile, range: p.range, confidence: p.confidence, connections: vs.length, ports: [p.minPort, p.maxPort], notAllowedShare: round3(share), notAllowed: formatRanges(missing) });
+    findings.set(key, f);
+  }
+  return [...findings.values()].map((f) => {
+    const g = gateInfo(plan, spec, f.gate);
+    const worst = Math.max(...f.clients.map((c) => c.notAllowedShare));
+    const prof = PORT_PROFILES.find((x) => x.name === f.profile);
+    return {
+      code: 'RANGE_PARTIALLY_COVERED' as const,
+      severity: 'warning' as const,
+      scenario: plan.scenarios[s]!.name,
+      acl: g.acl.id,
+      direction: g.direction,
+      rule: null,
+      profile: f.profile,
+      failureProbability: worst,
+      clients: f.clients,
+      message: `${prof?.description ?? f.profile} clients (${f.clients.length}, profile confidence ${Math.max(...f.clients.map((c) => c.confidence)).toFixed(2)}): every connection in the capture worked, but ${g.direction === 'outbound' ? 'egress' : 'ingress'} of ${g.acl.id} does not allow ${f.clients[0]!.notAllowed} of their ${f.clients[0]!.range[0]}-${f.clients[0]!.range[1]} range: ${pct(worst)} of new connections will hang`,
+    };
+  });
+}
+
+function forwardDenied(input: DiagnoseInput, s: number, list: ConnectionVerdict[]): Diagnosis[] {
+  const { plan, spec } = input;
+  const denied = list.filter((v) => v.forward.action === 'deny' && !v.connection.orientation.startsWith('icmp-'));
+  const groups = groupBy(denied, (v) => `${v.forward.code}|${v.connection.proto}|${v.connection.server}|${v.connection.serverPort}`);
+  return [...groups.values()].map((g) => {
+    const v = g[0]!;
+    const gate = gateInfo(plan, spec, verdictGate(v.forward.code));
+    const rule = ruleOf(plan, spec, v.forward.code);
+    return {
+      code: 'FORWARD_DENIED' as const,
+      severity: 'error' as const,
+      scenario: plan.scenarios[s]!.name,
+      acl: gate.acl.id,
+      direction: gate.direction,
+      rule: rule?.ruleNumber ?? null,
+      server: v.connection.server,
+      serverPort: v.connection.serverPort,
+      protocol: v.connection.proto,
+      connections: g.length,
+      clients: new Set(g.map((x) => x.connection.client)).size,
+      message: `${capitalize(ruleWords(gate.direction, rule, gate.acl.id))} denies ${g.length} connection${g.length === 1 ? '' : 's'} to ${v.connection.proto}/${v.connection.serverPort ?? '-'} on ${v.connection.server}`,
+      examples: g.slice(0, 5).map((x) => ref(x.connection)),
+    };
+  });
+}
+
+function icmpNeeded(input: DiagnoseInput, s: number, list: ConnectionVerdict[]): Diagnosis[] {
+  const { plan, spec } = input;
+  const ptb = list.filter((v) => {
+    const c = v.connection;
+    const isPtb = (c.protoNumber === 1 && c.icmpType === 3 && c.icmpCode === 4) || (c.protoNumber === 58 && c.icmpType === 2);
+    return isPtb && (v.forward.action === 'deny' || v.return.action === 'deny');
+  });
+  const groups = groupBy(ptb, (v) => String(v.forward.action === 'deny' ? v.forward.code : v.return.code));
+  return [...groups.values()].map((g) => {
+    const v = g[0]!;
+    const code = v.forward.action === 'deny' ? v.forward.code : v.return.code;
+    const gate = gateInfo(plan, spec, verdictGate(code));
+    const rule = ruleOf(plan, spec, code);
+    return {
+      code: 'ICMP_NEEDED' as const,
+      severity: 'error' as const,
+      scenario: plan.scenarios[s]!.name,
+      acl: gate.acl.id,
+      direction: gate.direction,
+      rule: rule?.ruleNumber ?? null,
+      messages: g.length,
+      message: `${capitalize(ruleWords(gate.direction, rule, gate.acl.id))} denies ${g.length} ICMP fragmentation-needed / packet-too-big message${g.length === 1 ? '' : 's'}: path MTU discovery breaks and large transfers hang (RFC 1191, RFC 8201); allow ICMP type 3 code 4 (ICMPv6 type 2)`,
+      examples: g.slice(0, 5).map((x) => ref(x.connection)),
+    };
+  });
+}
+
+/** "egress rule 100" / "the default deny (*) on egress" of an ACL, for messages. */
+function ruleWords(direction: 'inbound' | 'outbound', rule: Rule | null, acl: string): string {
+  const dir = direction === 'outbound' ? 'egress' : 'ingress';
+  if (!rule) return `no rule on ${dir} of ${acl}`;
+  return rule.ruleNumber === '*' ? `the default deny (*) on ${dir} of ${acl}` : `${dir} rule ${rule.ruleNumber} (${rule.action}) of ${acl}`;
+}
+
+/**
+ * Ties the capture to the candidate: are the connections that failed in the capture (unanswered, SYN-ACK never
+ * acknowledged) exactly the ones the candidate denies? Lists the rules, the failures it does not explain and the
+ * working connections it would break.
+ */
+function failuresMatch(input: DiagnoseInput, s: number, list: ConnectionVerdict[]): Diagnosis[] {
+  const { plan, spec } = input;
+  const failed = list.filter((v) => v.connection.attempt === 'unanswered' || v.connection.attempt === 'synack-unacked');
+  if (failed.length === 0) return [];
+  const deniedCode = (v: ConnectionVerdict) => (v.forward.action === 'deny' ? v.forward.code : v.return.action === 'deny' ? v.return.code : 0);
+  const denied = list.filter((v) => deniedCode(v) !== 0 && (v.connection.proto === 'tcp' || v.connection.proto === 'udp'));
+  const failedIds = new Set(failed.map((v) => v.connection.id));
+  const deniedIds = new Set(denied.map((v) => v.connection.id));
+  const matched = failed.filter((v) => deniedIds.has(v.connection.id));
+  if (matched.length === 0) return [];
+  const labelOf = (v: ConnectionVerdict) => {
+    const code = deniedCode(v);
+    const gate = gateInfo(plan, spec, verdictGate(code));
+    const rule = ruleOf(plan, spec, code);
+    return { acl: gate.acl.id, direction: gate.direction, rule: rule?.ruleNumber ?? null };
+  };
+  const byRule = groupBy(matched, (v) => JSON.stringify(labelOf(v)));
+  const rules = [...byRule.values()].map((g) => {
+    const l = labelOf(g[0]!);
+    const words = `${l.direction === 'outbound' ? 'egress' : 'ingress'} ${l.rule === '*' ? '*' : `rule ${l.rule}`}${plan.scenarios[s]!.placements.length > 1 ? ` of ${l.acl}` : ''}`;
+    return { ...l, connections: g.length, words };
+  });
+  const unexplained = failed.filter((v) => !deniedIds.has(v.connection.id));
+  const wouldBreak = denied.filter((v) => !failedIds.has(v.connection.id) && v.connection.attempt === 'completed');
+  const exact = unexplained.length === 0 && matched.length === denied.length;
+  const main = rules.sort((a, b) => b.connections - a.connections)[0]!;
+  const ruleText = rules.map((r) => `${r.words}: ${r.connections}`).join('; ');
+  return [
+    {
+      code: 'FAILURES_MATCH_RULE',
+      severity: 'info',
+      scenario: plan.scenarios[s]!.name,
+      acl: main.acl,
+      direction: main.direction,
+      rule: main.rule,
+      failedInCapture: failed.length,
+      denied: denied.length,
+      matched: matched.length,
+      exact,
+      rules,
+      unexplained: unexplained.slice(0, 5).map((v) => ref(v.connection)),
+      wouldBreak: wouldBreak.length,
+      wouldBreakExamples: wouldBreak.slice(0, 5).map((v) => ref(v.connection)),
+      message: exact
+        ? `the ${failed.length} connections that failed in the capture are exactly those ${plan.scenarios[s]!.name} denies (${ruleText})`
+        : `${matched.length} of the ${failed.length} connections that failed in the capture are denied by ${plan.scenarios[s]!.name} (${ruleText})` +
+          (unexplained.length ? `; ${unexplained.length} failed for another reason` : '') +
+          (wouldBreak.length ? `; it would also break ${wouldBreak.length} connection${wouldBreak.length === 1 ? '' : 's'} that worked` : ''),
+    },
+  ];
+}
+
+function notCrossing(input: DiagnoseInput, s: number, list: ConnectionVerdict[]): Diagnosis | null {
+  const na = list.filter((v) => v.outcome === 'not-applicable');
+  if (na.length === 0) return null;
+  const sc = input.plan.scenarios[s]!;
+  const subnets = sc.placements.flatMap((p) => p.subnets.map(formatCidr));
+  const all = na.length === list.length;
+  return {
+    code: 'NOT_CROSSING_SUBNET',
+    severity: all ? 'error' : 'info',
+    scenario: sc.name,
+    acl: null,
+    direction: null,
+    rule: null,
+    connections: na.length,
+    share: round3(na.length / Math.max(1, list.length)),
+    subnets,
+    suggestions: all ? suggestSubnets(input.connections) : [],
+    message: all
+      ? `no connection crosses ${subnets.join(', ')}: the ACL never applies. Busiest servers' networks: ${suggestSubnets(input.connections).join(', ') || '(none)'}`
+      : `${na.length} of ${list.length} connections do not cross ${subnets.join(', ')} (traffic within a subnet or between other hosts): the ACL does not judge them`,
+    examples: na.slice(0, 5).map((v) => ref(v.connection)) as ConnectionRef[],
+  };
+}
+
+/** The /24 (IPv4) or /64 (IPv6) networks of the servers with the most connections: likely --subnet values. */
+export function suggestSubnets(conns: Connection[], n = 3): string[] {
+  const count = new Map<string, number>();
+  for (const c of conns) {
+    if (c.orientation.startsWith('icmp-') || c.orientation === 'first-packet') continue;
+    const net = c.family === 4 ? c.server.split('.').slice(0, 3).join('.') + '.0/24' : formatCidr({ ...anyCidr(6), words: maskV6(parse6(c.server)!), prefix: 64 });
+    count.set(net, (count.get(net) ?? 0) + 1);
+  }
+  return [...count].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k]) => k);
+}
+
+function maskV6(w: [number, number, number, number]): [number, number, number, number] {
+  return [w[0], w[1], 0, 0];
+}

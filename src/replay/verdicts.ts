@@ -1,0 +1,248 @@
+/**
+ * Per-packet verdicts of every scenario, and their counters per connection segment. A packet crossing a placement's
+ * subnet boundary meets its ACL: inbound when the destination is inside and the source outside, outbound for the
+ * reverse (AWS VPC user guide, "Network ACL basics"); in a topology a packet from subnet A to subnet B meets A's
+ * outbound rules, then B's inbound rules, and is dropped at the first deny.
+ */
+import { classify } from '../acl/classify.js';
+import { PacketBatch, Frag } from '../decode/batch.js';
+import type { ReplaySpec } from './scenario.js';
+
+/** Verdict codes: 0 = not applicable; ±((gate + 1) << 16 | rule), positive = allowed, negative = denied. */
+export const NO_RULE = 0xffff;
+
+export function verdictCode(gate: number, rule: number, allow: boolean): number {
+  const c = ((gate + 1) << 16) | (rule < 0 ? NO_RULE : rule);
+  return allow ? c : -c;
+}
+export function verdictGate(code: number): number {
+  return ((code < 0 ? -code : code) >>> 16) - 1;
+}
+export function verdictRule(code: number): number {
+  const r = (code < 0 ? -code : code) & 0xffff;
+  return r === NO_RULE ? -1 : r;
+}
+
+/** Evaluates batches against a spec; scratch is sized once for the batch capacity. */
+export class Evaluator {
+  readonly scenarios: number;
+  /** Verdict code per scenario and packet: verdicts[s * capacity + i]. */
+  readonly verdicts: Int32Array;
+  /** Rule hits per gate (2 per placement: inbound, outbound), indexed by rule. */
+  readonly ruleHits: Float64Array[];
+  /** Per scenario: IP packets that crossed none of its subnet boundaries. */
+  readonly notApplicable: Float64Array;
+  private readonly gateIdx: Int32Array[];
+  private readonly gateCount: Int32Array;
+  private readonly out: Int32Array;
+  private readonly inGate: Int32Array;
+  private readonly outGate: Int32Array;
+  private readonly inRule: Int32Array;
+  private readonly outRule: Int32Array;
+
+  constructor(
+    readonly spec: ReplaySpec,
+    readonly capacity: number,
+  ) {
+    this.scenarios = spec.scenarios.length;
+    this.verdicts = new Int32Array(this.scenarios * capacity);
+    const gates = 2 * spec.placements.length;
+    this.ruleHits = [];
+    this.gateIdx = [];
+    for (let g = 0; g < gates; g++) {
+      const p = spec.placements[g >> 1]!;
+      const acl = spec.acls[p.acl]!;
+      this.ruleHits.push(new Float64Array((g & 1 ? acl.outbound : acl.inbound).ruleCount));
+      this.gateIdx.push(new Int32Array(capacity));
+    }
+    this.gateCount = new Int32Array(gates);
+    this.notApplicable = new Float64Array(this.scenarios);
+    this.out = new Int32Array(capacity);
+    this.inGate = new Int32Array(capacity);
+    this.outGate = new Int32Array(capacity);
+    this.inRule = new Int32Array(capacity);
+    this.outRule = new Int32Array(capacity);
+  }
+
+  /** Verdicts for every packet of the batch (later fragments get 0 here; see applyFragments). */
+  evaluate(batch: PacketBatch): void {
+    const n = batch.length;
+    const spec = this.spec;
+    for (let s = 0; s < this.scenarios; s++) {
+      const { first, count } = spec.scenarios[s]!;
+      this.gateCount.fill(0, 2 * first, 2 * (first + count));
+      for (let i = 0; i < n; i++) {
+        this.inGate[i] = -1;
+        this.outGate[i] = -1;
+        const fam = batch.family[i]!;
+        if (fam === 0 || batch.frag[i] === Frag.LATER) continue;
+        let srcP = -1;
+        let dstP = -1;
+        for (let p = first; p < first + count; p++) {
+          const pl = spec.placements[p]!;
+          if (srcP < 0 && inSubnets(batch.src, i, fam, pl.v4, pl.v6)) srcP = p;
+          if (dstP < 0 && inSubnets(batch.dst, i, fam, pl.v4, pl.v6)) dstP = p;
+        }
+        if (srcP === dstP) continue; // within one subnet, or outside them all: the NACLs do not see it
+        if (srcP >= 0) {
+          const g = 2 * srcP + 1;
+          this.outGate[i] = g;
+          this.gateIdx[g]![this.gateCount[g]!++] = i;
+        }
+        if (dstP >= 0) {
+          const g = 2 * dstP;
+          this.inGate[i] = g;
+          this.gateIdx[g]![this.gateCount[g]!++] = i;
+        }
+      }
+      for (let g = 2 * first; g < 2 * (first + count); g++) {
+        const k = this.gateCount[g]!;
+        if (k === 0) continue;
+        const acl = spec.acls[spec.placements[g >> 1]!.acl]!;
+        const idx = this.gateIdx[g]!;
+        classify(g & 1 ? acl.outbound : acl.inbound, batch, idx, k, this.out);
+        const rules = g & 1 ? this.outRule : this.inRule;
+        for (let j = 0; j < k; j++) rules[idx[j]!] = this.out[j]!;
+      }
+      const base = s * this.capacity;
+      for (let i = 0; i < n; i++) {
+        const og = this.outGate[i]!;
+        const ig = this.inGate[i]!;
+        let v = 0;
+        if (og >= 0) {
+          const r = this.outRule[i]!;
+          const acl = spec.acls[spec.placements[og >> 1]!.acl]!;
+          const allow = r >= 0 && acl.outboundAllow[r] === 1;
+          if (r >= 0) this.ruleHits[og]![r]!++;
+          v = verdictCode(og, r, allow);
+        }
+        if (ig >= 0 && v >= 0) {
+          const r = this.inRule[i]!;
+          const acl = spec.acls[spec.placements[ig >> 1]!.acl]!;
+          const allow = r >= 0 && acl.inboundAllow[r] === 1;
+          if (r >= 0) this.ruleHits[ig]![r]!++;
+          v = verdictCode(ig, r, allow);
+        }
+        if (og < 0 && ig < 0 && batch.family[i] !== 0 && batch.frag[i] !== Frag.LATER) this.notApplicable[s]!++;
+        this.verdicts[base + i] = v;
+      }
+    }
+  }
+}
+
+/** True when row i's address (family 4 or 6) is inside one of the subnets. */
+function inSubnets(addr: Uint32Array, i: number, family: number, v4: Uint32Array, v6: Uint32Array): boolean {
+  const b = 4 * i;
+  if (family === 4) {
+    const a = addr[b]!;
+    for (let k = 0; k < v4.length; k += 2) if (((a & v4[k + 1]!) >>> 0) === v4[k]) return true;
+    return false;
+  }
+  for (let k = 0; k < v6.length; k += 8) {
+    if (((addr[b]! & v6[k + 4]!) >>> 0) === v6[k] && ((addr[b + 1]! & v6[k + 5]!) >>> 0) === v6[k + 1] && ((addr[b + 2]! & v6[k + 6]!) >>> 0) === v6[k + 2] && ((addr[b + 3]! & v6[k + 7]!) >>> 0) === v6[k + 3]) return true;
+  }
+  return false;
+}
+
+/** Verdict counters per connection (or chunk segment), per scenario and key direction: index (f * S + s) * 2 + dir. */
+export class SegmentVerdicts {
+  allow: Uint32Array;
+  deny: Uint32Array;
+  notApplicable: Uint32Array;
+  /** Verdict code of the first denied / first allowed packet (0 = none yet). */
+  firstDeny: Int32Array;
+  firstAllow: Int32Array;
+  capacity: number;
+
+  constructor(
+    readonly scenarios: number,
+    capacity: number,
+  ) {
+    this.capacity = capacity;
+    const n = capacity * scenarios * 2;
+    this.allow = new Uint32Array(n);
+    this.deny = new Uint32Array(n);
+    this.notApplicable = new Uint32Array(n);
+    this.firstDeny = new Int32Array(n);
+    this.firstAllow = new Int32Array(n);
+  }
+
+  /** Make room for `flows` rows (new rows are zero). */
+  ensure(flows: number): void {
+    if (flows <= this.capacity) return;
+    let c = this.capacity;
+    while (c < flows) c = Math.ceil(c * 1.5);
+    const n = c * this.scenarios * 2;
+    const grow = <T extends Uint32Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as { new (n: number): T })(n);
+      b.set(a);
+      return b;
+    };
+    this.allow = grow(this.allow);
+    this.deny = grow(this.deny);
+    this.notApplicable = grow(this.notApplicable);
+    this.firstDeny = grow(this.firstDeny);
+    this.firstAllow = grow(this.firstAllow);
+    this.capacity = c;
+  }
+
+  /** Count one verdict for row j. */
+  add(j: number, v: number, packets = 1): void {
+    if (v > 0) {
+      this.allow[j]! += packets;
+      if (this.firstAllow[j] === 0) this.firstAllow[j] = v;
+    } else if (v < 0) {
+      this.deny[j]! += packets;
+      if (this.firstDeny[j] === 0) this.firstDeny[j] = v;
+    } else this.notApplicable[j]! += packets;
+  }
+}
+
+/** Fragment verdict memory of a chunk: the first fragment's verdict per scenario, by fragment-head id. */
+export class FragmentVerdicts {
+  codes: Int32Array;
+  /** Later fragments whose first fragment is not in the chunk, per scenario they could not be judged in. */
+  constructor(readonly scenarios: number) {
+    this.codes = new Int32Array(16 * scenarios);
+  }
+  set(head: number, s: number, v: number): void {
+    const need = (head + 1) * this.scenarios;
+    if (need > this.codes.length) {
+      const b = new Int32Array(Math.max(need, this.codes.length * 2));
+      b.set(this.codes);
+      this.codes = b;
+    }
+    this.codes[head * this.scenarios + s] = v;
+  }
+  get(head: number, s: number): number {
+    const k = head * this.scenarios + s;
+    return k < this.codes.length ? this.codes[k]! : 0;
+  }
+}
+
+/**
+ * After evaluate(): give later fragments their first fragment's verdict, remember first fragments' verdicts, and
+ * count every packet's verdict on its connection segment.
+ */
+export function countVerdicts(batch: PacketBatch, ev: Evaluator, segs: SegmentVerdicts, frags: FragmentVerdicts, flows: number): void {
+  segs.ensure(flows);
+  const S = ev.scenarios;
+  const cap = ev.capacity;
+  const n = batch.length;
+  for (let i = 0; i < n; i++) {
+    if (batch.family[i] === 0) continue;
+    const frag = batch.frag[i]!;
+    const f = batch.flowIndex[i]!;
+    for (let s = 0; s < S; s++) {
+      let v = ev.verdicts[s * cap + i]!;
+      if (frag === Frag.FIRST) frags.set(batch.fragHead[i]!, s, v);
+      else if (frag === Frag.LATER) {
+        const h = batch.fragHead[i]!;
+        if (h < 0) continue; // judged at the merge, when the first fragment may be known
+        v = frags.get(h, s);
+        ev.verdicts[s * cap + i] = v;
+      }
+      if (f >= 0) segs.add((f * S + s) * 2 + batch.flowDir[i]!, v);
+    }
+  }
+}
