@@ -1,0 +1,175 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runReplay, type ReplayResult } from '../../src/replay/run.js';
+import type { PlanInput } from '../../src/replay/scenario.js';
+import { REPO_ROOT } from '../helpers/corpus.js';
+import { buildCapture, tcpConnection, type Spec } from '../helpers/build.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'aclreplay-replay-'));
+const CAP = (f: string) => join(REPO_ROOT, 'captures', f);
+const EX = (f: string) => join(REPO_ROOT, 'examples', f);
+const SERVER_NETS = ['10.0.2.0/24', 'fd00:2::/64'];
+
+function yaml(name: string, text: string): string {
+  const f = join(tmp, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+async function replay(capture: string, input: Partial<PlanInput>, jobs = 1, chunkBytes?: number): Promise<ReplayResult> {
+  return runReplay(capture, { acls: [], subnets: [], load: {}, ...input }, { jobs, chunkBytes });
+}
+
+const windowsOnly = yaml(
+  'windows-only.yaml',
+  `acls:
+  - id: windows-only-return
+    inbound:
+      - { rule: 100, proto: tcp, ports: 80, cidr: 0.0.0.0/0, action: allow }
+      - { rule: 101, proto: tcp, ports: 80, cidr: "::/0", action: allow }
+      - { rule: 110, proto: udp, ports: 53, cidr: 0.0.0.0/0, action: allow }
+      - { rule: 120, proto: icmp, icmp: { type: -1, code: -1 }, cidr: 0.0.0.0/0, action: allow }
+    outbound:
+      - { rule: 100, proto: tcp, ports: 49152-65535, cidr: 0.0.0.0/0, action: allow }
+      - { rule: 101, proto: tcp, ports: 49152-65535, cidr: "::/0", action: allow }
+      - { rule: 110, proto: udp, ports: 1024-65535, cidr: 0.0.0.0/0, action: allow }
+      - { rule: 120, proto: icmp, icmp: { type: -1, code: -1 }, cidr: 0.0.0.0/0, action: allow }
+`,
+);
+
+describe('replay on the recorded return drop', () => {
+  it('a candidate with the recording firewall\'s rule blocks exactly the connections that failed', async () => {
+    const r = await replay(CAP('return-drop.pcap'), { acls: [windowsOnly], subnets: SERVER_NETS });
+    const web = r.verdicts[0]!.filter((v) => v.connection.proto === 'tcp' && v.connection.serverPort === 80);
+    expect(web.length).toBeGreaterThan(20);
+    for (const v of web) {
+      const low = v.connection.clientPort! < 49152;
+      expect(v.outcome, `${v.connection.client}:${v.connection.clientPort}`).toBe(low ? 'return-blocked' : 'ok');
+      if (low) {
+        // The capture holds no SYN-ACK for these: the return direction is judged on a synthetic one.
+        expect(v.return).toMatchObject({ synthetic: true, action: 'deny', rule: '*', direction: 'outbound', acl: 'windows-only-return' });
+      }
+    }
+    const match = r.report.acls[0]!.diagnoses.find((d) => d.code === 'FAILURES_MATCH_RULE')!;
+    expect(match).toMatchObject({ failedInCapture: 24, matched: 24 });
+    const ret = r.report.acls[0]!.diagnoses.filter((d) => d.code === 'RETURN_PORT_NOT_ALLOWED' && d.protocol === 'tcp');
+    expect(ret.length).toBeGreaterThan(0);
+    for (const d of ret) expect((d.fix as { verified: boolean }).verified).toBe(true);
+  });
+});
+
+describe('replay of the classic return rule on the mixed clients', () => {
+  it('breaks Windows XP and NAT clients below 32768, keeps Linux and Windows, and proposes a verified fix', async () => {
+    const r = await replay(CAP('mixed-clients.pcap'), { acls: [EX('classic-return.yaml'), EX('fixed-return.yaml')], subnets: SERVER_NETS });
+    const [classic, fixed] = r.verdicts as [ReplayResult['verdicts'][0], ReplayResult['verdicts'][0]];
+    for (const v of classic.filter((x) => x.connection.serverPort === 80)) {
+      expect(v.outcome, `${v.connection.client}:${v.connection.clientPort}`).toBe(v.connection.clientPort! < 32768 ? 'return-blocked' : 'ok');
+    }
+    expect(fixed.filter((v) => v.outcome === 'return-blocked')).toHaveLength(0);
+    const d = r.report.acls[0]!.diagnoses.find((x) => x.code === 'RETURN_PORT_NOT_ALLOWED' && x.protocol === 'tcp')!;
+    expect(d).toMatchObject({ acl: 'classic-return', direction: 'outbound', rule: '*' });
+    expect(d.fix).toMatchObject({ action: 'replace', verified: true, entry: { ruleNumber: 100, protocol: '6', ruleAction: 'allow', egress: true, cidrBlock: '0.0.0.0/0', portRange: { from: 1024, to: 65535 } } });
+    expect((d.fix as { command: string }).command).toBe('aws ec2 replace-network-acl-entry --network-acl-id classic-return --egress --rule-number 100 --protocol tcp --port-range From=1024,To=65535 --cidr-block 0.0.0.0/0 --rule-action allow');
+    const clients = (d.clients as { host: string; profile: string }[]).map((c) => [c.host, c.profile]).sort();
+    expect(clients).toEqual([
+      ['10.0.1.13', 'windows-legacy'],
+      ['10.0.1.20', 'nat'],
+    ]);
+    // Per-rule hits: every TCP reply to a Linux or Windows client meets rule 100; packets to the closed port meet *.
+    const a = r.report.acls[0]!;
+    const out100 = a.rules.find((x) => x.direction === 'outbound' && x.number === 100 && x.family === 4)!;
+    expect(out100.hits).toBeGreaterThan(200);
+    expect(a.packets.outbound.deny).toBe(a.rules.filter((x) => x.direction === 'outbound' && x.action === 'deny').reduce((n, x) => n + x.hits, 0));
+    expect(a.unusedRules.some((u) => u.direction === 'inbound' && u.number === '*')).toBe(true);
+  });
+
+  it('the answer is the same for any worker count and chunk size', async () => {
+    const input = { acls: [EX('classic-return.yaml'), EX('fixed-return.yaml')], subnets: SERVER_NETS };
+    const base = (await replay(CAP('mixed-clients.pcap'), input)).report;
+    for (const [j, c] of [
+      [2, 3000],
+      [3, 20000],
+      [4, 1000],
+    ] as const) {
+      expect((await replay(CAP('mixed-clients.pcap'), input, j, c)).report).toEqual(base);
+    }
+  });
+});
+
+describe('topology: one ACL per subnet, judged together', () => {
+  it('a packet from the app subnet to the db subnet meets app outbound then db inbound; the deciding ACL is named', async () => {
+    const app = yaml(
+      'app.yaml',
+      `acls:
+  - id: app-nacl
+    inbound:
+      - { rule: 100, proto: all, cidr: 0.0.0.0/0, action: allow }
+    outbound:
+      - { rule: 100, proto: tcp, ports: 5432, cidr: 10.0.2.0/24, action: allow }
+`,
+    );
+    const db = yaml(
+      'db.yaml',
+      `acls:
+  - id: db-nacl
+    inbound:
+      - { rule: 100, proto: tcp, ports: 5432, cidr: 10.0.1.0/24, action: allow }
+    outbound:
+      - { rule: 100, proto: tcp, ports: 32768-60999, cidr: 10.0.1.0/24, action: allow }
+`,
+    );
+    const topo = yaml('topo.yaml', `name: two-tier\nsubnets:\n  - { name: app, cidrs: [10.0.1.0/24], acl: app.yaml }\n  - { name: db, cidrs: [10.0.2.0/24], acl: db.yaml }\n`);
+    const cap = buildCapture([
+      ...tcpConnection('10.0.1.5', 40000, '10.0.2.7', 5432), // allowed both ways
+      ...tcpConnection('10.0.1.5', 40002, '10.0.2.7', 22), // app outbound denies (only 5432 allowed)
+      ...tcpConnection('10.0.1.5', 61500, '10.0.2.7', 5432), // db outbound denies the return (61500 > 60999)
+    ]);
+    void app;
+    void db;
+    const r = await replay(cap, { topology: topo });
+    const [ok, fwd, ret] = r.verdicts[0]!;
+    expect(ok!.outcome).toBe('ok');
+    expect(ok!.forward).toMatchObject({ acl: 'db-nacl', direction: 'inbound', rule: 100, action: 'allow' });
+    expect(fwd!.outcome).toMatch(/forward-blocked|both-blocked/);
+    expect(fwd!.forward).toMatchObject({ acl: 'app-nacl', direction: 'outbound', rule: '*', action: 'deny' });
+    expect(ret!.outcome).toBe('return-blocked');
+    expect(ret!.return).toMatchObject({ acl: 'db-nacl', direction: 'outbound', rule: '*', action: 'deny' });
+    expect(r.report.acls[0]!.placements.map((p) => p.acl)).toEqual(['app-nacl', 'db-nacl']);
+  });
+});
+
+describe('fragments and ICMP', () => {
+  const acl = (action: 'allow' | 'deny') =>
+    yaml(
+      `frag-${action}.yaml`,
+      `acls:
+  - id: udp7-${action}
+    inbound:
+      - { rule: 100, proto: udp, ports: 7, cidr: 0.0.0.0/0, action: ${action} }
+      - { rule: 200, proto: all, cidr: 0.0.0.0/0, action: ${action === 'allow' ? 'deny' : 'allow'} }
+    outbound:
+      - { rule: 100, proto: all, cidr: 0.0.0.0/0, action: allow }
+`,
+    );
+  const first: Spec = ['10.0.1.5', '10.0.2.7', { proto: 'udp', sport: 5000, dport: 7, payload: new Uint8Array(16) }, { moreFragments: true, dontFragment: false, ident: 42 }];
+  const later: Spec = ['10.0.1.5', '10.0.2.7', { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 42 }];
+
+  it('later fragments take their datagram\'s verdict; rule hits count the first fragment', async () => {
+    const cap = buildCapture([first, later, later]);
+    for (const action of ['allow', 'deny'] as const) {
+      const r = await replay(cap, { acls: [acl(action)], subnets: ['10.0.2.0/24'] });
+      const [v] = r.verdicts[0]!;
+      expect(v!.forward).toMatchObject({ packets: 3, [action === 'allow' ? 'allowed' : 'denied']: 3, rule: 100, action });
+      expect(r.report.acls[0]!.rules.find((x) => x.number === 100 && x.direction === 'inbound')!.hits).toBe(1);
+    }
+  });
+
+  it('ICMP fragmentation-needed denied: ICMP_NEEDED', async () => {
+    const noIcmp = yaml('no-icmp.yaml', `acls:\n  - id: no-icmp\n    inbound:\n      - { rule: 100, proto: udp, ports: 1024-65535, cidr: 0.0.0.0/0, action: allow }\n    outbound:\n      - { rule: 100, proto: all, cidr: 0.0.0.0/0, action: allow }\n`);
+    const r = await replay(CAP('ipv6-and-frag.pcap'), { acls: [noIcmp], subnets: ['10.0.1.11/32'] });
+    const d = r.report.acls[0]!.diagnoses.find((x) => x.code === 'ICMP_NEEDED');
+    expect(d).toMatchObject({ acl: 'no-icmp', direction: 'inbound', rule: '*' });
+  });
+});
