@@ -101,3 +101,68 @@ describe('aclreplay flows / clients / diagnose', () => {
     expect(table).toMatch(/RETURN_DROP_SUSPECTED: .* client ports below 49152/);
   });
 });
+
+describe('aclreplay replay / diff / lint errors and the CI gate', () => {
+  const EX = (f: string) => join(REPO_ROOT, 'examples', f);
+  const base = ['replay', MIXED, '--acl', EX('classic-return.yaml'), '--subnet', '10.0.2.0/24'];
+
+  it('jsonl: one object per connection and ACL with the contract fields', () => {
+    const r = runCli([...base, '--acl', EX('fixed-return.yaml'), '-F', 'jsonl']);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const conns = JSON.parse(runCli(['flows', '-F', 'json', MIXED]).stdout).connections;
+    expect(rows).toHaveLength(2 * conns);
+    for (const k of ['acl', 'proto', 'client', 'clientPort', 'server', 'serverPort', 'outcome', 'forward', 'return']) expect(rows[0]).toHaveProperty(k);
+    expect(rows[0].forward).toHaveProperty('direction');
+    expect(rows[0].forward).toHaveProperty('rule');
+    expect(rows[0].forward).toHaveProperty('action');
+    expect(new Set(rows.map((x: { acl: string }) => x.acl))).toEqual(new Set(['classic-return', 'fixed-return']));
+  });
+
+  it('json: per ACL packets, rules, outcomes, diagnoses', () => {
+    const j = JSON.parse(runCli([...base, '-F', 'json']).stdout);
+    const a = j.acls[0];
+    expect(Object.keys(a.packets).sort()).toEqual(['inbound', 'notApplicable', 'outbound', 'unknownFragments']);
+    expect(a.rules[0]).toMatchObject({ direction: 'inbound', number: 100, action: 'allow' });
+    expect(Object.keys(a.outcomes).sort()).toEqual(['both-blocked', 'forward-blocked', 'not-applicable', 'ok', 'return-blocked']);
+    expect(a.diagnoses.map((d: { code: string }) => d.code)).toContain('RETURN_PORT_NOT_ALLOWED');
+  });
+
+  it('--fail-on: exit 3 on a matching outcome or code, 0 otherwise, 2 for an unknown value', () => {
+    expect(runCli([...base, '--fail-on', 'return-blocked']).status).toBe(3);
+    expect(runCli([...base, '--fail-on', 'RETURN_PORT_NOT_ALLOWED']).status).toBe(3);
+    const fixed = ['replay', MIXED, '--acl', EX('fixed-return.yaml'), '--subnet', '10.0.2.0/24', '--subnet', 'fd00:2::/64'];
+    expect(runCli([...fixed, '--fail-on', 'return-blocked,RETURN_PORT_NOT_ALLOWED']).status).toBe(0);
+    const bad = runCli([...base, '--fail-on', 'sometimes']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--fail-on: 'sometimes'/);
+  });
+
+  it('no subnet: exit 2 and a suggestion from the capture', () => {
+    const r = runCli(['replay', MIXED, '--acl', EX('classic-return.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no subnet for ACL classic-return.*--subnet 10\.0\.2\.0\/24/);
+  });
+
+  it('bad ACL input and unknown #id: exit 65 naming the file and line or path', () => {
+    const bad = join(tmp, 'bad.yaml');
+    writeFileSync(bad, 'acls:\n  - id: x\n    inbound:\n      - { rule: 100, proto: tcp, ports: 80, cidr: 10.0.0.300/8, action: allow }\n');
+    const r1 = runCli(['replay', MIXED, '--acl', bad, '--subnet', '10.0.2.0/24']);
+    expect(r1.status).toBe(65);
+    expect(r1.stderr).toMatch(/bad\.yaml:4.*10\.0\.0\.300\/8/);
+    const r2 = runCli(['replay', MIXED, '--acl', `${EX('classic-return.yaml')}#nope`, '--subnet', '10.0.2.0/24']);
+    expect(r2.status).toBe(65);
+    expect(r2.stderr).toMatch(/nope.*classic-return/);
+    const r3 = runCli(['replay', MIXED, '--acl', join(tmp, 'absent.json'), '--subnet', '10.0.2.0/24']);
+    expect(r3.status).toBe(66);
+    for (const r of [r1, r2, r3]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('diff: groups the changes by cause', () => {
+    const j = JSON.parse(runCli(['diff', MIXED, '--acl', EX('classic-return.yaml'), '--acl', EX('fixed-return.yaml'), '--subnet', '10.0.2.0/24', '--subnet', 'fd00:2::/64', '-F', 'json']).stdout);
+    expect(j).toMatchObject({ old: 'classic-return', new: 'fixed-return', broken: 0 });
+    expect(j.fixed).toBeGreaterThan(30);
+    expect(j.changes[0]).toMatchObject({ from: 'return-blocked', to: 'ok', oldCause: 'return: egress * deny', newCause: 'return: egress rule 100 allow' });
+    expect(runCli(['diff', MIXED, '--acl', EX('classic-return.yaml'), '--subnet', '10.0.2.0/24']).status).toBe(2);
+  });
+});
