@@ -7,6 +7,8 @@ import { renderFlows, renderClients, renderFindings } from '../report/flows.js';
 import { writeStdout } from './io.js';
 import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
 import { progressBar } from './progress.js';
+import { addAclSelection, replayFromCli, type ReplayOpts } from './replay.js';
+import { ExitCode } from '../errors.js';
 
 interface CaptureOpts {
   format: OutputFormat;
@@ -44,11 +46,21 @@ export function registerCaptureCommands(program: Command): void {
       await writeStdout(renderClients(inferClients(a.connections), opts.format));
     },
   );
-  withCaptureOptions(program.command('diagnose').description('find failed connections that look like dropped return traffic (no ACL needed)')).action(
-    async (capture: string, opts: CaptureOpts) => {
+  addAclSelection(withCaptureOptions(program.command('diagnose').description('find failed connections that look like dropped return traffic; with --acl, also why candidate ACLs would drop them')))
+    .option('--fail-on <code,...>', 'exit 3 when a finding or diagnosis has this code')
+    .action(async (capture: string, opts: CaptureOpts & ReplayOpts) => {
+      const failOn = new Set((opts.failOn ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+      if (opts.acl.length > 0 || opts.topology) {
+        const r = await replayFromCli(capture, opts);
+        const diagnoses = r.report.acls.flatMap((a) => a.diagnoses);
+        await writeStdout(renderFindings(r.report.captureFindings, opts.format, { file: r.report.file, connections: r.report.connections, diagnoses }, diagnoses));
+        const hit = [...r.report.captureFindings, ...diagnoses].find((f) => failOn.has(f.code));
+        if (hit) process.exitCode = ExitCode.FAIL_ON;
+        return;
+      }
       const a = await analyze(capture, opts);
       const findings = captureFindings(a.connections);
       await writeStdout(renderFindings(findings, opts.format, { file: a.summary.file, connections: a.connections.length }));
-    },
-  );
+      if (findings.some((f) => failOn.has(f.code))) process.exitCode = ExitCode.FAIL_ON;
+    });
 }

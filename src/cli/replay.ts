@@ -26,17 +26,20 @@ export interface ReplayOpts {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** Options every ACL-judging command takes. */
-export function withAclOptions(cmd: Command): Command {
+/** The options that select candidate ACLs and where they apply. */
+export function addAclSelection(cmd: Command): Command {
   return cmd
     .option('--acl <file[#id]>', 'candidate ACL (repeatable): AWS JSON, CloudFormation, Terraform, YAML, ClassBench', collect, [])
     .option('--subnet <cidr>', 'the subnet the ACL guards (repeatable)', collect, [])
     .option('--subnets <file>', 'aws ec2 describe-subnets JSON: the ACLs\' associations give their subnets')
     .option('--topology <yaml>', 'several subnets, each with its own ACL, judged together')
     .option('--param <name=value>', 'CloudFormation parameter / Terraform variable (repeatable)', collect, [])
-    .option('--no-aws-limits', 'do not enforce the AWS maximum of 40 rules per direction and family')
-    .addOption(jobsOption())
-    .addOption(chunkOption());
+    .option('--no-aws-limits', 'do not enforce the AWS maximum of 40 rules per direction and family');
+}
+
+/** Options every ACL-judging command takes. */
+export function withAclOptions(cmd: Command): Command {
+  return addAclSelection(cmd).addOption(jobsOption()).addOption(chunkOption());
 }
 
 export function planInput(opts: ReplayOpts): PlanInput {
@@ -71,7 +74,7 @@ export function failOnMatch(r: ReplayResult, failOn: Set<string>): string | null
   return null;
 }
 
-async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
+export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
   const bar = progressBar('replaying');
   try {
     return await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });

@@ -130,9 +130,9 @@ export function inferProfile(host: string, family: 4 | 6, conns: Connection[]): 
   let range: [number, number] = prof ? [prof.range[0], prof.range[1]] : [ports[0] ?? 0, ports[n - 1] ?? 0];
   if (profile === 'linux' && n > 0 && ports[n - 1] === 61000) range = [32768, 61000];
   let note: string | null = null;
-  if (profile === 'nat') note = 'ports spread over 1024-65535: likely a NAT gateway, load balancer or Lambda; the hosts behind it use its port range, not their own';
+  if (n > 0 && n < 5) note = `only ${n} port${n === 1 ? '' : 's'} seen: the profile is a guess`;
+  else if (profile === 'nat') note = 'ports spread over 1024-65535: likely a NAT gateway, load balancer or Lambda; the hosts behind it use its port range, not their own';
   else if (profile === 'unknown' && n > 0) note = `ports ${ports[0]}-${ports[n - 1]} fit no known ephemeral range`;
-  else if (n < 5) note = `only ${n} port${n === 1 ? '' : 's'} seen: the profile is a guess`;
   return {
     host,
     family,

@@ -3,6 +3,8 @@ import type { Connection } from '../flow/connections.js';
 import type { ClientProfile } from '../flow/ports.js';
 import type { CaptureFinding } from '../flow/failures.js';
 import type { CaptureSummary } from '../replay/summary.js';
+import type { Diagnosis } from '../replay/diagnose.js';
+import { diagnosisText } from './replay.js';
 import { table, tsv, tsvHeader, tsvLine, jsonLines, isoTime, lineChunks, tableChunks } from './text.js';
 
 export type Format = 'table' | 'json' | 'jsonl' | 'tsv';
@@ -108,12 +110,14 @@ export function renderClients(clients: ClientProfile[], format: Format): string 
 const FINDING_FIELDS = ['code', 'proto', 'server', 'serverPort', 'failed', 'ok', 'threshold.side', 'threshold.port', 'clients', 'message'];
 const FINDING_TYPES = ['string', 'string', 'addr', 'port', 'count', 'count', 'string', 'port', 'count', 'string'];
 
-export function renderFindings(findings: CaptureFinding[], format: Format, extra: Record<string, unknown> = {}): string {
+/** Capture findings (and, with --acl, the candidates' diagnoses) as text, JSON, JSON lines or TSV. */
+export function renderFindings(findings: CaptureFinding[], format: Format, extra: Record<string, unknown> = {}, diagnoses: Diagnosis[] = []): string {
   if (format === 'json') return JSON.stringify({ ...extra, findings }, null, 2) + '\n';
-  if (format === 'jsonl') return jsonLines(findings);
-  if (format === 'tsv') return tsv('diagnose', FINDING_FIELDS, FINDING_TYPES, findings as unknown as Record<string, unknown>[]);
-  if (findings.length === 0) return 'no failed connections that point at dropped traffic\n';
-  return findings.map((f) => `${f.code}: ${f.message}\n${examplesText(f)}`).join('\n');
+  if (format === 'jsonl') return jsonLines([...findings, ...diagnoses]);
+  if (format === 'tsv') return tsv('diagnose', FINDING_FIELDS, FINDING_TYPES, [...findings, ...diagnoses] as unknown as Record<string, unknown>[]);
+  let out = findings.length === 0 ? 'no failed connections that point at dropped traffic\n' : findings.map((f) => `${f.code}: ${f.message}\n${examplesText(f)}`).join('\n');
+  if (diagnoses.length) out += '\n' + diagnoses.map((d) => `[${d.scenario}] ${diagnosisText(d)}`).join('\n');
+  return out;
 }
 
 function examplesText(f: CaptureFinding): string {
