@@ -1,5 +1,5 @@
 /**
- * The native YAML format for hand-written candidates, with AWS network-ACL semantics (README-acl.md):
+ * The native YAML format for hand-written candidates, with AWS network-ACL semantics (README.md, "Native YAML"):
  *   acls:
  *     - id: app-nacl
  *       subnets: [10.0.1.0/24]
