@@ -86,7 +86,7 @@ export function orientAll(t: FlowTable): Oriented[] {
     const proto = t.keys[4 * f + 3]! & 0xff;
     const w3 = t.keys[4 * f + 3]!;
     const icmpType = w3 & KeyBit.ICMP_MESSAGE ? t.keys[4 * f + 2]! >>> 16 : -1;
-    const o = orientByEvidence(proto, t.bits[f]!, t.dirFlags[2 * f]!, t.dirFlags[2 * f + 1]!, icmpType);
+    const o = orientByEvidence(proto, t.bits[f]!, t.flagsOf(f, 0), t.flagsOf(f, 1), icmpType);
     out[f] = o;
     if (o && hasPorts(proto)) {
       const ports = t.keys[4 * f + 2]!;
@@ -139,13 +139,13 @@ export function buildConnections(t: FlowTable): Connection[] {
     const { clientSide, orientation } = oriented[f]!;
     const cs = clientSide;
     const ss = (1 - cs) as 0 | 1;
-    const c = 2 * f + cs;
-    const s = 2 * f + ss;
+    const o = t.flagsOf(f, cs);
+    const r = t.flagsOf(f, ss);
+    const cp = t.packetsOf(f, cs);
+    const sp = t.packetsOf(f, ss);
     const portOf = (side: 0 | 1) => (side === 0 ? ports >>> 16 : ports & 0xffff);
     const ported = hasPorts(proto);
     const icmpMessage = (w3 & KeyBit.ICMP_MESSAGE) !== 0;
-    const o = t.dirFlags[c]!;
-    const r = t.dirFlags[s]!;
     const bits = t.bits[f]!;
     const synSeen = (bits & FlowBit.SYN_SEEN) !== 0;
     const info = t.synOptInfo[f]!;
@@ -159,18 +159,18 @@ export function buildConnections(t: FlowTable): Connection[] {
       server: endpointAddress(t, f, ss),
       serverPort: ported ? portOf(ss) : null,
       orientation,
-      state: proto === 6 ? tcpConnState(o, r, t.packets[c]!, t.packets[s]!) : datagramConnState(t.packets[c]!, t.packets[s]!),
-      packets: t.packets[c]! + t.packets[s]!,
-      bytes: t.bytes[c]! + t.bytes[s]!,
-      firstTs: Math.min(t.packets[c]! ? t.firstTs[c]! : Infinity, t.packets[s]! ? t.firstTs[s]! : Infinity),
-      lastTs: Math.max(t.packets[c]! ? t.lastTs[c]! : -Infinity, t.packets[s]! ? t.lastTs[s]! : -Infinity),
-      clientPackets: t.packets[c]!,
-      serverPackets: t.packets[s]!,
-      clientBytes: t.bytes[c]!,
-      serverBytes: t.bytes[s]!,
-      synRetransmits: Math.max(0, t.syns[c]! - 1),
-      synAckRetransmits: Math.max(0, t.synAcks[s]! - 1),
-      attempt: attemptOutcome(proto, o, r, t.packets[c]!, t.packets[s]!, t.icmpErrorLast[f]!, t.icmpErrors[f]!, icmpMessage),
+      state: proto === 6 ? tcpConnState(o, r, cp, sp) : datagramConnState(cp, sp),
+      packets: cp + sp,
+      bytes: t.bytesOf(f, cs) + t.bytesOf(f, ss),
+      firstTs: Math.min(cp ? t.firstTsOf(f, cs) : Infinity, sp ? t.firstTsOf(f, ss) : Infinity),
+      lastTs: Math.max(cp ? t.lastTsOf(f, cs) : -Infinity, sp ? t.lastTsOf(f, ss) : -Infinity),
+      clientPackets: cp,
+      serverPackets: sp,
+      clientBytes: t.bytesOf(f, cs),
+      serverBytes: t.bytesOf(f, ss),
+      synRetransmits: Math.max(0, t.synsOf(f, cs) - 1),
+      synAckRetransmits: Math.max(0, t.synAcksOf(f, ss) - 1),
+      attempt: attemptOutcome(proto, o, r, cp, sp, t.icmpErrorLast[f]!, t.icmpErrors[f]!, icmpMessage),
       icmpType: icmpMessage ? ports >>> 16 : null,
       icmpCode: icmpMessage ? ports & 0xffff : null,
       icmpErrors: t.icmpErrors[f]!,

@@ -58,21 +58,28 @@ export const KeyBit = { IPV6: 0x10000, ICMP_MESSAGE: 0x20000 } as const;
 
 const GROWTH = 1.5;
 
-/** Connections of one chunk, or of the whole capture after merging. */
+/** Slots of the per-direction counters: counters[8 * flow + 4 * dir + slot]. */
+const PACKETS = 0;
+const BYTES = 1;
+const FIRST_TS = 2;
+const LAST_TS = 3;
+
+/**
+ * Connections of one chunk, or of the whole capture after merging. A flow's per-direction counters are interleaved
+ * in one Float64Array (64 bytes per flow, both directions in one cache line) and its flags and SYN counts in one
+ * Uint32Array. Measured against one column per counter on the 2 M-packet generated capture: no difference
+ * (observing 2 M packets takes 230-250 ms either way; the hash probe's cache misses dominate), but partials and the
+ * merge carry two arrays instead of seven.
+ */
 export class FlowTable {
   count = 0;
   capacity: number;
   /** Canonical keys, 4 words per flow: lower address (IPv4) or address id (IPv6), higher address, ports, kind. */
   keys: Uint32Array;
-  /** Per direction (2*flow + dir). */
-  packets: Uint32Array;
-  bytes: Float64Array;
-  firstTs: Float64Array;
-  lastTs: Float64Array;
-  dirFlags: Uint16Array;
-  /** Bare SYNs and SYN-ACKs sent in the direction (saturating at 255): more than one means retransmission. */
-  syns: Uint8Array;
-  synAcks: Uint8Array;
+  /** Per direction: packets, bytes, first and last timestamp (see packetsOf() and friends). */
+  counters: Float64Array;
+  /** Per direction (2*flow + dir): DirFlag bits (low 16), bare SYNs (bits 16-23) and SYN-ACKs (24-31) sent, saturating at 255. */
+  dirInfo: Uint32Array;
   /** Per flow. */
   bits: Uint16Array;
   /** The client's ISN (see FlowBit.ISN_KNOWN); the first bare SYN's IP TTL, window, option layout and (mss << 16 | wscale << 8 | option count). */
@@ -94,13 +101,8 @@ export class FlowTable {
     this.capacity = Math.max(16, initialCapacity);
     const c = this.capacity;
     this.keys = new Uint32Array(4 * c);
-    this.packets = new Uint32Array(2 * c);
-    this.bytes = new Float64Array(2 * c);
-    this.firstTs = new Float64Array(2 * c);
-    this.lastTs = new Float64Array(2 * c);
-    this.dirFlags = new Uint16Array(2 * c);
-    this.syns = new Uint8Array(2 * c);
-    this.synAcks = new Uint8Array(2 * c);
+    this.counters = new Float64Array(8 * c);
+    this.dirInfo = new Uint32Array(2 * c);
     this.bits = new Uint16Array(c);
     this.synSeq = new Uint32Array(c);
     this.synTtl = new Uint8Array(c);
@@ -114,6 +116,34 @@ export class FlowTable {
     this.slots = new Int32Array(slots).fill(-1);
     this.mask = slots - 1;
     this.addrs6 = addrs6 ?? new KeyIndex(64);
+  }
+
+  packetsOf(f: number, dir: number): number {
+    return this.counters[8 * f + 4 * dir + PACKETS]!;
+  }
+  bytesOf(f: number, dir: number): number {
+    return this.counters[8 * f + 4 * dir + BYTES]!;
+  }
+  firstTsOf(f: number, dir: number): number {
+    return this.counters[8 * f + 4 * dir + FIRST_TS]!;
+  }
+  lastTsOf(f: number, dir: number): number {
+    return this.counters[8 * f + 4 * dir + LAST_TS]!;
+  }
+  /** DirFlag bits of what the endpoint `dir` sent. */
+  flagsOf(f: number, dir: number): number {
+    return this.dirInfo[2 * f + dir]! & 0xffff;
+  }
+  /** Bare SYNs sent in direction dir. */
+  synsOf(f: number, dir: number): number {
+    return (this.dirInfo[2 * f + dir]! >>> 16) & 0xff;
+  }
+  synAcksOf(f: number, dir: number): number {
+    return this.dirInfo[2 * f + dir]! >>> 24;
+  }
+  /** FIN or RST seen in either direction. */
+  closed(f: number): boolean {
+    return ((this.dirInfo[2 * f]! | this.dirInfo[2 * f + 1]!) & (DirFlag.FIN | DirFlag.RST)) !== 0;
   }
 
   /** The latest connection with this key, or -1. */
@@ -133,7 +163,7 @@ export class FlowTable {
 
   /** A new connection with this key; it becomes the one find() returns. */
   create(w0: number, w1: number, w2: number, w3: number, bits: number): number {
-    if (this.count === this.capacity) this.grow();
+    if (this.count === this.capacity) this.grow(this.count + 1);
     const f = this.count++;
     const k = 4 * f;
     const keys = this.keys;
@@ -144,19 +174,20 @@ export class FlowTable {
     this.bits[f] = bits;
     this.icmpErrors[f] = 0;
     this.icmpErrorLast[f] = 0;
-    const j = 2 * f;
-    this.packets[j] = 0;
-    this.packets[j + 1] = 0;
-    this.bytes[j] = 0;
-    this.bytes[j + 1] = 0;
-    this.dirFlags[j] = 0;
-    this.dirFlags[j + 1] = 0;
-    this.syns[j] = 0;
-    this.syns[j + 1] = 0;
-    this.synAcks[j] = 0;
-    this.synAcks[j + 1] = 0;
+    const c = this.counters;
+    const j = 8 * f;
+    c[j] = 0;
+    c[j + 1] = 0;
+    c[j + 2] = 0;
+    c[j + 3] = 0;
+    c[j + 4] = 0;
+    c[j + 5] = 0;
+    c[j + 6] = 0;
+    c[j + 7] = 0;
+    this.dirInfo[2 * f] = 0;
+    this.dirInfo[2 * f + 1] = 0;
     this.place(f);
-    if (this.count * 2 > this.slots.length) this.rehash();
+    if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     return f;
   }
 
@@ -186,27 +217,30 @@ export class FlowTable {
     }
   }
 
-  private rehash(): void {
-    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
-    this.mask = this.slots.length - 1;
+  private rehash(slots: number): void {
+    this.slots = new Int32Array(slots).fill(-1);
+    this.mask = slots - 1;
     for (let f = 0; f < this.count; f++) this.place(f);
   }
 
-  private grow(): void {
-    const c = Math.ceil(this.capacity * GROWTH);
+  /** Make room for `flows` rows at once (a merge knows how many a partial brings). */
+  reserve(flows: number): void {
+    if (flows > this.capacity) this.grow(flows);
+    let slots = this.slots.length;
+    while (slots < 2 * flows) slots <<= 1;
+    if (slots !== this.slots.length) this.rehash(slots);
+  }
+
+  private grow(atLeast: number): void {
+    const c = Math.max(atLeast, Math.ceil(this.capacity * GROWTH));
     const g = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, per: number): T => {
       const b = new (a.constructor as { new (n: number): T })(per * c);
       b.set(a);
       return b;
     };
     this.keys = g(this.keys, 4);
-    this.packets = g(this.packets, 2);
-    this.bytes = g(this.bytes, 2);
-    this.firstTs = g(this.firstTs, 2);
-    this.lastTs = g(this.lastTs, 2);
-    this.dirFlags = g(this.dirFlags, 2);
-    this.syns = g(this.syns, 2);
-    this.synAcks = g(this.synAcks, 2);
+    this.counters = g(this.counters, 8);
+    this.dirInfo = g(this.dirInfo, 2);
     this.bits = g(this.bits, 1);
     this.synSeq = g(this.synSeq, 1);
     this.synTtl = g(this.synTtl, 1);
@@ -221,24 +255,70 @@ export class FlowTable {
   /** Bytes held by the table's columns, hash slots and address index. */
   byteSize(): number {
     let n = this.slots.byteLength + this.addrs6.byteSize();
-    for (const a of [this.keys, this.packets, this.bytes, this.firstTs, this.lastTs, this.dirFlags, this.syns, this.synAcks, this.bits, this.synSeq, this.synTtl, this.synWindow, this.synOptLayout, this.synOptInfo, this.icmpErrors, this.icmpErrorLast]) n += a.byteLength;
+    for (const a of [this.keys, this.counters, this.dirInfo, this.bits, this.synSeq, this.synTtl, this.synWindow, this.synOptLayout, this.synOptInfo, this.icmpErrors, this.icmpErrorLast]) n += a.byteLength;
     return n;
   }
 
   /** Add one packet's facts to direction `dir` of flow f. */
   count1(f: number, dir: number, ts: number, wireLen: number, flags: number): void {
-    const j = 2 * f + dir;
-    const pk = this.packets[j]!;
+    const c = this.counters;
+    const j = 8 * f + 4 * dir;
+    const pk = c[j]!;
     if (pk === 0) {
-      this.firstTs[j] = ts;
-      this.lastTs[j] = ts;
+      c[j + FIRST_TS] = ts;
+      c[j + LAST_TS] = ts;
     } else {
-      if (ts < this.firstTs[j]!) this.firstTs[j] = ts;
-      if (ts > this.lastTs[j]!) this.lastTs[j] = ts;
+      if (ts < c[j + FIRST_TS]!) c[j + FIRST_TS] = ts;
+      if (ts > c[j + LAST_TS]!) c[j + LAST_TS] = ts;
     }
-    this.packets[j] = pk + 1;
-    this.bytes[j]! += wireLen;
-    this.dirFlags[j]! |= flags;
+    c[j] = pk + 1;
+    c[j + BYTES]! += wireLen;
+    this.dirInfo[2 * f + dir]! |= flags;
+  }
+
+  /** Fold a segment's direction counters into flow f (merging partials in file order). */
+  addDirection(f: number, dir: number, packets: number, bytes: number, firstTs: number, lastTs: number, info: number): void {
+    if (packets === 0) return;
+    const c = this.counters;
+    const j = 8 * f + 4 * dir;
+    const had = c[j]!;
+    c[j] = had + packets;
+    c[j + BYTES]! += bytes;
+    if (had === 0 || firstTs < c[j + FIRST_TS]!) c[j + FIRST_TS] = firstTs;
+    if (had === 0 || lastTs > c[j + LAST_TS]!) c[j + LAST_TS] = lastTs;
+    const k = 2 * f + dir;
+    const cur = this.dirInfo[k]!;
+    const syns = Math.min(255, ((cur >>> 16) & 0xff) + ((info >>> 16) & 0xff));
+    const acks = Math.min(255, (cur >>> 24) + (info >>> 24));
+    this.dirInfo[k] = (((cur | info) & 0xffff) | (syns << 16) | (acks << 24)) >>> 0;
+  }
+
+  /** Count a bare SYN (or SYN-ACK) sent in direction dir, saturating at 255. */
+  countSyn(f: number, dir: number, synAck: boolean): void {
+    const k = 2 * f + dir;
+    const cur = this.dirInfo[k]!;
+    const shift = synAck ? 24 : 16;
+    if (((cur >>> shift) & 0xff) < 255) this.dirInfo[k] = (cur + (1 << shift)) >>> 0;
+  }
+
+  /** Shrink the columns to the rows in use (after the last merge). */
+  trim(): void {
+    if (this.capacity > this.count) {
+      const c = Math.max(16, this.count);
+      const cut = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, per: number): T => a.slice(0, per * c) as T;
+      this.keys = cut(this.keys, 4);
+      this.counters = cut(this.counters, 8);
+      this.dirInfo = cut(this.dirInfo, 2);
+      this.bits = cut(this.bits, 1);
+      this.synSeq = cut(this.synSeq, 1);
+      this.synTtl = cut(this.synTtl, 1);
+      this.synWindow = cut(this.synWindow, 1);
+      this.synOptLayout = cut(this.synOptLayout, 1);
+      this.synOptInfo = cut(this.synOptInfo, 1);
+      this.icmpErrors = cut(this.icmpErrors, 1);
+      this.icmpErrorLast = cut(this.icmpErrorLast, 1);
+      this.capacity = c;
+    }
   }
 }
 
@@ -464,15 +544,13 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
 
 /** Whether a bare SYN with sequence number `seq` starts a new connection after connection f. */
 export function startsNewConnection(table: FlowTable, f: number, seq: number): boolean {
-  const closed = ((table.dirFlags[2 * f]! | table.dirFlags[2 * f + 1]!) & (DirFlag.FIN | DirFlag.RST)) !== 0;
-  return closed && !(table.bits[f]! & FlowBit.ISN_KNOWN && table.synSeq[f] === seq);
+  return table.closed(f) && !(table.bits[f]! & FlowBit.ISN_KNOWN && table.synSeq[f] === seq);
 }
 
 function noteHandshake(table: FlowTable, f: number, dir: number, extra: number, batch: PacketBatch, i: number): void {
-  const j = 2 * f + dir;
   let bits = table.bits[f]!;
   if (extra & DirFlag.BARE_SYN) {
-    if (table.syns[j]! < 255) table.syns[j]!++;
+    table.countSyn(f, dir, false);
     if ((bits & FlowBit.ISN_KNOWN) === 0) {
       bits |= FlowBit.ISN_KNOWN;
       table.synSeq[f] = batch.tcpSeq[i]!;
@@ -485,7 +563,7 @@ function noteHandshake(table: FlowTable, f: number, dir: number, extra: number, 
       table.synOptInfo[f] = ((batch.tcpMss[i]! << 16) | (batch.tcpWscale[i]! << 8) | batch.tcpOptCount[i]!) >>> 0;
     }
   } else {
-    if (table.synAcks[j]! < 255) table.synAcks[j]!++;
+    table.countSyn(f, dir, true);
     if ((bits & FlowBit.ISN_KNOWN) === 0) {
       bits |= FlowBit.ISN_KNOWN;
       table.synSeq[f] = (batch.tcpAck[i]! - 1) >>> 0;

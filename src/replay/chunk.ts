@@ -34,7 +34,9 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
   const batch = new PacketBatch(task.options.batchSize);
   const parser = new PacketParser(batch, problems);
   const stats = new CaptureStats();
-  const table = new FlowTable(1024);
+  // Sized from the chunk's bytes (about one connection per 600 bytes of typical traffic) so it rarely grows.
+  const span = Number.isFinite(task.end - task.start) ? task.end - task.start : 1 << 24;
+  const table = new FlowTable(Math.min(1 << 20, Math.max(1024, Math.ceil(span / 600))));
   const extras = new ChunkExtras();
   const spec = task.options.replay ? specFromMessage(task.options.replay) : null;
   const flows = task.options.flows || spec !== null;

@@ -50,6 +50,7 @@ export class CaptureMerge {
     const f = p.flows;
     const ids = this.mapAddresses(p.addrs6);
     const resolved = new Int32Array(f.count);
+    t.reserve(t.count + f.count);
     for (let s = 0; s < f.count; s++) {
       const k = 4 * s;
       let w0 = f.keys[k]!;
@@ -93,18 +94,8 @@ export class CaptureMerge {
         t.bits[g] = nb;
       }
       for (let d = 0; d < 2; d++) {
-        const src = 2 * s + d;
-        const pk = f.packets[src]!;
-        if (pk === 0) continue;
-        const dst = 2 * g + d;
-        const had = t.packets[dst]!;
-        t.packets[dst] = had + pk;
-        t.bytes[dst]! += f.bytes[src]!;
-        if (had === 0 || f.firstTs[src]! < t.firstTs[dst]!) t.firstTs[dst] = f.firstTs[src]!;
-        if (had === 0 || f.lastTs[src]! > t.lastTs[dst]!) t.lastTs[dst] = f.lastTs[src]!;
-        t.dirFlags[dst]! |= f.dirFlags[src]!;
-        t.syns[dst] = Math.min(255, t.syns[dst]! + f.syns[src]!);
-        t.synAcks[dst] = Math.min(255, t.synAcks[dst]! + f.synAcks[src]!);
+        const c = 8 * s + 4 * d;
+        t.addDirection(g, d, f.counters[c]!, f.counters[c + 1]!, f.counters[c + 2]!, f.counters[c + 3]!, f.dirInfo[2 * s + d]!);
       }
       resolved[s] = g;
     }

@@ -114,8 +114,8 @@ export function connectionVerdicts(plan: ReplayPlan, spec: ReplaySpec, table: Fl
   for (const c of conns) {
     const f = c.id;
     const cs = c.clientSide;
-    if (table.packets[2 * f + cs] === 0) missing.push({ f, side: cs, reply: false });
-    if (table.packets[2 * f + 1 - cs] === 0) missing.push({ f, side: (1 - cs) as 0 | 1, reply: true });
+    if (table.packetsOf(f, cs) === 0) missing.push({ f, side: cs, reply: false });
+    if (table.packetsOf(f, 1 - cs) === 0) missing.push({ f, side: (1 - cs) as 0 | 1, reply: true });
   }
   const synthetic = new Map<number, Int32Array>(); // (2*f + side) -> code per scenario
   const batch = new PacketBatch(1024);
@@ -142,7 +142,7 @@ export function connectionVerdicts(plan: ReplayPlan, spec: ReplaySpec, table: Fl
       const f = c.id;
       const judge = (side: 0 | 1): DirectionVerdict => {
         const j = (f * S + s) * 2 + side;
-        const packets = table.packets[2 * f + side]!;
+        const packets = table.packetsOf(f, side);
         if (packets === 0) {
           const code = synthetic.get(2 * f + side)?.[s] ?? 0;
           return directionVerdict(plan, spec, code, 0, 0, 0, code !== 0);

@@ -13,13 +13,8 @@ import type { Evaluator, SegmentVerdicts, FragmentVerdicts } from './verdicts.js
 export interface FlowColumns {
   count: number;
   keys: Uint32Array;
-  packets: Uint32Array;
-  bytes: Float64Array;
-  firstTs: Float64Array;
-  lastTs: Float64Array;
-  dirFlags: Uint16Array;
-  syns: Uint8Array;
-  synAcks: Uint8Array;
+  counters: Float64Array;
+  dirInfo: Uint32Array;
   bits: Uint16Array;
   synSeq: Uint32Array;
   synTtl: Uint8Array;
@@ -86,13 +81,8 @@ export function flowColumns(t: FlowTable): FlowColumns {
   return {
     count: n,
     keys: t.keys.slice(0, 4 * n),
-    packets: t.packets.slice(0, 2 * n),
-    bytes: t.bytes.slice(0, 2 * n),
-    firstTs: t.firstTs.slice(0, 2 * n),
-    lastTs: t.lastTs.slice(0, 2 * n),
-    dirFlags: t.dirFlags.slice(0, 2 * n),
-    syns: t.syns.slice(0, 2 * n),
-    synAcks: t.synAcks.slice(0, 2 * n),
+    counters: t.counters.slice(0, 8 * n),
+    dirInfo: t.dirInfo.slice(0, 2 * n),
     bits: t.bits.slice(0, n),
     synSeq: t.synSeq.slice(0, n),
     synTtl: t.synTtl.slice(0, n),
