@@ -1,6 +1,11 @@
-/** Self-contained HTML report (issue 6); replaced by the full report renderer. */
+/**
+ * Self-contained HTML reports (issue 6): one file with inline CSS and SVG, no scripts, no network access; every
+ * string from an input is escaped (src/report/html/escape.ts). Pictures: port strips, outcome bars, rule hits.
+ */
 import type { ReplayResult } from '../replay/run.js';
+import { renderReplayHtml } from './html/replay.js';
 
+/** `replay --html`: outcomes, diff between candidates, port strips, rule hits and diagnoses per candidate. */
 export function renderHtmlReport(r: ReplayResult): string {
-  return `<!doctype html><meta charset="utf-8"><title>aclreplay</title><pre>${JSON.stringify(r.report, null, 2).replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!)}</pre>`;
+  return renderReplayHtml(r);
 }

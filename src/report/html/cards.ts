@@ -1,0 +1,124 @@
+/** Cards and tables for findings: replay diagnoses with their fix, capture-only findings, clients, example connections. */
+import { html, count, type Html } from './escape.js';
+import type { Diagnosis, Fix } from '../../replay/diagnose.js';
+import type { CaptureFinding, ConnectionRef } from '../../flow/failures.js';
+import type { ClientProfile } from '../../flow/ports.js';
+import { PORT_PROFILES } from '../../acl/profiles.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+const SEVERITY_SYMBOL: Record<Severity, string> = { error: '✖', warning: '▲', info: 'ℹ' };
+
+export function severityBadge(s: Severity): Html {
+  return html`<span class="sev ${s}">${SEVERITY_SYMBOL[s]} ${s}</span>`;
+}
+
+/** AWS says ingress and egress. */
+export function awsDirection(d: 'inbound' | 'outbound' | null): string {
+  return d === null ? '' : d === 'inbound' ? 'ingress (inbound)' : 'egress (outbound)';
+}
+
+function endpoint(addr: string, port: number | null): string {
+  if (port === null) return addr;
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+/** Example connections, one per line: "tcp 10.0.1.13:2327 → 10.0.2.10:80 · SF · completed". */
+export function examplesTable(refs: ConnectionRef[], caption: string): Html {
+  if (refs.length === 0) return html``;
+  return html`<div class="examples"><span class="muted">${caption}:</span><ul>${refs.map(
+    (e) =>
+      html`<li><span class="mono">${e.proto} ${endpoint(e.client, e.clientPort)} → ${endpoint(e.server, e.serverPort)}</span> <span class="muted">· ${e.state} · ${e.attempt}${e.synRetransmits ? ` · ${e.synRetransmits} SYN retransmissions` : ''}</span></li>`,
+  )}</ul></div>`;
+}
+
+interface AffectedClientShape {
+  host: string;
+  profile: string;
+  range: [number, number];
+  confidence: number;
+  connections: number;
+  ports: [number, number];
+  notAllowedShare: number;
+  notAllowed: string;
+}
+
+function isAffectedClients(x: unknown): x is AffectedClientShape[] {
+  return Array.isArray(x) && x.every((c) => typeof c === 'object' && c !== null && 'host' in c && 'range' in c && 'notAllowedShare' in c);
+}
+
+function isRefs(x: unknown): x is ConnectionRef[] {
+  return Array.isArray(x) && x.every((c) => typeof c === 'object' && c !== null && 'client' in c && 'server' in c);
+}
+
+function affectedTable(clients: AffectedClientShape[]): Html {
+  return html`<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th></tr></thead><tbody>${clients.map(
+    (c) =>
+      html`<tr><td class="mono">${c.host}</td><td>${c.profile} (${c.confidence.toFixed(2)})</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="mono">${c.ports[0]}–${c.ports[1]}</td><td class="num">${count(c.connections)}</td><td>${Math.round(c.notAllowedShare * 100)}% of the range: <span class="mono">${c.notAllowed}</span></td></tr>`,
+  )}</tbody></table>`;
+}
+
+function protocolWord(p: string): string {
+  return p === '6' ? '6 (tcp)' : p === '17' ? '17 (udp)' : p;
+}
+
+/** The fix: what to change, the AWS entry field by field, the aws CLI command, and whether a replay verified it. */
+export function fixBlock(fix: Fix): Html {
+  const e = fix.entry;
+  const fields: [string, string][] = [
+    ['RuleNumber', String(e.ruleNumber)],
+    ['Protocol', protocolWord(e.protocol)],
+    ['RuleAction', e.ruleAction],
+    ['Egress', String(e.egress)],
+    e.cidrBlock !== undefined ? ['CidrBlock', e.cidrBlock] : ['Ipv6CidrBlock', e.ipv6CidrBlock ?? ''],
+    ['PortRange', `From=${e.portRange.from}, To=${e.portRange.to}`],
+  ];
+  return html`<div class="fix" data-verified="${String(fix.verified)}"><div><span class="title">Fix: ${fix.note}</span>${
+    fix.verified ? html`<span class="verified">✓ verified by replaying</span>` : html`<span class="unverified">▲ not verified</span>`
+  }</div>
+<div class="muted">AWS network ACL entry to ${fix.action}${fix.replaces ? html` (now rule ${fix.replaces.ruleNumber}, ports ${fix.replaces.portRange.from}–${fix.replaces.portRange.to})` : ''}:</div>
+<dl class="entry">${fields.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
+<pre class="cmd"><code>${fix.command}</code></pre></div>`;
+}
+
+/** A replay diagnosis with its evidence and fix. */
+export function diagnosisCard(d: Diagnosis): Html {
+  const where = [d.acl ?? '', awsDirection(d.direction), d.rule === null ? '' : d.rule === '*' ? 'default deny (*)' : `rule ${d.rule}`].filter(Boolean).join(' · ');
+  const rules = Array.isArray(d.rules) ? (d.rules as { words: string; connections: number }[]) : [];
+  const suggestions = Array.isArray(d.suggestions) ? (d.suggestions as string[]) : [];
+  return html`<div class="card diagnosis ${d.severity}" data-code="${d.code}"><div class="head">${severityBadge(d.severity)}<span class="code">${d.code}</span><span class="where">${where}</span></div>
+<p class="message">${d.message}</p>
+${isAffectedClients(d.clients) ? affectedTable(d.clients) : ''}
+${rules.length ? html`<ul class="small">${rules.map((r) => html`<li>${r.words}: ${count(r.connections)} connection${r.connections === 1 ? '' : 's'}</li>`)}</ul>` : ''}
+${suggestions.length ? html`<p>Likely subnets: ${suggestions.map((s, i) => html`${i ? ', ' : ''}<code>${s}</code>`)}</p>` : ''}
+${d.fix ? fixBlock(d.fix as Fix) : ''}
+${isRefs(d.examples) ? examplesTable(d.examples, 'Examples') : ''}
+${isRefs(d.unexplained) && d.unexplained.length ? examplesTable(d.unexplained, 'Failed for another reason') : ''}
+${isRefs(d.wouldBreakExamples) && d.wouldBreakExamples.length ? examplesTable(d.wouldBreakExamples, 'Worked in the capture, would break') : ''}
+</div>`;
+}
+
+/** A capture-only finding (no ACL involved). */
+export function captureFindingCard(f: CaptureFinding): Html {
+  const severity: Severity = f.code === 'RETURN_DROP_SUSPECTED' ? 'warning' : 'info';
+  const service = `${f.proto}/${f.serverPort ?? '-'} on ${f.server}`;
+  return html`<div class="card capture-finding ${severity}" data-code="${f.code}"><div class="head">${severityBadge(severity)}<span class="code">${f.code}</span><span class="where">${service}</span></div>
+<p class="message">${f.message}</p>
+${
+  f.code === 'RETURN_DROP_SUSPECTED'
+    ? html`<p class="muted">${count(f.failed)} failed, ${count(f.ok)} worked, ${count(f.clients)} client${f.clients === 1 ? '' : 's'}; failures ${f.threshold.side} port ${f.threshold.port} (between ${f.threshold.between[0]} and ${f.threshold.between[1]}), ${count(f.exceptions)} exception${f.exceptions === 1 ? '' : 's'}</p>${examplesTable(f.examples.failed, 'Failed')}${examplesTable(f.examples.ok, 'Worked')}`
+    : html`<p class="muted">${count(f.failed)} failed (${f.reason}) from ${count(f.clients)} client${f.clients === 1 ? '' : 's'}${f.clientPorts ? `, client ports ${f.clientPorts[0]}–${f.clientPorts[1]}` : ''}</p>${examplesTable(f.examples, 'Examples')}`
+}
+</div>`;
+}
+
+/** Clients and their inferred port ranges. */
+export function clientsTable(clients: ClientProfile[], limit = 40): Html {
+  if (clients.length === 0) return html`<p class="none">No client with an ephemeral port in the capture.</p>`;
+  const shown = [...clients].sort((a, b) => b.flows - a.flows).slice(0, limit);
+  const desc = (p: string) => PORT_PROFILES.find((x) => x.name === p)?.description ?? p;
+  return html`<table class="small clients-table"><thead><tr><th>client</th><th>inferred profile</th><th>range</th><th class="num">confidence</th><th class="num">connections</th><th class="num">distinct ports</th><th>ports seen</th></tr></thead><tbody>${shown.map(
+    (c) =>
+      html`<tr data-host="${c.host}"><td class="mono">${c.host}</td><td title="${desc(c.profile)}">${c.profile}</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="num">${c.confidence.toFixed(2)}</td><td class="num">${count(c.flows)}</td><td class="num">${count(c.ports)}</td><td class="mono">${c.ports ? `${c.minPort}–${c.maxPort}` : '-'}</td></tr>`,
+  )}</tbody></table>${clients.length > limit ? html`<p class="muted">${count(clients.length - limit)} more clients not shown.</p>` : ''}`;
+}
