@@ -1,10 +1,10 @@
 /** `aclreplay flows|clients|diagnose <capture>`: what the traffic is, who the clients are, which connections failed. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { analyzeCapture } from '../replay/analyze.js';
 import { inferClients } from '../flow/ports.js';
 import { captureFindings } from '../flow/failures.js';
 import { renderFlows, renderClients, renderFindings } from '../report/flows.js';
-import { writeStdout } from './io.js';
+import { writeStdout, writeReportFile } from './io.js';
 import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
 import { progressBar } from './progress.js';
 import { addAclSelection, replayFromCli, type ReplayOpts } from './replay.js';
@@ -14,6 +14,7 @@ interface CaptureOpts {
   format: OutputFormat;
   jobs?: number;
   chunkSize?: number;
+  html?: string;
 }
 
 async function analyze(capture: string, opts: CaptureOpts) {
@@ -48,12 +49,14 @@ export function registerCaptureCommands(program: Command): void {
   );
   addAclSelection(withCaptureOptions(program.command('diagnose').description('find failed connections that look like dropped return traffic; with --acl, also why candidate ACLs would drop them')))
     .option('--fail-on <code,...>', 'exit 3 when a finding or diagnosis has this code')
+    .addOption(new Option('--html <file>', 'also write a self-contained HTML report (the replay report with --acl)'))
     .action(async (capture: string, opts: CaptureOpts & ReplayOpts) => {
       const failOn = new Set((opts.failOn ?? '').split(',').map((x) => x.trim()).filter(Boolean));
       if (opts.acl.length > 0 || opts.topology) {
         const r = await replayFromCli(capture, opts);
         const diagnoses = r.report.acls.flatMap((a) => a.diagnoses);
         await writeStdout(renderFindings(r.report.captureFindings, opts.format, { file: r.report.file, connections: r.report.connections, diagnoses }, diagnoses));
+        if (opts.html) writeReportFile(opts.html, (await import('../report/html.js')).renderHtmlReport(r));
         const hit = [...r.report.captureFindings, ...diagnoses].find((f) => failOn.has(f.code));
         if (hit) process.exitCode = ExitCode.FAIL_ON;
         return;
@@ -61,6 +64,7 @@ export function registerCaptureCommands(program: Command): void {
       const a = await analyze(capture, opts);
       const findings = captureFindings(a.connections);
       await writeStdout(renderFindings(findings, opts.format, { file: a.summary.file, connections: a.connections.length }));
+      if (opts.html) writeReportFile(opts.html, (await import('../report/html.js')).renderDiagnoseHtml({ summary: a.summary, connections: a.connections, clients: inferClients(a.connections), findings }));
       if (findings.some((f) => failOn.has(f.code))) process.exitCode = ExitCode.FAIL_ON;
     });
 }

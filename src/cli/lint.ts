@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { FindingCode, lintAcl } from '../acl/lint.js';
 import { loadAcls } from '../acl/load.js';
 import { renderLintJson, renderLintText } from '../report/lint.js';
-import { writeStdout } from './io.js';
+import { writeStdout, writeReportFile } from './io.js';
 import { formatOption, type OutputFormat } from './options.js';
 
 /** Collect repeated `--param Name=Value` options. */
@@ -23,14 +23,20 @@ export function registerLint(program: Command): void {
     .option('--fail-on <codes>', `exit 3 when a finding with one of these codes appears (comma-separated: ${Object.keys(FindingCode).join(', ')})`)
     .option('--no-aws-limits', 'accept more than 40 rules per direction and family (reported as a finding instead)')
     .option('--param <name=value>', 'CloudFormation parameter or Terraform variable (repeatable)', collectParam, {})
-    .action(async (files: string[], opts: { format: OutputFormat; failOn?: string; awsLimits: boolean; param: Record<string, string> }) => {
+    .option('--html <file>', 'also write a self-contained HTML report')
+    .action(async (files: string[], opts: { format: OutputFormat; failOn?: string; awsLimits: boolean; param: Record<string, string>; html?: string }) => {
       const failOn = (opts.failOn ?? '')
         .split(',')
         .map((s) => s.trim().toUpperCase())
         .filter(Boolean);
       for (const c of failOn) if (!(c in FindingCode)) throw new UsageError(`--fail-on: unknown finding code '${c}' (known: ${Object.keys(FindingCode).join(', ')})`);
-      const reports = files.flatMap((f) => loadAcls(f, { params: opts.param, awsLimits: opts.awsLimits }).map((acl) => lintAcl(acl)));
+      const acls = files.flatMap((f) => loadAcls(f, { params: opts.param, awsLimits: opts.awsLimits }));
+      const reports = acls.map((acl) => lintAcl(acl));
       await writeStdout(opts.format === 'json' ? renderLintJson(reports) : renderLintText(reports));
+      if (opts.html) {
+        const { renderLintHtml } = await import('../report/html.js');
+        writeReportFile(opts.html, renderLintHtml(acls, reports));
+      }
       if (failOn.length > 0 && reports.some((r) => r.findings.some((f) => failOn.includes(f.code)))) process.exitCode = ExitCode.FAIL_ON;
     });
 }

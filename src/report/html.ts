@@ -5,6 +5,9 @@
 import type { ReplayResult } from '../replay/run.js';
 import { renderReplayHtml } from './html/replay.js';
 
+export { renderLintHtml } from './html/lint.js';
+export { renderDiagnoseHtml, type DiagnoseHtmlInput } from './html/diagnose.js';
+
 /** `replay --html`: outcomes, diff between candidates, port strips, rule hits and diagnoses per candidate. */
 export function renderHtmlReport(r: ReplayResult): string {
   return renderReplayHtml(r);

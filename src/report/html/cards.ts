@@ -98,8 +98,8 @@ ${isRefs(d.wouldBreakExamples) && d.wouldBreakExamples.length ? examplesTable(d.
 </div>`;
 }
 
-/** A capture-only finding (no ACL involved). */
-export function captureFindingCard(f: CaptureFinding): Html {
+/** A capture-only finding (no ACL involved); `picture` goes at the end of the card. */
+export function captureFindingCard(f: CaptureFinding, picture: Html | null = null): Html {
   const severity: Severity = f.code === 'RETURN_DROP_SUSPECTED' ? 'warning' : 'info';
   const service = `${f.proto}/${f.serverPort ?? '-'} on ${f.server}`;
   return html`<div class="card capture-finding ${severity}" data-code="${f.code}"><div class="head">${severityBadge(severity)}<span class="code">${f.code}</span><span class="where">${service}</span></div>
@@ -109,6 +109,7 @@ ${
     ? html`<p class="muted">${count(f.failed)} failed, ${count(f.ok)} worked, ${count(f.clients)} client${f.clients === 1 ? '' : 's'}; failures ${f.threshold.side} port ${f.threshold.port} (between ${f.threshold.between[0]} and ${f.threshold.between[1]}), ${count(f.exceptions)} exception${f.exceptions === 1 ? '' : 's'}</p>${examplesTable(f.examples.failed, 'Failed')}${examplesTable(f.examples.ok, 'Worked')}`
     : html`<p class="muted">${count(f.failed)} failed (${f.reason}) from ${count(f.clients)} client${f.clients === 1 ? '' : 's'}${f.clientPorts ? `, client ports ${f.clientPorts[0]}–${f.clientPorts[1]}` : ''}</p>${examplesTable(f.examples, 'Examples')}`
 }
+${picture ?? ''}
 </div>`;
 }
 

@@ -189,6 +189,9 @@ function portsText(lo: number, hi: number): string {
 export function renderPortStrip(m: PortStripModel): Html {
   const parts: Html[] = [];
   let y = 6;
+  // Marker labels get their own line at the top, above the bands.
+  const markerY = y + 10;
+  if (m.markers?.length) y += 16;
   const top = y;
   // Profile bands.
   for (const b of m.bands) {
@@ -240,7 +243,11 @@ ${all.map((q) => html`<rect class="band-bar" x="${num(q.x)}" y="${num(y)}" width
       if (dropped) parts.push(html`<text class="callout-more" x="${STRIP.x1}" y="${num(y + CALLOUT_H - 5)}" text-anchor="end">+${dropped} more (see rules)</text>`);
       y += CALLOUT_H;
     }
-    parts.push(html`<text class="row-label" x="${STRIP.x0 - 8}" y="${num(y + RULE_H / 2 + 4)}" text-anchor="end">${row.label}</text>`);
+    if (!row.segments) {
+      // No rule row: the label heads the lanes.
+      parts.push(html`<text class="row-label" x="${STRIP.x0 - 8}" y="${num(y + 11)}" text-anchor="end">${row.label}</text>`);
+      y += 15;
+    } else parts.push(html`<text class="row-label" x="${STRIP.x0 - 8}" y="${num(y + RULE_H / 2 + 4)}" text-anchor="end">${row.label}</text>`);
     if (row.segments) {
       for (const l of labelled) {
         const tone = TONES[l.s.allowed ? 'allow' : 'deny'];
@@ -272,7 +279,7 @@ ${laneBins(lane.ports, lane.detail).map((b) => {
   // Markers (e.g. a failure threshold).
   const markers = (m.markers ?? []).map((mk) => {
     const x = portX(mk.port);
-    return html`<g class="marker" data-port="${mk.port}"><title>${mk.title}</title><line x1="${num(x)}" x2="${num(x)}" y1="${gridTop}" y2="${num(gridBottom + 4)}"/><text x="${num(x + 4)}" y="${num(gridTop + 10)}">${mk.label}</text></g>`;
+    return html`<g class="marker" data-port="${mk.port}"><title>${mk.title}</title><line x1="${num(x)}" x2="${num(x)}" y1="${num(markerY - 10)}" y2="${num(gridBottom + 4)}"/><text x="${num(x + 4)}" y="${num(markerY)}">${mk.label}</text></g>`;
   });
   // Axis.
   const axisY = gridBottom + 2;

@@ -16,6 +16,10 @@ import { isoTime } from '../text.js';
 /** Lint visits at most this many class combinations per direction and family here (large rule sets stay fast). */
 const LINT_BUDGET = 200_000;
 
+function plural(n: number, word: string): string {
+  return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function endpoint(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
@@ -92,7 +96,7 @@ ${rulesTable(acl, 'outbound', { hits: hits[k]!.outbound, findings: findings[p.ac
   });
   return html`<section class="candidate" id="cand-${s}" data-candidate="${a.acl}" data-index="${s}">
 <h2>Candidate ${s + 1}: ${a.acl}</h2>
-<p class="summary-line">${count(o.ok)} ok, <b>${count(blocked)} blocked</b> (${TONES['forward-blocked'].symbol} ${count(o['forward-blocked'])} forward, ${TONES['return-blocked'].symbol} ${count(o['return-blocked'])} return, ${TONES['both-blocked'].symbol} ${count(o['both-blocked'])} both), ${count(o['not-applicable'])} not crossing the subnets. Packets: ingress ${count(a.packets.inbound.allow)} allowed / ${count(a.packets.inbound.deny)} denied, egress ${count(a.packets.outbound.allow)} allowed / ${count(a.packets.outbound.deny)} denied. Diagnoses: ${bySeverity('error')} errors, ${bySeverity('warning')} warnings, ${bySeverity('info')} info.</p>
+<p class="summary-line">${count(o.ok)} ok, <b>${count(blocked)} blocked</b> (${TONES['forward-blocked'].symbol} ${count(o['forward-blocked'])} forward, ${TONES['return-blocked'].symbol} ${count(o['return-blocked'])} return, ${TONES['both-blocked'].symbol} ${count(o['both-blocked'])} both), ${count(o['not-applicable'])} not crossing the subnets. Packets: ingress ${count(a.packets.inbound.allow)} allowed / ${count(a.packets.inbound.deny)} denied, egress ${count(a.packets.outbound.allow)} allowed / ${count(a.packets.outbound.deny)} denied. Diagnoses: ${plural(bySeverity('error'), 'error')}, ${plural(bySeverity('warning'), 'warning')}, ${bySeverity('info')} info.</p>
 ${placements}
 <h3>Diagnoses</h3>
 ${a.diagnoses.length ? a.diagnoses.map(diagnosisCard) : html`<p class="none">No diagnosis: nothing this candidate blocks needs attention.</p>`}
@@ -133,7 +137,7 @@ ${outcomeLegend()}
 ${howToRead()}
 ${several ? html`<section id="diff"><h2>What changes between candidates</h2><p class="muted">The first candidate (left, before) against each other one (right, after), on the same capture.</p>${rep.acls.slice(1).map((_, i) => diffBlock(r, i + 1))}</section>` : ''}
 <section id="clients"><h2>Clients and their port ranges</h2><p class="muted">Each client's ephemeral ports as seen in the capture and the port-range profile inferred from them (and from the SYN's TTL and options).</p>${clientsTable(r.clients)}</section>
-${rep.captureFindings.length ? html`<section id="capture"><h2>Failures seen in the capture</h2><p class="muted">From the capture alone, before any candidate is applied.</p>${rep.captureFindings.map(captureFindingCard)}</section>` : ''}
+${rep.captureFindings.length ? html`<section id="capture"><h2>Failures seen in the capture</h2><p class="muted">From the capture alone, before any candidate is applied.</p>${rep.captureFindings.map((f) => captureFindingCard(f))}</section>` : ''}
 ${rep.acls.map((_, s) => candidateSection(r, s, findings, lint))}`;
   return page(`aclreplay: ${rep.file} against ${rep.acls.map((a) => a.acl).join(', ')}`, body).text;
 }

@@ -74,7 +74,7 @@ svg .bar-count.halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .unverified { display: inline-block; font-weight: 700; color: #7A5400; border: 1.5px dashed #7A5400; border-radius: 3px; padding: 0 6px; font-size: 12px; margin-left: 6px; }
 pre.cmd { background: #fff; border: 1px solid #B9D3E6; padding: 6px 8px; margin: 6px 0 2px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .examples { font-size: 12.5px; margin: 6px 0 2px; }
-.examples ul { margin: 2px 0; padding-left: 18px; columns: 2; column-gap: 24px; }
+.examples ul { margin: 2px 0; padding-left: 18px; }
 .examples li { break-inside: avoid; }
 .examples .mono { font-size: 12px; }
 dl.entry { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, max-content)); gap: 2px 18px; margin: 6px 0; font-size: 12.5px; }
