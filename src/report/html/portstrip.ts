@@ -213,6 +213,7 @@ ${all.map((q) => html`<rect class="band-bar" x="${num(q.x)}" y="${num(y)}" width
   // Rule rows and lanes.
   const maxCount = Math.max(1, ...m.rows.flatMap((row) => row.lanes.flatMap((l) => laneBins(l.ports).map((b) => b.count))));
   for (const row of m.rows) {
+    parts.push(html`<g class="strip-row" data-row="${row.label}">`);
     const segs = row.segments ?? [];
     // Which allowed segments are too narrow for a label inside: they get callouts above the row.
     const labelled = segs.map((s) => {
@@ -271,6 +272,7 @@ ${laneBins(lane.ports, lane.detail).map((b) => {
 })}</g>`);
       y += LANE_H + 2;
     }
+    parts.push(html`</g>`);
     y += ROW_GAP;
   }
   const gridBottom = y - ROW_GAP + 2;
