@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The HTML reports in a real browser: Debian's Chromium driven by playwright-core (no browser download). Checks the
  * DOM against the JSON report, that nothing is fetched and nothing runs, that hostile input stays text, and the
@@ -167,7 +168,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML reports in Chromium', () => {
         Array.from(document.querySelectorAll('#outcomes svg.outcome-chart g.outcome-bar')).map((g) => ({
           candidate: g.getAttribute('data-candidate'),
           total: Number(g.getAttribute('data-total')),
-          segs: Object.fromEntries(Array.from(g.querySelectorAll('g.outcome-seg')).map((s) => [s.getAttribute('data-outcome'), { n: Number(s.getAttribute('data-count')), width: s.querySelector('rect')!.getBoundingClientRect().width, title: s.querySelector('title')!.textContent }])),
+          segs: Object.fromEntries(Array.from(g.querySelectorAll('g.outcome-seg')).map((s) => [s.getAttribute('data-outcome')!, { n: Number(s.getAttribute('data-count')), width: s.querySelector('rect')!.getBoundingClientRect().width, title: s.querySelector('title')!.textContent ?? '' }])) as Record<string, { n: number; width: number; title: string }>,
         })),
       );
       expect(dom.map((d) => d.candidate)).toEqual(['classic-return', 'fixed-return']);
