@@ -150,7 +150,7 @@ export interface PortStripModel {
 const BAND_ROW = 15;
 const BAND_H = 11;
 const RULE_H = 20;
-const LANE_H = 15;
+const LANE_H = 16;
 const CALLOUT_H = 14;
 const ROW_GAP = 12;
 const SMALL_FONT = 11;
@@ -266,9 +266,9 @@ ${all.map((q) => html`<rect class="band-bar" x="${num(q.x)}" y="${num(y)}" width
 <text class="lane-label" x="${STRIP.x0 - 8}" y="${num(y + LANE_H - 4)}" text-anchor="end"><tspan class="sym" fill="${tone.color}">${tone.symbol}</tspan> ${lane.label} (${count(n)})</text>
 <line class="lane-base" x1="${STRIP.x0}" x2="${STRIP.x1}" y1="${num(y + LANE_H)}" y2="${num(y + LANE_H)}"/>
 ${laneBins(lane.ports, lane.detail).map((b) => {
-  const h = 4 + (LANE_H - 5) * Math.sqrt(b.count / maxCount);
+  const h = 6 + (LANE_H - 7) * Math.sqrt(b.count / maxCount);
   const detail = b.detail.size ? ` (${[...b.detail].map(([k, v]) => `${k} ${count(v)}`).join(', ')})` : '';
-  return html`<rect class="tick" data-count="${b.count}" x="${num(b.x)}" y="${num(y + LANE_H - h)}" width="${BIN}" height="${num(h)}" fill="${tone.color}"><title>${lane.label}: ${count(b.count)} ${b.count === 1 ? lane.noun.replace(/s$/, '') : lane.noun}${detail}, ${lane.what} ${portsText(b.lo, b.hi)}</title></rect>`;
+  return html`<rect class="tick" data-count="${b.count}" x="${num(b.x)}" y="${num(y + LANE_H - h)}" width="2.6" height="${num(h)}" fill="${tone.color}"><title>${lane.label}: ${count(b.count)} ${b.count === 1 ? lane.noun.replace(/s$/, '') : lane.noun}${detail}, ${lane.what} ${portsText(b.lo, b.hi)}</title></rect>`;
 })}</g>`);
       y += LANE_H + 2;
     }

@@ -40,20 +40,24 @@ function stripFigure(st: ReplayStrip): Html {
   return html`<figure class="strip" data-acl="${st.acl}" data-direction="${st.direction}">
 <h4>${dir}: destination ports ${st.acl} allows${replies ? ' (return traffic to client ports)' : st.probes.some((p) => p.kind === 'request') ? ' (requests to service ports)' : ''}</h4>
 ${renderPortStrip(st.model)}
-<figcaption>Rows: every destination port judged for these packets by the replay's own evaluator; segments name the deciding rule.<ul>${st.probes.map(probeText)}</ul>${
-    st.crossings
-      ? `Lanes: destination ports of the ${count(st.crossings)} connections crossing this way; “passed here” = this direction let them through (the tooltip says how each connection ended), the other lanes = denied here, by connection outcome. Bars grow with the number of connections.`
-      : 'No connection of the capture crosses this way.'
-  }</figcaption>
+<figcaption>${st.crossings ? `${count(st.crossings)} connections of the capture cross this way. ` : 'No connection of the capture crosses this way. '}Rows judge these packets with every destination port:<ul>${st.probes.map(probeText)}</ul></figcaption>
 </figure>`;
+}
+
+/** The key next to the strips (each candidate starts a printed page, so it repeats there). */
+function stripLegend(): Html {
+  const lane = (tone: 'ok' | 'forward-blocked' | 'return-blocked' | 'both-blocked', word: string) =>
+    html`<span class="item"><svg class="swatch" viewBox="0 0 22 14" aria-hidden="true"><rect x="9" y="2" width="3" height="12" fill="${TONES[tone].color}"/></svg>${TONES[tone].symbol} ${word}</span>`;
+  return html`<div class="legend strip-legend"><span class="item">${swatch('allow')}allowed</span><span class="item">${swatch('deny')}denied</span><span class="item"><svg class="swatch" viewBox="0 0 22 14" aria-hidden="true"><rect x="0.5" y="2.5" width="21" height="9" rx="2" fill="#E9E9E9" stroke="#6E6E6E"/></svg>client port range of a system</span>${lane('ok', 'passed here')}${lane('forward-blocked', 'request denied here')}${lane('return-blocked', 'reply denied here')}${lane('both-blocked', 'both denied')}</div>`;
 }
 
 function howToRead(): Html {
   return html`<div class="how"><b>How to read the port strips.</b><ul>
 <li>Ports run left to right; 0–1023 (service ports) have their own enlarged panel, then 1024–65535 at scale. Dashed lines mark 1024, 5000, 10000, 32768, 49152, 60999.</li>
 <li>Grey bands: the ephemeral (client) port ranges of common systems, with the number of clients in the capture inferred to use each.</li>
-<li>Rule rows: <span class="legend" style="display:inline-flex"><span class="item">${swatch('allow')} solid blue = allowed</span> <span class="item">${swatch('deny')} hatched = denied</span></span> for that protocol and address family; the segment names the deciding rule.</li>
-<li>Lanes: ports the capture used. “✓ passed here” lanes sit under allowed segments; a blocked lane (e.g. ←✗ return-blocked) under a hatched segment, or a band reaching past the allowed area, is the gap to fix.</li>
+<li>Rule rows, one per protocol and address family: ${swatch('allow')} solid blue = allowed, ${swatch('deny')} hatched = denied; the segment names the deciding rule. Each row judges every destination port for the packets named under the picture (the busiest pair of hosts in the capture crossing that way), with the replay's own evaluator.</li>
+<li>Lanes under a row: the destination ports the capture's connections used crossing that way (service ports of requests, client ports of replies). “✓ passed here”: this direction let them through (the tooltip says how each connection ended). The other lanes: denied here, by connection outcome. Bars grow with the number of connections.</li>
+<li>The gap to fix: a blocked lane under a hatched segment, or a band reaching past the allowed area (clients of that kind will hang on some of their ports).</li>
 </ul></div>`;
 }
 
@@ -85,6 +89,7 @@ ${sc.placements.length > 1 ? html`<h3>${acl.id} on ${p.name}</h3>` : ''}
       Object.keys(acl.tags).length ? html`<dt>tags</dt><dd class="tags">${Object.entries(acl.tags).map(([k2, v], i) => html`${i ? ', ' : ''}<span class="mono">${k2}=${v}</span>`)}</dd>` : ''
     }${acl.warnings.length ? html`<dt>import warnings</dt><dd>${acl.warnings.join('; ')}</dd>` : ''}</dl>
 <h3>Ports: what the rules allow, what the capture used</h3>
+${stripLegend()}
 ${strips.filter((st) => st.placement === k).map(stripFigure)}
 <h3>Rule hits</h3>
 <p class="muted">Packets of the capture each rule decided, in evaluation order. <span class="tag unused">○ never hit</span> no packet matched; <span class="tag shadowed">⚠ shadowed</span> earlier rules take all of its traffic, so it can never match (from <code>aclreplay lint</code>).${incomplete ? ' Lint analysis was incomplete for this ACL (too many field combinations): shadowing marks may be missing.' : ''}</p>
@@ -134,10 +139,10 @@ ${outcomeLegend()}
 <td><b>${a.acl}</b></td>${OUTCOMES.map((o) => html`<td class="num" data-outcome="${o}">${count(a.outcomes[o])}</td>`)}<td class="num">${count(OUTCOMES.reduce((t, o) => t + a.outcomes[o], 0))}</td><td class="num">${a.diagnoses.length}</td></tr>`,
   )}</tbody></table>
 </section>
-${howToRead()}
 ${several ? html`<section id="diff"><h2>What changes between candidates</h2><p class="muted">The first candidate (left, before) against each other one (right, after), on the same capture.</p>${rep.acls.slice(1).map((_, i) => diffBlock(r, i + 1))}</section>` : ''}
 <section id="clients"><h2>Clients and their port ranges</h2><p class="muted">Each client's ephemeral ports as seen in the capture and the port-range profile inferred from them (and from the SYN's TTL and options).</p>${clientsTable(r.clients)}</section>
 ${rep.captureFindings.length ? html`<section id="capture"><h2>Failures seen in the capture</h2><p class="muted">From the capture alone, before any candidate is applied.</p>${rep.captureFindings.map((f) => captureFindingCard(f))}</section>` : ''}
+${howToRead()}
 ${rep.acls.map((_, s) => candidateSection(r, s, findings, lint))}`;
   return page(`aclreplay: ${rep.file} against ${rep.acls.map((a) => a.acl).join(', ')}`, body).text;
 }

@@ -51,7 +51,7 @@ svg .bar-count.on { fill: #fff; }
 svg .bar-count.halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 18px; margin: 6px 0 4px; font-size: 12.5px; }
 .legend .item { display: inline-flex; align-items: center; gap: 6px; }
-.legend svg.swatch { display: inline-block; width: 22px; height: 14px; }
+.legend svg.swatch, .how svg.swatch { display: inline-block; width: 22px; height: 14px; vertical-align: -2px; }
 .how { background: var(--soft); border: 1px solid var(--line); padding: 10px 14px; margin: 12px 0; font-size: 13px; }
 .how ul { margin: 4px 0; padding-left: 20px; }
 .candidate { margin-top: 8px; }
