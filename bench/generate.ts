@@ -16,6 +16,8 @@ export interface GenerateOptions {
   payload?: number;
   /** Share of IPv6 connections, 0..1. */
   ipv6Share?: number;
+  /** Share of DNS exchanges (2 packets each) instead of the default mix: many connections from few packets. */
+  dnsShare?: number;
 }
 
 export interface GenerateResult {
@@ -95,9 +97,10 @@ export function generateCapture(o: GenerateOptions): GenerateResult {
   const clientProfile = (c: number) => PROFILES[c % PROFILES.length]!;
   const lastPort = new Int32Array(4096);
 
+  const dnsShare = o.dnsShare ?? -1;
   const newConn = (): Conn => {
     const r = rng.below(100);
-    const kind: Conn['kind'] = r < 80 ? 0 : r < 84 ? 1 : r < 97 ? 2 : 3;
+    const kind: Conn['kind'] = dnsShare >= 0 ? (r < dnsShare * 100 ? 2 : 0) : r < 80 ? 0 : r < 84 ? 1 : r < 97 ? 2 : 3;
     const client = rng.below(4096);
     const p = clientProfile(client);
     const span = p.hi - p.lo + 1;

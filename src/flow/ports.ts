@@ -63,13 +63,14 @@ const EVEN_SHARE_LINUX = 0.95;
 
 /** Infer the profile of one client host from its connections (those where it is the client). */
 export function inferProfile(host: string, family: 4 | 6, conns: Connection[]): ClientProfile {
-  const portSet = new Set<number>();
   let failed = 0;
   const ttls = new Map<number, number>();
   const layouts = new Map<string, number>();
   let window: number | null = null;
+  const all = new Uint16Array(conns.length);
+  let k = 0;
   for (const c of conns) {
-    if (c.clientPort !== null) portSet.add(c.clientPort);
+    if (c.clientPort !== null) all[k++] = c.clientPort;
     if (c.attempt !== 'completed') failed++;
     if (c.syn) {
       const t = initialTtl(c.syn.ttl);
@@ -78,9 +79,16 @@ export function inferProfile(host: string, family: 4 | 6, conns: Connection[]): 
       window ??= c.syn.window;
     }
   }
-  const ports = [...portSet].sort((a, b) => a - b);
-  const n = ports.length;
-  const even = ports.filter((p) => p % 2 === 0).length;
+  // Distinct ports, ascending (typed-array sort is numeric).
+  const sorted = all.subarray(0, k).sort();
+  let n = 0;
+  let even = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0 && sorted[i] === sorted[i - 1]) continue;
+    sorted[n++] = sorted[i]!;
+    if ((sorted[i]! & 1) === 0) even++;
+  }
+  const ports = sorted.subarray(0, n);
   const ttl = mostCommon(ttls);
   const layout = mostCommon(layouts);
   // Linux twice: ports from connect() (even-biased) or from bind() before connect (uniform).

@@ -4,7 +4,8 @@
  */
 import { PacketBatch, Layer } from '../decode/batch.js';
 import { Evaluator } from './verdicts.js';
-import type { ReplaySpec } from './scenario.js';
+import type { ReplaySpec, ReplayPlan } from './scenario.js';
+import { cidrContains } from '../acl/model.js';
 
 /** An address as the batch columns hold it. */
 export interface Host {
@@ -40,4 +41,39 @@ export function allowedPorts(spec: ReplaySpec, s: number, src: Host, dst: Host, 
     for (let i = 0; i < PROBES; i++) allowed[start + i] = ev.verdicts[i]! > 0 ? 1 : 0;
   }
   return allowed;
+}
+
+/**
+ * allowedPorts() with a memory: two host pairs get the same map when every rule and subnet of the scenario treats
+ * them alike (same CIDR memberships), which is the common case (rules for 0.0.0.0/0), so diagnosing thousands of
+ * connections costs a handful of 65536-probe runs.
+ */
+export class PortMaps {
+  private readonly cache = new Map<string, Uint8Array>();
+  constructor(
+    private readonly plan: ReplayPlan,
+    private readonly spec: ReplaySpec,
+  ) {}
+
+  get(s: number, src: Host, dst: Host, proto: number, sport: number): Uint8Array {
+    const key = `${s}|${proto}|${sport}|${this.signature(s, src, dst)}`;
+    let m = this.cache.get(key);
+    if (!m) {
+      m = allowedPorts(this.spec, s, src, dst, proto, sport);
+      this.cache.set(key, m);
+    }
+    return m;
+  }
+
+  /** Which subnets and rule CIDRs of scenario s contain src and dst. */
+  private signature(s: number, src: Host, dst: Host): string {
+    let sig = `${src.family}:`;
+    for (const p of this.plan.scenarios[s]!.placements) {
+      for (const c of p.subnets) sig += (c.family === src.family && cidrContains(c, src.words, 0) ? '1' : '0') + (c.family === dst.family && cidrContains(c, dst.words, 0) ? '1' : '0');
+      const acl = this.plan.acls[p.acl]!;
+      for (const r of acl.inbound) sig += r.family === src.family && cidrContains(r.src, src.words, 0) && cidrContains(r.dst, dst.words, 0) ? '1' : '0';
+      for (const r of acl.outbound) sig += r.family === src.family && cidrContains(r.src, src.words, 0) && cidrContains(r.dst, dst.words, 0) ? '1' : '0';
+    }
+    return sig;
+  }
 }

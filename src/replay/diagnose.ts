@@ -15,7 +15,9 @@ import { ref, type ConnectionRef } from '../flow/failures.js';
 import type { ReplayPlan, ReplaySpec } from './scenario.js';
 import { gateInfo, ruleOf, type ConnectionVerdict } from './outcomes.js';
 import { verdictGate } from './verdicts.js';
-import { allowedPorts, type Host } from './coverage.js';
+import { PortMaps, type Host } from './coverage.js';
+import { Evaluator } from './verdicts.js';
+import { PacketBatch, Layer } from '../decode/batch.js';
 
 /** An entry as `aws ec2 create-network-acl-entry` takes it. */
 export interface AwsEntry {
@@ -82,6 +84,12 @@ export interface DiagnoseInput {
   verdicts: ConnectionVerdict[][];
   connections: Connection[];
   clients: ClientProfile[];
+  /** Port maps shared by all diagnoses of a replay (created on first use). */
+  portMaps?: PortMaps;
+}
+
+function portMaps(input: DiagnoseInput): PortMaps {
+  return (input.portMaps ??= new PortMaps(input.plan, input.spec));
 }
 
 /** Diagnoses of scenario s. */
@@ -137,7 +145,7 @@ function returnNotAllowed(input: DiagnoseInput, s: number, list: ConnectionVerdi
       const range = requiredRange(p, seen);
       required = required ? [Math.min(required[0], range[0]), Math.max(required[1], range[1])] : range;
       const c = vs[0]!.connection;
-      const allowed = allowedPorts(spec, s, hostOf(c.server), hostOf(host), proto, c.serverPort ?? 0);
+      const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(host), proto, c.serverPort ?? 0);
       const missing = portRanges(allowed, range[0], range[1], 0);
       const notAllowed = missing.reduce((n, [a, b]) => n + b - a + 1, 0) / (range[1] - range[0] + 1);
       clients.push({
@@ -203,14 +211,13 @@ function command(aclId: string, action: 'create' | 'replace', e: AwsEntry): stri
  * covering the missing ports just before the denying rule. Verified by replaying the affected returns.
  */
 function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, denyRule: Rule | null, proto: number, family: 4 | 6, required: [number, number], group: ConnectionVerdict[]): Fix {
-  const { spec } = input;
   const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
   const limit = denyRule && denyRule.ruleNumber !== '*' ? denyRule.ruleNumber : Infinity;
   // The ports of the required range still denied for the affected clients.
   const missingSet = new Uint8Array(65536);
   for (const v of group.slice(0, 20)) {
     const c = v.connection;
-    const allowed = allowedPorts(spec, s, hostOf(c.server), hostOf(c.client), proto, c.serverPort ?? 0);
+    const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(c.client), proto, c.serverPort ?? 0);
     for (let p = required[0]; p <= required[1]; p++) if (!allowed[p]) missingSet[p] = 1;
   }
   const missing = portRanges(missingSet, 0, 65535, 1);
@@ -293,10 +300,30 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
         : a,
     ),
   };
-  for (const v of group) {
-    const conn = v.connection;
-    const allowed = allowedPorts(spec, s, hostOf(conn.server), hostOf(conn.client), proto, conn.serverPort ?? 0);
-    if (!allowed[conn.clientPort!]) return false;
+  // One synthetic return packet per affected connection, judged with the fixed ACL.
+  const batch = new PacketBatch(1024);
+  const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, batch.capacity);
+  for (let start = 0; start < group.length; start += batch.capacity) {
+    const part = group.slice(start, start + batch.capacity);
+    part.forEach((v, i) => {
+      const c = v.connection;
+      const src = hostOf(c.server);
+      const dst = hostOf(c.client);
+      for (let w = 0; w < 4; w++) {
+        batch.src[4 * i + w] = src.words[w]!;
+        batch.dst[4 * i + w] = dst.words[w]!;
+      }
+      batch.family[i] = src.family;
+      batch.proto[i] = proto;
+      batch.layer[i] = Layer.TRANSPORT;
+      batch.frag[i] = 0;
+      batch.sport[i] = c.serverPort ?? 0;
+      batch.dport[i] = c.clientPort ?? 0;
+      batch.tcpFlags[i] = proto === 6 ? 0x12 : 0;
+    });
+    batch.length = part.length;
+    ev.evaluate(batch);
+    for (let i = 0; i < part.length; i++) if (ev.verdicts[i]! <= 0) return false;
   }
   return true;
 }
@@ -311,7 +338,7 @@ function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdi
     const p = profiles.get(host);
     if (!p || p.profile === 'unknown') continue;
     const c = vs[0]!.connection;
-    const allowed = allowedPorts(spec, s, hostOf(c.server), hostOf(host), c.protoNumber, c.serverPort ?? 0);
+    const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(host), c.protoNumber, c.serverPort ?? 0);
     const missing = portRanges(allowed, p.range[0], p.range[1], 0);
     const share = missing.reduce((n, [a, b]) => n + b - a + 1, 0) / (p.range[1] - p.range[0] + 1);
     if (share === 0) continue;
@@ -343,27 +370,33 @@ function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdi
 function forwardDenied(input: DiagnoseInput, s: number, list: ConnectionVerdict[]): Diagnosis[] {
   const { plan, spec } = input;
   const denied = list.filter((v) => v.forward.action === 'deny' && !v.connection.orientation.startsWith('icmp-'));
-  const groups = groupBy(denied, (v) => `${v.forward.code}|${v.connection.proto}|${v.connection.server}|${v.connection.serverPort}`);
-  return [...groups.values()].map((g) => {
-    const v = g[0]!;
-    const gate = gateInfo(plan, spec, verdictGate(v.forward.code));
-    const rule = ruleOf(plan, spec, v.forward.code);
-    return {
-      code: 'FORWARD_DENIED' as const,
-      severity: 'error' as const,
-      scenario: plan.scenarios[s]!.name,
-      acl: gate.acl.id,
-      direction: gate.direction,
-      rule: rule?.ruleNumber ?? null,
-      server: v.connection.server,
-      serverPort: v.connection.serverPort,
-      protocol: v.connection.proto,
-      connections: g.length,
-      clients: new Set(g.map((x) => x.connection.client)).size,
-      message: `${capitalize(ruleWords(gate.direction, rule, gate.acl.id))} denies ${g.length} connection${g.length === 1 ? '' : 's'} to ${v.connection.proto}/${v.connection.serverPort ?? '-'} on ${v.connection.server}`,
-      examples: g.slice(0, 5).map((x) => ref(x.connection)),
-    };
-  });
+  // One finding per deciding rule and service port; the servers behind it are listed, not split into findings.
+  const groups = groupBy(denied, (v) => `${v.forward.code}|${v.connection.proto}|${v.connection.serverPort}`);
+  return [...groups.values()]
+    .sort((a, b) => b.length - a.length)
+    .map((g) => {
+      const v = g[0]!;
+      const gate = gateInfo(plan, spec, verdictGate(v.forward.code));
+      const rule = ruleOf(plan, spec, v.forward.code);
+      const servers = [...groupBy(g, (x) => x.connection.server)].sort((a, b) => b[1].length - a[1].length);
+      const service = `${v.connection.proto}/${v.connection.serverPort ?? '-'}`;
+      return {
+        code: 'FORWARD_DENIED' as const,
+        severity: 'error' as const,
+        scenario: plan.scenarios[s]!.name,
+        acl: gate.acl.id,
+        direction: gate.direction,
+        rule: rule?.ruleNumber ?? null,
+        protocol: v.connection.proto,
+        serverPort: v.connection.serverPort,
+        connections: g.length,
+        servers: servers.length,
+        topServers: servers.slice(0, 5).map(([server, cs]) => ({ server, connections: cs.length })),
+        clients: new Set(g.map((x) => x.connection.client)).size,
+        message: `${capitalize(ruleWords(gate.direction, rule, gate.acl.id))} denies ${g.length} connection${g.length === 1 ? '' : 's'} to ${service} on ${servers.length === 1 ? servers[0]![0] : `${servers.length} servers`}`,
+        examples: g.slice(0, 5).map((x) => ref(x.connection)),
+      };
+    });
 }
 
 function icmpNeeded(input: DiagnoseInput, s: number, list: ConnectionVerdict[]): Diagnosis[] {
