@@ -1,6 +1,6 @@
 /** The HTML reports rendered from real replays, checked as text (the browser test checks the DOM and the pictures). */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtmlReport, renderLintHtml, renderDiagnoseHtml } from '../../src/report/html.js';
@@ -89,6 +89,31 @@ describe('replay --html on mixed-clients.pcap with two candidates', () => {
     const d = diffScenarios(r, 0, 1);
     expect(doc).toContain(`data-old="classic-return" data-new="fixed-return" data-changed="${d.changed}" data-fixed="${d.fixed}" data-broken="${d.broken}"`);
     expect(d.fixed).toBeGreaterThan(0);
+  });
+});
+
+describe('replay --html with a topology', () => {
+  it('draws each subnet\'s ACL by itself: the servers\' ingress allows port 80 although the clients\' egress denies the requests first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aclreplay-html-topo-'));
+    const topology = join(dir, 'two-tier.yaml');
+    writeFileSync(
+      topology,
+      `name: two-tier\nsubnets:\n  - { name: servers, cidrs: [10.0.2.0/24], acl: ${CANDIDATES[0]} }\n  - { name: clients, cidrs: [10.0.1.0/24], acl: ${CANDIDATES[1]} }\n`,
+    );
+    const r = await runReplay(join(CAPTURES, 'mixed-clients.pcap'), { acls: [], subnets: [], topology, load: {} }, { jobs: 1 });
+    expect(r.plan.scenarios[0]!.placements).toHaveLength(2);
+    // fixed-return's egress allows only 1024-65535, so requests from the clients' subnet to port 80 never arrive.
+    const requestsTo80 = r.verdicts[0]!.filter((v) => v.connection.server === '10.0.2.10' && v.connection.serverPort === 80 && v.connection.client.startsWith('10.0.1.'));
+    expect(requestsTo80.length).toBeGreaterThan(0);
+    expect(requestsTo80.every((v) => v.forward.action === 'deny' && v.forward.acl === 'fixed-return')).toBe(true);
+    const doc = renderHtmlReport(r);
+    const strip = (acl: string, d: string) => {
+      const start = doc.search(new RegExp(`<svg class="port-strip"[^>]*data-acl="${acl}" data-direction="${d}"`));
+      return doc.slice(start, doc.indexOf('</svg>', start));
+    };
+    expect(strip('classic-return', 'inbound')).toMatch(/<g class="seg allow" data-lo="80" data-hi="80" data-rule="100">/);
+    expect(strip('fixed-return', 'outbound')).toMatch(/<g class="seg deny" data-lo="0" data-hi="1023" data-rule="\*">/);
+    expect(strip('fixed-return', 'outbound')).toMatch(/<g class="lane" data-tone="(forward|both)-blocked"/);
   });
 });
 

@@ -5,6 +5,9 @@
  * connections used when crossing that way: service ports of requests, client (ephemeral) ports of replies.
  */
 import type { ReplayResult } from '../../replay/run.js';
+import type { ReplaySpec } from '../../replay/scenario.js';
+import { Evaluator } from '../../replay/verdicts.js';
+import { PacketBatch, Layer } from '../../decode/batch.js';
 import { allowedPorts, type Host } from '../../replay/coverage.js';
 import { OUTCOMES, type Outcome } from '../../replay/outcomes.js';
 import { linearClassify, type PacketColumns } from '../../acl/linear.js';
@@ -221,21 +224,58 @@ export function profileBands(clients: ClientProfile[], coverage: { label: string
 }
 
 /**
- * Lanes of observed destination ports: one lane for crossings this direction let through (whatever happened to the
- * connection elsewhere; the tooltip breaks it down by outcome), then one lane per outcome for crossings this
- * direction denied (forward-blocked requests, return-blocked replies, both-blocked).
+ * Lanes of observed destination ports: one lane for crossings this ACL's direction allows (whatever happened to the
+ * connection elsewhere; the tooltip breaks it down by outcome), then one lane per connection outcome for crossings
+ * it denies (forward-blocked requests, return-blocked replies, both-blocked).
  */
 export function outcomeLanes(crossings: Crossing[]): StripLane[] {
   const kinds = new Set(crossings.map((c) => c.kind));
   const what = kinds.size === 2 ? 'destination ports' : kinds.has('reply') ? 'client ports of replies' : 'service ports of requests';
   const passed = crossings.filter((c) => !c.deniedHere);
   const lanes: StripLane[] = [];
-  if (passed.length) lanes.push({ tone: 'ok', label: 'passed here', ports: passed.map((c) => c.port), detail: passed.map((c) => TONES[c.outcome].word), noun: 'connections', what });
+  if (passed.length) lanes.push({ tone: 'ok', label: 'allowed here', ports: passed.map((c) => c.port), detail: passed.map((c) => TONES[c.outcome].word), noun: 'connections', what });
   for (const o of OUTCOMES) {
     const denied = crossings.filter((c) => c.deniedHere && c.outcome === o);
     if (denied.length) lanes.push({ tone: o, label: TONES[o].word, ports: denied.map((c) => c.port), noun: 'connections', what: `denied here, ${what}` });
   }
   return lanes;
+}
+
+/**
+ * The spec of one placement alone: what this ACL's own rules do, with the replay's evaluator. In a topology a packet
+ * may also cross another subnet's ACL; the strips show each ACL by itself (the outcomes show the whole path).
+ */
+export function placementSpec(spec: ReplaySpec, placement: number): ReplaySpec {
+  return { acls: spec.acls, placements: [{ ...spec.placements[placement]!, scenario: 0 }], scenarios: [{ first: 0, count: 1 }] };
+}
+
+const JUDGE_BATCH = 4096;
+
+/** Set deniedHere on each crossing: would this placement's ACL alone deny its packets (a SYN for requests, a SYN-ACK or datagram for replies)? */
+function judgeAlone(alone: ReplaySpec, crossings: Crossing[], host: (a: string) => Host | null): void {
+  const batch = new PacketBatch(JUDGE_BATCH);
+  const ev = new Evaluator(alone, JUDGE_BATCH);
+  for (let start = 0; start < crossings.length; start += JUDGE_BATCH) {
+    const part = crossings.slice(start, start + JUDGE_BATCH);
+    part.forEach((c, i) => {
+      const src = host(c.src)!;
+      const dst = host(c.dst)!;
+      for (let w = 0; w < 4; w++) {
+        batch.src[4 * i + w] = src.words[w]!;
+        batch.dst[4 * i + w] = dst.words[w]!;
+      }
+      batch.family[i] = c.family;
+      batch.proto[i] = c.proto;
+      batch.layer[i] = Layer.TRANSPORT;
+      batch.frag[i] = 0;
+      batch.sport[i] = c.sport;
+      batch.dport[i] = c.port;
+      batch.tcpFlags[i] = c.proto === 6 ? (c.kind === 'request' ? 0x02 : 0x12) : 0;
+    });
+    batch.length = part.length;
+    ev.evaluate(batch);
+    part.forEach((c, i) => (c.deniedHere = ev.verdicts[i]! < 0));
+  }
 }
 
 /** Strips of scenario s: one per placement and direction. */
@@ -263,12 +303,13 @@ export function replayStrips(r: ReplayResult, s: number): ReplayStrip[] {
       // Requests enter the server's side; replies enter the client's side.
       const reqDir = inS ? 'inbound' : 'outbound';
       const repDir = inC ? 'inbound' : 'outbound';
-      const denied = (d: typeof v.forward, dir: 'inbound' | 'outbound') => d.action === 'deny' && d.acl === acl.id && d.direction === dir;
-      byDirection[reqDir].push({ ...base, port: c.serverPort, kind: 'request', src: c.client, dst: c.server, sport: c.clientPort, deniedHere: denied(v.forward, reqDir) });
-      byDirection[repDir].push({ ...base, port: c.clientPort, kind: 'reply', src: c.server, dst: c.client, sport: c.serverPort, deniedHere: denied(v.return, repDir) });
+      byDirection[reqDir].push({ ...base, port: c.serverPort, kind: 'request', src: c.client, dst: c.server, sport: c.clientPort, deniedHere: false });
+      byDirection[repDir].push({ ...base, port: c.clientPort, kind: 'reply', src: c.server, dst: c.client, sport: c.serverPort, deniedHere: false });
     }
+    const alone = placementSpec(r.spec, r.spec.scenarios[s]!.first + k);
     for (const direction of ['inbound', 'outbound'] as const) {
       const crossings = byDirection[direction];
+      judgeAlone(alone, crossings, host);
       const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
       const families = ([4, 6] as const).filter((f) => crossings.some((c) => c.family === f));
       const probes: Probe[] = families.length
@@ -282,7 +323,7 @@ export function replayStrips(r: ReplayResult, s: number): ReplayStrip[] {
       for (const probe of probes) {
         for (const proto of PROTOCOLS) {
           const label = `${proto.name} · IPv${probe.family}`;
-          const allowed = allowedPorts(r.spec, s, probe.src, probe.dst, proto.number, probe.sport, probe.tcpFlags);
+          const allowed = allowedPorts(alone, 0, probe.src, probe.dst, proto.number, probe.sport, probe.tcpFlags);
           const runs = decidingRules(rules, probe, proto.number);
           coverage.push({ label, allowed });
           rows.push({

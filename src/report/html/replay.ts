@@ -48,7 +48,7 @@ ${renderPortStrip(st.model)}
 function stripLegend(): Html {
   const lane = (tone: 'ok' | 'forward-blocked' | 'return-blocked' | 'both-blocked', word: string) =>
     html`<span class="item"><svg class="swatch" viewBox="0 0 22 14" aria-hidden="true"><rect x="9" y="2" width="3" height="12" fill="${TONES[tone].color}"/></svg>${TONES[tone].symbol} ${word}</span>`;
-  return html`<div class="legend strip-legend"><span class="item">${swatch('allow')}allowed</span><span class="item">${swatch('deny')}denied</span><span class="item"><svg class="swatch" viewBox="0 0 22 14" aria-hidden="true"><rect x="0.5" y="2.5" width="21" height="9" rx="2" fill="#E9E9E9" stroke="#6E6E6E"/></svg>client port range of a system</span>${lane('ok', 'passed here')}${lane('forward-blocked', 'request denied here')}${lane('return-blocked', 'reply denied here')}${lane('both-blocked', 'both denied')}</div>`;
+  return html`<div class="legend strip-legend"><span class="item">${swatch('allow')}allowed</span><span class="item">${swatch('deny')}denied</span><span class="item"><svg class="swatch" viewBox="0 0 22 14" aria-hidden="true"><rect x="0.5" y="2.5" width="21" height="9" rx="2" fill="#E9E9E9" stroke="#6E6E6E"/></svg>client port range of a system</span>${lane('ok', 'allowed here')}${lane('forward-blocked', 'request denied here')}${lane('return-blocked', 'reply denied here')}${lane('both-blocked', 'both ways denied')}</div>`;
 }
 
 function howToRead(): Html {
@@ -56,7 +56,7 @@ function howToRead(): Html {
 <li>Ports run left to right; 0–1023 (service ports) have their own enlarged panel, then 1024–65535 at scale. Dashed lines mark 1024, 5000, 10000, 32768, 49152, 60999.</li>
 <li>Grey bands: the ephemeral (client) port ranges of common systems, with the number of clients in the capture inferred to use each.</li>
 <li>Rule rows, one per protocol and address family: ${swatch('allow')} solid blue = allowed, ${swatch('deny')} hatched = denied; the segment names the deciding rule. Each row judges every destination port for the packets named under the picture (the busiest pair of hosts in the capture crossing that way), with the replay's own evaluator.</li>
-<li>Lanes under a row: the destination ports the capture's connections used crossing that way (service ports of requests, client ports of replies). “✓ passed here”: this direction let them through (the tooltip says how each connection ended). The other lanes: denied here, by connection outcome. Bars grow with the number of connections.</li>
+<li>Lanes under a row: the destination ports the capture's connections used crossing that way (service ports of requests, client ports of replies). “✓ allowed here”: this ACL's rules let them through in this direction (the tooltip says how each connection ended). The other lanes: denied here, by connection outcome. In a topology each ACL is shown by itself; the outcomes count the whole path. Bars grow with the number of connections.</li>
 <li>The gap to fix: a blocked lane under a hatched segment, or a band reaching past the allowed area (clients of that kind will hang on some of their ports).</li>
 </ul></div>`;
 }
