@@ -25,9 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Cidr } from '../../src/acl/model.js';
-import { runPass } from '../../src/replay/engine.js';
 import { runReplay } from '../../src/replay/run.js';
-import { buildPlan, compilePlan } from '../../src/replay/scenario.js';
 import { summarizeCapture } from '../../src/replay/summary.js';
 import { cidrText, crossedSubnet, generateEntries, inCidr, nativeYaml, seededRandom, TrafficProfile, type GenEntry } from '../helpers/aclgen.js';
 import { CORPUS_DIR, REPO_ROOT, describeCorpus } from '../helpers/corpus.js';
@@ -93,26 +91,10 @@ function ruleFilter(g: GenEntry): string {
 /** Hits of one (direction, family, rule number). */
 type Hits = (direction: 'inbound' | 'outbound', family: 4 | 6, n: number | '*') => number;
 
-/**
- * Per-rule hits of a replay of `acl` on `subnet`. `full`: runReplay and its report (`replay -F json` rules); else the
- * same plan and pass without connection outcomes and diagnoses. Diagnoses cost too much on some corpus captures (on
- * evidence04.pcap with a /32 subnet around its busiest client, runReplay takes ~30 s, nearly all of it re-checking a
- * proposed fix with 65536 probe packets per connection in diagnose.ts verifyFix); the hits are the same numbers.
- */
-async function replayHits(file: string, acl: string, subnet: string, full: boolean): Promise<Hits> {
-  const rows: { direction: 'inbound' | 'outbound'; family: 4 | 6; number: number | '*'; hits: number }[] = [];
-  if (full) {
-    const { report } = await runReplay(file, { acls: [acl], subnets: [subnet], load: {} }, { jobs: 1 });
-    rows.push(...report.acls[0]!.rules);
-  } else {
-    const plan = buildPlan({ acls: [acl], subnets: [subnet], load: {} });
-    const pass = await runPass(file, { jobs: 1, flows: true, replay: compilePlan(plan) });
-    const a = plan.acls[0]!;
-    for (const direction of ['inbound', 'outbound'] as const) {
-      const hits = pass.merge.ruleHits[direction === 'inbound' ? 0 : 1]!;
-      a[direction].forEach((r, i) => rows.push({ direction, family: r.family, number: r.ruleNumber, hits: hits[i]! }));
-    }
-  }
+/** Per-rule hits of a replay of `acl` on `subnet`, from runReplay's report (the `replay -F json` rules). */
+async function replayHits(file: string, acl: string, subnet: string): Promise<Hits> {
+  const { report } = await runReplay(file, { acls: [acl], subnets: [subnet], load: {} }, { jobs: 1 });
+  const rows = report.acls[0]!.rules;
   return (direction, family, n) => {
     const h = rows.filter((x) => x.direction === direction && x.family === family && x.number === n);
     expect(h, `one ${direction} IPv${family} rule ${n}`).toHaveLength(1);
@@ -127,7 +109,7 @@ interface RuleCount {
   filter: string;
 }
 
-async function compareCapture(file: string, name: string, full: boolean): Promise<{ rules: number; packets: number; crossing: number }> {
+async function compareCapture(file: string, name: string): Promise<{ rules: number; packets: number; crossing: number }> {
   const profile = new TrafficProfile();
   const summary = await summarizeCapture(file, { jobs: 1 }, (b) => profile.add(b));
   expect(summary.linkTypes.map((l) => l.name), `${name}: Ethernet only`).toEqual(['EN10MB']);
@@ -151,7 +133,7 @@ async function compareCapture(file: string, name: string, full: boolean): Promis
     const id = `bpf-${round}`;
     const acl = join(tmp, `${name.replace(/[^\w.-]+/g, '_')}-${round}.yaml`);
     writeFileSync(acl, nativeYaml(id, entries));
-    const ours = await replayHits(file, acl, s, full);
+    const ours = await replayHits(file, acl, s);
     const notLater = '(ip[6:2] & 0x1fff = 0)';
     const inbound = `ip and dst net ${s} and not src net ${s} and ${notLater}`;
     const outbound = `ip and src net ${s} and not dst net ${s} and ${notLater}`;
@@ -194,7 +176,7 @@ describe.skipIf(!HAVE_TCPDUMP)('replay per-rule hits == tcpdump filter counts (r
   for (const f of OWN_CAPTURES) {
     const file = join(REPO_ROOT, 'captures', f);
     it.skipIf(!existsSync(file))(f, { timeout: 30_000 }, async () => {
-      const t = await compareCapture(file, f, true);
+      const t = await compareCapture(file, f);
       totals.captures++;
       totals.rules += t.rules;
       totals.packets += t.packets;
@@ -206,7 +188,7 @@ describe.skipIf(!HAVE_TCPDUMP)('replay per-rule hits == tcpdump filter counts (r
 (HAVE_TCPDUMP ? describeCorpus : describe.skip)('replay per-rule hits == tcpdump filter counts (corpus captures)', () => {
   for (const p of CORPUS_CAPTURES) {
     it(p, { timeout: 30_000 }, async () => {
-      const t = await compareCapture(join(CORPUS_DIR, 'pcaps', p), p, false);
+      const t = await compareCapture(join(CORPUS_DIR, 'pcaps', p), p);
       totals.captures++;
       totals.rules += t.rules;
       totals.packets += t.packets;
