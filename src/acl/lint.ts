@@ -10,7 +10,7 @@ import { compileRules } from './compile.js';
 import { AWS_DEFAULT_RULES, AWS_MAX_RULES } from './formats/entries.js';
 import { packetColumns } from './trace.js';
 import { formatCidr, isAnyPorts, ruleLabel, type Acl, type Direction, type Rule } from './model.js';
-import { formatRanges, PORT_PROFILES, portRanges, profileCoverage, type ProfileCoverage } from './profiles.js';
+import { formatRanges, PORT_PROFILES, portRanges, profileCoverage, type ProfileCoverage } from '../profiles.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 

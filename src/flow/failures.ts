@@ -4,7 +4,7 @@
  * client port are RETURN_DROP_SUSPECTED, a service where every attempt fails is SERVICE_UNREACHABLE.
  */
 import type { Connection } from './connections.js';
-import { PORT_PROFILES } from '../acl/profiles.js';
+import { PORT_PROFILES } from '../profiles.js';
 
 /** A connection as a finding cites it. */
 export interface ConnectionRef {

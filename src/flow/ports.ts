@@ -4,7 +4,7 @@
  * client ports give each a likelihood, the SYN's initial TTL and option layout a prior, and the posterior of the
  * best profile is the confidence. Few ports leave several profiles plausible, and the confidence says so.
  */
-import { PORT_PROFILES, type ProfileName } from '../acl/profiles.js';
+import { PORT_PROFILES, type ProfileName } from '../profiles.js';
 import type { Connection } from './connections.js';
 
 export type InferredProfile = ProfileName | 'unknown';

@@ -6,7 +6,7 @@
  */
 import { compileAcl, toShared } from '../acl/compile.js';
 import { parseCidr, formatCidr, cidrContains, anyCidr, type Acl, type Rule, type Cidr } from '../acl/model.js';
-import { PORT_PROFILES, portRanges, formatRanges } from '../acl/profiles.js';
+import { PORT_PROFILES, portRanges, formatRanges } from '../profiles.js';
 import { parseAddress as parse4 } from '../wire/ipv4.js';
 import { parseAddress as parse6 } from '../wire/ipv6.js';
 import type { Connection } from '../flow/connections.js';

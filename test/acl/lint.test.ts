@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coverageSentence, lintAcl, type Finding } from '../../src/acl/lint.js';
 import { loadAcls } from '../../src/acl/load.js';
-import { PORT_PROFILES, portRanges, profileCoverage } from '../../src/acl/profiles.js';
+import { PORT_PROFILES, portRanges, profileCoverage } from '../../src/profiles.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { FIXTURES, NACL } from './helpers.js';
 
