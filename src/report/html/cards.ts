@@ -3,7 +3,7 @@ import { html, count, type Html } from './escape.js';
 import type { Diagnosis, Fix } from '../../replay/diagnose.js';
 import type { CaptureFinding, ConnectionRef } from '../../flow/failures.js';
 import type { ClientProfile } from '../../flow/ports.js';
-import { PORT_PROFILES } from '../../acl/profiles.js';
+import { PORT_PROFILES } from '../../profiles.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 

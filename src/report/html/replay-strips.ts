@@ -12,7 +12,7 @@ import { allowedPorts, type Host } from '../../replay/coverage.js';
 import { OUTCOMES, type Outcome } from '../../replay/outcomes.js';
 import { linearClassify, type PacketColumns } from '../../acl/linear.js';
 import { cidrContains, describeRule, ruleLabel, type Cidr, type Rule } from '../../acl/model.js';
-import { PORT_PROFILES, portRanges, formatRanges, type ProfileName } from '../../acl/profiles.js';
+import { PORT_PROFILES, portRanges, formatRanges, type ProfileName } from '../../profiles.js';
 import { percent } from '../../acl/lint.js';
 import { parseAddress as parse4, formatAddress as format4 } from '../../wire/ipv4.js';
 import { parseAddress as parse6, formatAddress as format6 } from '../../wire/ipv6.js';
