@@ -12,6 +12,21 @@ export function hash4(w0: number, w1: number, w2: number, w3: number): number {
   return h >>> 0;
 }
 
+/**
+ * Linear probing in `slots` (entry index or -1, size mask + 1) for the entry whose 4-word key in `keys` equals
+ * (w0..w3); -1 when absent. Shared by KeyIndex and the flow table, whose slots point at their own key rows.
+ */
+export function probe(keys: Uint32Array, slots: Int32Array, mask: number, w0: number, w1: number, w2: number, w3: number): number {
+  let s = hash4(w0, w1, w2, w3) & mask;
+  for (;;) {
+    const id = slots[s]!;
+    if (id < 0) return -1;
+    const k = 4 * id;
+    if (keys[k] === w0 && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) return id;
+    s = (s + 1) & mask;
+  }
+}
+
 /** A set of distinct 4-word keys, each with a dense id (insertion order) and an int32 value. */
 export class KeyIndex {
   count = 0;
@@ -31,17 +46,7 @@ export class KeyIndex {
 
   /** Id of the key, or -1. */
   find(w0: number, w1: number, w2: number, w3: number): number {
-    const keys = this.keys;
-    const slots = this.slots;
-    const mask = this.mask;
-    let s = hash4(w0, w1, w2, w3) & mask;
-    for (;;) {
-      const id = slots[s]!;
-      if (id < 0) return -1;
-      const k = 4 * id;
-      if (keys[k] === w0 && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) return id;
-      s = (s + 1) & mask;
-    }
+    return probe(this.keys, this.slots, this.mask, w0, w1, w2, w3);
   }
 
   /** Id of the key, inserting it (value -1) when absent. */

@@ -7,7 +7,7 @@
  * (src/replay/merge.ts) into the table of the whole capture. Both only call the methods here.
  */
 import { PacketBatch, Frag, AppFlag, Layer } from '../decode/batch.js';
-import { hash4, KeyIndex } from './keyindex.js';
+import { hash4, probe, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
 export const DirFlag = {
@@ -148,17 +148,7 @@ export class FlowTable {
 
   /** The latest connection with this key, or -1. */
   find(w0: number, w1: number, w2: number, w3: number): number {
-    const keys = this.keys;
-    const slots = this.slots;
-    const mask = this.mask;
-    let s = hash4(w0, w1, w2, w3) & mask;
-    for (;;) {
-      const f = slots[s]!;
-      if (f < 0) return -1;
-      const k = 4 * f;
-      if (keys[k] === w0 && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) return f;
-      s = (s + 1) & mask;
-    }
+    return probe(this.keys, this.slots, this.mask, w0, w1, w2, w3);
   }
 
   /** A new connection with this key; it becomes the one find() returns. */

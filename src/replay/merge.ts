@@ -51,16 +51,13 @@ export class CaptureMerge {
     const ids = this.mapAddresses(p.addrs6);
     const resolved = new Int32Array(f.count);
     t.reserve(t.count + f.count);
+    const keys = globalKeys(f.keys, ids, 3);
     for (let s = 0; s < f.count; s++) {
       const k = 4 * s;
-      let w0 = f.keys[k]!;
-      let w1 = f.keys[k + 1]!;
-      const w2 = f.keys[k + 2]!;
-      const w3 = f.keys[k + 3]!;
-      if (w3 & KeyBit.IPV6) {
-        w0 = ids[w0]!;
-        w1 = ids[w1]!;
-      }
+      const w0 = keys[k]!;
+      const w1 = keys[k + 1]!;
+      const w2 = keys[k + 2]!;
+      const w3 = keys[k + 3]!;
       const bits = f.bits[s]!;
       // Segments that may continue the latest connection with their key: a chunk's first segment, and those split
       // at a SYN the chunk could not judge. The rule is the one observeBatch applies within a chunk.
@@ -145,22 +142,18 @@ export class CaptureMerge {
 
   private attributeFragments(p: Partial, ids: Int32Array, resolved: Int32Array): void {
     const t = this.table;
+    const heads = globalKeys(p.fragHeadKeys, ids, 2);
     for (let h = 0; h < p.fragHeadValues.length; h++) {
       const k = 4 * h;
-      const v6 = (p.fragHeadKeys[k + 2]! & KeyBit.IPV6) !== 0;
-      const w0 = v6 ? ids[p.fragHeadKeys[k]!]! : p.fragHeadKeys[k]!;
-      const w1 = v6 ? ids[p.fragHeadKeys[k + 1]!]! : p.fragHeadKeys[k + 1]!;
-      const id = this.fragHeads.intern(w0, w1, p.fragHeadKeys[k + 2]!, p.fragHeadKeys[k + 3]!);
+      const id = this.fragHeads.intern(heads[k]!, heads[k + 1]!, heads[k + 2]!, heads[k + 3]!);
       const v = p.fragHeadValues[h]!;
       this.fragHeads.values[id] = 2 * resolved[v >> 1]! + (v & 1);
       if (p.replay) for (let s = 0; s < p.replay.scenarios; s++) this.fragVerdicts!.set(id, s, p.replay.fragHeadVerdicts[h * p.replay.scenarios + s]!);
     }
+    const orphans = globalKeys(p.orphanKeys, ids, 2);
     for (let o = 0; o < p.orphanLen.length; o++) {
       const k = 4 * o;
-      const v6 = (p.orphanKeys[k + 2]! & KeyBit.IPV6) !== 0;
-      const w0 = v6 ? ids[p.orphanKeys[k]!]! : p.orphanKeys[k]!;
-      const w1 = v6 ? ids[p.orphanKeys[k + 1]!]! : p.orphanKeys[k + 1]!;
-      const id = this.fragHeads.find(w0, w1, p.orphanKeys[k + 2]!, p.orphanKeys[k + 3]!);
+      const id = this.fragHeads.find(orphans[k]!, orphans[k + 1]!, orphans[k + 2]!, orphans[k + 3]!);
       if (id < 0) {
         this.unmatchedFragments++;
         this.unmatchedFragmentBytes += p.orphanLen[o]!;
@@ -178,13 +171,10 @@ export class CaptureMerge {
 
   private attributeIcmp(p: Partial, ids: Int32Array): void {
     const t = this.table;
+    const keys = globalKeys(p.icmpKeys, ids, 3);
     for (let e = 0; e < p.icmpTypeCode.length; e++) {
       const k = 4 * e;
-      const w3 = p.icmpKeys[k + 3]!;
-      const v6 = (w3 & KeyBit.IPV6) !== 0;
-      const w0 = v6 ? ids[p.icmpKeys[k]!]! : p.icmpKeys[k]!;
-      const w1 = v6 ? ids[p.icmpKeys[k + 1]!]! : p.icmpKeys[k + 1]!;
-      const g = t.find(w0, w1, p.icmpKeys[k + 2]!, w3);
+      const g = t.find(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!);
       if (g < 0) {
         this.unattributedIcmpErrors++;
         continue;
@@ -203,4 +193,18 @@ export class CaptureMerge {
       this.interfacePackets.set(key, (this.interfacePackets.get(key) ?? 0) + n);
     }
   }
+}
+
+/**
+ * A copy of a chunk's 4-word keys with IPv6 address ids (words 0 and 1) translated from the chunk's numbering to
+ * the merge's; `flagWord` is the word that carries KeyBit.IPV6 (3 for connection keys, 2 for fragment keys).
+ */
+function globalKeys(keys: Uint32Array, ids: Int32Array, flagWord: 2 | 3): Uint32Array {
+  const out = keys.slice();
+  for (let k = 0; k < out.length; k += 4) {
+    if ((out[k + flagWord]! & KeyBit.IPV6) === 0) continue;
+    out[k] = ids[out[k]!]!;
+    out[k + 1] = ids[out[k + 1]!]!;
+  }
+  return out;
 }
