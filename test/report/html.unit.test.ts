@@ -5,6 +5,8 @@ import { escapeHtml, html, joinParts, num, trusted, Html } from '../../src/repor
 import { AXIS_PORTS, LOW_ZOOM, MIN_MARK, STRIP, laneBins, placeAlong, portX, rangeRects, renderPortStrip, stackLabels, tickX, type PortStripModel } from '../../src/report/html/portstrip.js';
 import { decidingRules, hostOf, ruleSegments, profileBands } from '../../src/report/html/replay-strips.js';
 import { barSegments } from '../../src/report/html/charts.js';
+import { captureFindingsList } from '../../src/report/html/cards.js';
+import type { CaptureFinding } from '../../src/flow/failures.js';
 import { alignRules, ruleDiffTable } from '../../src/report/html/diff.js';
 import { loadAcls } from '../../src/acl/load.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
@@ -226,5 +228,37 @@ describe('charts and the rule diff', () => {
     expect(changed).toEqual(['100', '101', '110', '111']);
     expect(table).toContain('<td class="a mono chg">32768-65535</td>');
     expect(table).toContain('<td class="b mono chg">1024-65535</td>');
+  });
+});
+
+describe('capture findings list', () => {
+  const finding = (i: number, failed: number): CaptureFinding => ({
+    code: 'SERVICE_UNREACHABLE',
+    server: `10.0.0.${i}`,
+    serverPort: 8000 + i,
+    proto: 'tcp',
+    failed,
+    reason: 'unanswered',
+    clients: 1,
+    clientPorts: null,
+    message: `service ${i} unreachable`,
+    examples: [],
+  });
+
+  it('cards for the most failed attempts, a table for the next 60, a note for the rest', () => {
+    const findings = Array.from({ length: 70 }, (_, i) => finding(i, (i * 37) % 71));
+    const out = captureFindingsList(findings, 2).text;
+    const cards = [...out.matchAll(/<span class="where">tcp\/(\d+) on/g)].map((m) => Number(m[1]) - 8000);
+    const byFailed = findings.map((f, i) => ({ i, failed: f.failed })).sort((a, b) => b.failed - a.failed);
+    expect(cards).toEqual(byFailed.slice(0, 2).map((x) => x.i));
+    expect(out.match(/<tr data-code="SERVICE_UNREACHABLE">/g)).toHaveLength(60);
+    expect(out).toContain('<h3>68 more findings</h3>');
+    expect(out).toContain('8 findings with fewer failures not shown');
+  });
+
+  it('no table when every finding gets a card', () => {
+    const out = captureFindingsList([finding(1, 3), finding(2, 5)], 6).text;
+    expect(out.match(/class="card capture-finding/g)).toHaveLength(2);
+    expect(out).not.toContain('more finding');
   });
 });

@@ -51,8 +51,9 @@ function isRefs(x: unknown): x is ConnectionRef[] {
   return Array.isArray(x) && x.every((c) => typeof c === 'object' && c !== null && 'client' in c && 'server' in c);
 }
 
-function affectedTable(clients: AffectedClientShape[]): Html {
-  return html`<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th></tr></thead><tbody>${clients.map(
+function affectedTable(all: AffectedClientShape[], limit = 10): Html {
+  const clients = all.slice(0, limit);
+  return html`${all.length > limit ? html`<p class="muted">The ${limit} first of ${count(all.length)} affected clients:</p>` : ''}<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th></tr></thead><tbody>${clients.map(
     (c) =>
       html`<tr><td class="mono">${c.host}</td><td>${c.profile} (${c.confidence.toFixed(2)})</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="mono">${c.ports[0]}–${c.ports[1]}</td><td class="num">${count(c.connections)}</td><td>${Math.round(c.notAllowedShare * 100)}% of the range: <span class="mono">${c.notAllowed}</span></td></tr>`,
   )}</tbody></table>`;
@@ -122,4 +123,22 @@ export function clientsTable(clients: ClientProfile[], limit = 40): Html {
     (c) =>
       html`<tr data-host="${c.host}"><td class="mono">${c.host}</td><td title="${desc(c.profile)}">${c.profile}</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="num">${c.confidence.toFixed(2)}</td><td class="num">${count(c.flows)}</td><td class="num">${count(c.ports)}</td><td class="mono">${c.ports ? `${c.minPort}–${c.maxPort}` : '-'}</td></tr>`,
   )}</tbody></table>${clients.length > limit ? html`<p class="muted">${count(clients.length - limit)} more clients not shown.</p>` : ''}`;
+}
+
+/** Findings in order of failed attempts: the first `cards` as cards (with `picture(f)`), the rest as one table. */
+export function captureFindingsList(findings: CaptureFinding[], cards: number, picture: (f: CaptureFinding, i: number) => Html | null = () => null): Html {
+  const order = findings.map((f, i) => ({ f, i })).sort((a, b) => b.f.failed - a.f.failed || a.i - b.i);
+  const first = order.slice(0, cards);
+  const rest = order.slice(cards, cards + 60);
+  const hidden = Math.max(0, order.length - cards - rest.length);
+  return html`${first.map(({ f, i }) => captureFindingCard(f, picture(f, i)))}${
+    rest.length
+      ? html`<h3>${count(rest.length + hidden)} more finding${rest.length + hidden === 1 ? '' : 's'}</h3><table class="small more-findings"><thead><tr><th>code</th><th>service</th><th class="num">failed</th><th class="num">worked</th><th class="num">clients</th><th>failures</th></tr></thead><tbody>${rest.map(
+          ({ f }) =>
+            html`<tr data-code="${f.code}"><td>${f.code}</td><td class="mono">${f.proto}/${f.serverPort ?? '-'} on ${f.server}</td><td class="num">${count(f.failed)}</td><td class="num">${f.code === 'RETURN_DROP_SUSPECTED' ? count(f.ok) : '0'}</td><td class="num">${count(f.clients)}</td><td>${
+              f.code === 'RETURN_DROP_SUSPECTED' ? `client ports ${f.threshold.side} ${f.threshold.port}${f.exceptions ? `, ${count(f.exceptions)} exceptions` : ''}` : f.reason
+            }</td></tr>`,
+        )}</tbody></table>${hidden > 0 ? html`<p class="muted">${count(hidden)} findings with fewer failures not shown (all of them are in <code>-F json</code>).</p>` : ''}`
+      : ''
+  }`;
 }

@@ -7,7 +7,7 @@ import { html, count, type Html } from './escape.js';
 import { page } from './page.js';
 import { renderPortStrip, type StripLane, type StripMarker, type StripRow } from './portstrip.js';
 import { profileBands } from './replay-strips.js';
-import { captureFindingCard, clientsTable } from './cards.js';
+import { captureFindingsList, clientsTable } from './cards.js';
 import type { Tone } from './palette.js';
 import type { Connection, AttemptOutcome } from '../../flow/connections.js';
 import type { ClientProfile } from '../../flow/ports.js';
@@ -54,10 +54,7 @@ function findingFigure(f: CaptureFinding, conns: Connection[], clients: ClientPr
     f.code === 'RETURN_DROP_SUSPECTED'
       ? [{ port: f.threshold.port, label: `failures ${f.threshold.side} ${f.threshold.port}`, title: `attempts from client ports ${f.threshold.side} ${f.threshold.port} fail (between ${f.threshold.between[0]} and ${f.threshold.between[1]}); ${f.exceptions} exceptions` }]
       : [];
-  return captureFindingCard(
-    f,
-    html`<figure class="strip" data-finding="${String(i)}">${strip(`${f.proto}/${f.serverPort ?? '-'} on ${f.server}: client ports by how the attempt ended`, service, clients, markers, [['finding', f.code]])}<figcaption>Client ports of the ${count(service.length)} connections to ${f.proto}/${f.serverPort ?? '-'} on ${f.server}, by how the attempt ended.</figcaption></figure>`,
-  );
+  return html`<figure class="strip" data-finding="${String(i)}">${strip(`${f.proto}/${f.serverPort ?? '-'} on ${f.server}: client ports by how the attempt ended`, service, clients, markers, [['finding', f.code]])}<figcaption>Client ports of the ${count(service.length)} connections to ${f.proto}/${f.serverPort ?? '-'} on ${f.server}, by how the attempt ended.</figcaption></figure>`;
 }
 
 /** `diagnose --html`: capture-only findings with pictures of the client ports. */
@@ -69,7 +66,7 @@ export function renderDiagnoseHtml(input: DiagnoseHtmlInput): string {
 <p class="subtitle">Capture <b class="mono" data-field="capture-file">${summary.file}</b>: connection attempts that failed, without any ACL</p>
 <dl class="facts"><dt>packets</dt><dd>${count(summary.packets)}</dd><dt>connections</dt><dd>${count(connections.length)}</dd><dt>no answer</dt><dd>${count(failed)}</dd><dt>time span</dt><dd>${span}</dd></dl></header>
 <section id="findings"><h2>Findings</h2>
-${findings.length ? findings.map((f, i) => findingFigure(f, connections, clients, i)) : html`<p class="none">No failed connection attempt looks like dropped return traffic.</p>`}
+${findings.length ? captureFindingsList(findings, 10, (f, i) => findingFigure(f, connections, clients, i)) : html`<p class="none">No failed connection attempt looks like dropped return traffic.</p>`}
 </section>
 <section id="all-ports"><h2>All client ports</h2>
 <figure class="strip">${strip('client ports of every connection by how the attempt ended', connections, clients, [], [['scope', 'all']])}<figcaption>Every TCP and UDP connection of the capture at its client (ephemeral) port. A return rule that starts too high shows as “no answer” below a port and “completed” above it.</figcaption></figure>

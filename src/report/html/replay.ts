@@ -2,7 +2,7 @@
 import { html, count, type Html } from './escape.js';
 import { page } from './page.js';
 import { outcomeChart, outcomeLegend, swatch } from './charts.js';
-import { captureFindingCard, clientsTable, diagnosisCard } from './cards.js';
+import { captureFindingsList, clientsTable, diagnosisCard } from './cards.js';
 import { renderPortStrip } from './portstrip.js';
 import { replayStrips, type Probe, type ReplayStrip } from './replay-strips.js';
 import { rulesTable, ruleFindings, type RuleFindings } from './rules.js';
@@ -141,7 +141,7 @@ ${outcomeLegend()}
 </section>
 ${several ? html`<section id="diff"><h2>What changes between candidates</h2><p class="muted">The first candidate (left, before) against each other one (right, after), on the same capture.</p>${rep.acls.slice(1).map((_, i) => diffBlock(r, i + 1))}</section>` : ''}
 <section id="clients"><h2>Clients and their port ranges</h2><p class="muted">Each client's ephemeral ports as seen in the capture and the port-range profile inferred from them (and from the SYN's TTL and options).</p>${clientsTable(r.clients)}</section>
-${rep.captureFindings.length ? html`<section id="capture"><h2>Failures seen in the capture</h2><p class="muted">From the capture alone, before any candidate is applied.</p>${rep.captureFindings.map((f) => captureFindingCard(f))}</section>` : ''}
+${rep.captureFindings.length ? html`<section id="capture"><h2>Failures seen in the capture</h2><p class="muted">From the capture alone, before any candidate is applied.</p>${captureFindingsList(rep.captureFindings, 6)}</section>` : ''}
 ${howToRead()}
 ${rep.acls.map((_, s) => candidateSection(r, s, findings, lint))}`;
   return page(`aclreplay: ${rep.file} against ${rep.acls.map((a) => a.acl).join(', ')}`, body).text;
