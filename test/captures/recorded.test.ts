@@ -11,6 +11,8 @@ import { analyzeCapture, type CaptureAnalysis } from '../../src/replay/analyze.j
 import { inferClients } from '../../src/flow/ports.js';
 import { captureFindings } from '../../src/flow/failures.js';
 import { connectionRecord } from '../../src/report/flows.js';
+import { runReplay } from '../../src/replay/run.js';
+import { verdictRecord } from '../../src/report/replay.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
 interface ManifestFlow {
@@ -152,4 +154,22 @@ describe('capture-only diagnosis of the recorded return drop', () => {
     expect(findings.every((f) => f.code === 'SERVICE_UNREACHABLE')).toBe(true);
     expect(findings.map((f) => `${f.proto}/${f.serverPort}`).sort()).toEqual(['tcp/8081', 'udp/9999']);
   });
+});
+
+describe('replay goldens on the recorded captures', () => {
+  const EX = (f: string) => join(REPO_ROOT, 'examples', f);
+  const SERVER = ['10.0.2.0/24', 'fd00:2::/64'];
+  const cases: [string, string, string[]][] = [
+    ['mixed-clients', 'mixed-clients.pcap', [EX('classic-return.yaml'), EX('fixed-return.yaml')]],
+    ['return-drop', 'return-drop.pcap', [EX('windows-only-return.yaml'), EX('fixed-return.yaml')]],
+    ['return-drop-udp', 'return-drop-udp.pcap', [EX('classic-return.yaml')]],
+  ];
+  for (const [name, file, acls] of cases) {
+    it(`${name}: the replay report and every connection's verdicts`, async () => {
+      const r = await runReplay(join(DIR, file), { acls, subnets: SERVER, load: {} }, { jobs: 1 });
+      const report = { ...r.report, file };
+      golden(`${name}.replay.json`, report);
+      golden(`${name}.replay-connections.json`, r.report.acls.flatMap((a, s) => r.verdicts[s]!.map((v) => verdictRecord(a.acl, v))));
+    });
+  }
 });

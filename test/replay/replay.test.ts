@@ -22,22 +22,7 @@ async function replay(capture: string, input: Partial<PlanInput>, jobs = 1, chun
   return runReplay(capture, { acls: [], subnets: [], load: {}, ...input }, { jobs, chunkBytes });
 }
 
-const windowsOnly = yaml(
-  'windows-only.yaml',
-  `acls:
-  - id: windows-only-return
-    inbound:
-      - { rule: 100, proto: tcp, ports: 80, cidr: 0.0.0.0/0, action: allow }
-      - { rule: 101, proto: tcp, ports: 80, cidr: "::/0", action: allow }
-      - { rule: 110, proto: udp, ports: 53, cidr: 0.0.0.0/0, action: allow }
-      - { rule: 120, proto: icmp, icmp: { type: -1, code: -1 }, cidr: 0.0.0.0/0, action: allow }
-    outbound:
-      - { rule: 100, proto: tcp, ports: 49152-65535, cidr: 0.0.0.0/0, action: allow }
-      - { rule: 101, proto: tcp, ports: 49152-65535, cidr: "::/0", action: allow }
-      - { rule: 110, proto: udp, ports: 1024-65535, cidr: 0.0.0.0/0, action: allow }
-      - { rule: 120, proto: icmp, icmp: { type: -1, code: -1 }, cidr: 0.0.0.0/0, action: allow }
-`,
-);
+const windowsOnly = EX('windows-only-return.yaml');
 
 describe('replay on the recorded return drop', () => {
   it('a candidate with the recording firewall\'s rule blocks exactly the connections that failed', async () => {
