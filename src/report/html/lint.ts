@@ -44,7 +44,7 @@ function coverageFigure(acl: Acl, direction: Direction, entries: CoverageReport[
   };
   const probes = [...new Set(entries.map((c) => `IPv${c.family}: ${c.probe.src}:${c.probe.sport} → ${c.probe.dst}:<port>`))];
   return html`<figure class="strip" data-acl="${acl.id}" data-direction="${direction}">
-<h4>${awsDirection(direction)}: return traffic ${direction === 'inbound' ? 'to clients inside the subnet' : 'to clients outside the subnet'}</h4>
+<h4>${direction === 'inbound' ? 'Ingress (inbound)' : 'Egress (outbound)'}: return traffic ${direction === 'inbound' ? 'to clients inside the subnet' : 'to clients outside the subnet'}</h4>
 ${renderPortStrip(model)}
 <figcaption>Probe packets (TCP with ACK, UDP) from a documentation address: ${probes.map((p, i) => html`${i ? '; ' : ''}<code>${p}</code>`)}. Segments name the deciding rule; hover a band for the share of its range each row allows.</figcaption>
 </figure>`;
