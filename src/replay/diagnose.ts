@@ -68,9 +68,31 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const capitalize = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
+const hosts = new Map<string, Host>();
+/** The address as the batch columns hold it (memoized: diagnoses meet the same few hosts many times). */
 function hostOf(addr: string): Host {
-  if (addr.includes(':')) return { family: 6, words: parse6(addr)! };
-  return { family: 4, words: [parse4(addr), 0, 0, 0] };
+  let h = hosts.get(addr);
+  if (!h) {
+    h = addr.includes(':') ? { family: 6, words: parse6(addr)! } : { family: 4, words: [parse4(addr), 0, 0, 0] };
+    if (hosts.size > 100_000) hosts.clear();
+    hosts.set(addr, h);
+  }
+  return h;
+}
+
+const coverageCache = new WeakMap<Uint8Array, Map<number, { missing: [number, number][]; share: number }>>();
+/** The ports of `range` a port map does not allow, and their share of the range (memoized per map and range). */
+function notAllowedIn(allowed: Uint8Array, range: [number, number]): { missing: [number, number][]; share: number } {
+  let byRange = coverageCache.get(allowed);
+  if (!byRange) coverageCache.set(allowed, (byRange = new Map()));
+  const key = range[0] * 65536 + range[1];
+  let c = byRange.get(key);
+  if (!c) {
+    const missing = portRanges(allowed, range[0], range[1], 0);
+    c = { missing, share: missing.reduce((n, [a, b]) => n + b - a + 1, 0) / (range[1] - range[0] + 1) };
+    byRange.set(key, c);
+  }
+  return c;
 }
 
 function protoNumber(c: Connection): number {
@@ -135,19 +157,26 @@ function returnNotAllowed(input: DiagnoseInput, s: number, list: ConnectionVerdi
     const gate = gateInfo(plan, spec, verdictGate(code));
     const rule = ruleOf(plan, spec, code);
     const proto = protoNumber(first.connection);
-    const byClient = groupBy(group, (v) => v.connection.client);
+    const byClient = [...groupBy(group, (v) => v.connection.client)];
     const clients: AffectedClient[] = [];
     let required: [number, number] | null = null;
-    for (const [host, vs] of [...byClient].slice(0, 50)) {
-      const ports = vs.map((v) => v.connection.clientPort!);
-      const seen: [number, number] = [Math.min(...ports), Math.max(...ports)];
+    // The fix must cover every affected client's range; the report details the first 50.
+    for (const [host, vs] of byClient) {
+      let lo = 65535;
+      let hi = 0;
+      for (const v of vs) {
+        const port = v.connection.clientPort!;
+        if (port < lo) lo = port;
+        if (port > hi) hi = port;
+      }
+      const seen: [number, number] = [lo, hi];
       const p = profiles.get(host);
       const range = requiredRange(p, seen);
       required = required ? [Math.min(required[0], range[0]), Math.max(required[1], range[1])] : range;
+      if (clients.length >= 50) continue;
       const c = vs[0]!.connection;
       const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(host), proto, c.serverPort ?? 0);
-      const missing = portRanges(allowed, range[0], range[1], 0);
-      const notAllowed = missing.reduce((n, [a, b]) => n + b - a + 1, 0) / (range[1] - range[0] + 1);
+      const { missing, share: notAllowed } = notAllowedIn(allowed, range);
       clients.push({
         host,
         profile: p?.profile ?? 'unknown',
@@ -213,13 +242,16 @@ function command(aclId: string, action: 'create' | 'replace', e: AwsEntry): stri
 function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, denyRule: Rule | null, proto: number, family: 4 | 6, required: [number, number], group: ConnectionVerdict[]): Fix {
   const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
   const limit = denyRule && denyRule.ruleNumber !== '*' ? denyRule.ruleNumber : Infinity;
-  // The ports of the required range still denied for the affected clients.
+  // The ports of the required range still denied for the affected clients: one pass per distinct port map, for
+  // the first 32 host pairs (a scan can bring thousands; verification below checks every connection).
   const missingSet = new Uint8Array(65536);
-  for (const v of group.slice(0, 20)) {
+  const maps = new Set<Uint8Array>();
+  for (const v of group) {
     const c = v.connection;
-    const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(c.client), proto, c.serverPort ?? 0);
-    for (let p = required[0]; p <= required[1]; p++) if (!allowed[p]) missingSet[p] = 1;
+    maps.add(portMaps(input).get(s, hostOf(c.server), hostOf(c.client), proto, c.serverPort ?? 0));
+    if (maps.size >= 32) break;
   }
+  for (const allowed of maps) for (let p = required[0]; p <= required[1]; p++) if (!allowed[p]) missingSet[p] = 1;
   const missing = portRanges(missingSet, 0, 65535, 1);
   const lo = missing.length ? missing[0]![0] : required[0];
   const hi = missing.length ? missing[missing.length - 1]![1] : required[1];
@@ -300,7 +332,7 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
         : a,
     ),
   };
-  // One synthetic return packet per affected connection, judged with the fixed ACL.
+  // Every affected connection's reply judged with the fixed ACL: one synthetic packet per connection.
   const batch = new PacketBatch(1024);
   const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, batch.capacity);
   for (let start = 0; start < group.length; start += batch.capacity) {
@@ -339,8 +371,7 @@ function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdi
     if (!p || p.profile === 'unknown') continue;
     const c = vs[0]!.connection;
     const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(host), c.protoNumber, c.serverPort ?? 0);
-    const missing = portRanges(allowed, p.range[0], p.range[1], 0);
-    const share = missing.reduce((n, [a, b]) => n + b - a + 1, 0) / (p.range[1] - p.range[0] + 1);
+    const { missing, share } = notAllowedIn(allowed, p.range);
     if (share === 0) continue;
     const gate = verdictGate(vs[0]!.return.code);
     const key = `${gate}|${p.profile}`;

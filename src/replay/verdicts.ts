@@ -39,6 +39,11 @@ export class Evaluator {
   private readonly outGate: Int32Array;
   private readonly inRule: Int32Array;
   private readonly outRule: Int32Array;
+  /** Scenarios with the same subnets share one membership pass: group per scenario, and per group the source
+   * and destination placement (relative to the scenario's first, -1 outside) of each packet. */
+  private readonly group: Int32Array;
+  private readonly srcPlacement: Int16Array[];
+  private readonly dstPlacement: Int16Array[];
 
   constructor(
     readonly spec: ReplaySpec,
@@ -62,28 +67,62 @@ export class Evaluator {
     this.outGate = new Int32Array(capacity);
     this.inRule = new Int32Array(capacity);
     this.outRule = new Int32Array(capacity);
+    this.group = new Int32Array(this.scenarios);
+    const keys: string[] = [];
+    for (let sc = 0; sc < this.scenarios; sc++) {
+      const { first, count } = spec.scenarios[sc]!;
+      const key = spec.placements
+        .slice(first, first + count)
+        .map((p) => `${Array.from(p.v4).join(',')}/${Array.from(p.v6).join(',')}`)
+        .join('|');
+      let g = keys.indexOf(key);
+      if (g < 0) g = keys.push(key) - 1;
+      this.group[sc] = g;
+    }
+    this.srcPlacement = keys.map(() => new Int16Array(capacity));
+    this.dstPlacement = keys.map(() => new Int16Array(capacity));
+  }
+
+  /** Which placement (relative to the scenario's first) holds each packet's source and destination. */
+  private membership(batch: PacketBatch, first: number, count: number, src: Int16Array, dst: Int16Array): void {
+    const spec = this.spec;
+    const n = batch.length;
+    for (let i = 0; i < n; i++) {
+      src[i] = -1;
+      dst[i] = -1;
+      const fam = batch.family[i]!;
+      if (fam === 0 || batch.frag[i] === Frag.LATER) continue;
+      for (let k = 0; k < count; k++) {
+        const pl = spec.placements[first + k]!;
+        if (src[i]! < 0 && inSubnets(batch.src, i, fam, pl.v4, pl.v6)) src[i] = k;
+        if (dst[i]! < 0 && inSubnets(batch.dst, i, fam, pl.v4, pl.v6)) dst[i] = k;
+      }
+    }
   }
 
   /** Verdicts for every packet of the batch (later fragments get 0 here; see applyFragments). */
   evaluate(batch: PacketBatch): void {
     const n = batch.length;
     const spec = this.spec;
+    const done = new Uint8Array(this.srcPlacement.length);
     for (let s = 0; s < this.scenarios; s++) {
       const { first, count } = spec.scenarios[s]!;
+      const grp = this.group[s]!;
+      const srcOf = this.srcPlacement[grp]!;
+      const dstOf = this.dstPlacement[grp]!;
+      if (!done[grp]) {
+        this.membership(batch, first, count, srcOf, dstOf);
+        done[grp] = 1;
+      }
       this.gateCount.fill(0, 2 * first, 2 * (first + count));
       for (let i = 0; i < n; i++) {
         this.inGate[i] = -1;
         this.outGate[i] = -1;
-        const fam = batch.family[i]!;
-        if (fam === 0 || batch.frag[i] === Frag.LATER) continue;
-        let srcP = -1;
-        let dstP = -1;
-        for (let p = first; p < first + count; p++) {
-          const pl = spec.placements[p]!;
-          if (srcP < 0 && inSubnets(batch.src, i, fam, pl.v4, pl.v6)) srcP = p;
-          if (dstP < 0 && inSubnets(batch.dst, i, fam, pl.v4, pl.v6)) dstP = p;
-        }
-        if (srcP === dstP) continue; // within one subnet, or outside them all: the NACLs do not see it
+        const sp = srcOf[i]!;
+        const dp = dstOf[i]!;
+        if (sp === dp) continue; // within one subnet, or outside them all: the NACLs do not see it
+        const srcP = sp < 0 ? -1 : first + sp;
+        const dstP = dp < 0 ? -1 : first + dp;
         if (srcP >= 0) {
           const g = 2 * srcP + 1;
           this.outGate[i] = g;
