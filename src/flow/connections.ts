@@ -12,6 +12,12 @@ import { tcpConnState, datagramConnState, type ConnState } from './state.js';
 /** How a connection attempt ended, as far as the capture shows. */
 export type AttemptOutcome = 'completed' | 'rejected' | 'unanswered' | 'synack-unacked' | 'partial';
 
+/** An address as the batch columns hold it (IPv4 in word 0). Shared objects: one per distinct address. */
+export interface Host {
+  family: 4 | 6;
+  words: [number, number, number, number];
+}
+
 /** The SYN's OS evidence. */
 export interface SynEvidence {
   ttl: number;
@@ -51,6 +57,9 @@ export interface Connection {
   syn: SynEvidence | null;
   /** Which key endpoint is the client (0 = lower); for joining with per-packet results. */
   clientSide: 0 | 1;
+  /** The client's and server's addresses as numbers (not part of the output records). */
+  clientHost: Host;
+  serverHost: Host;
 }
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 33: 'dccp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'icmp6', 132: 'sctp', 136: 'udplite' };
@@ -131,6 +140,20 @@ export function attemptOutcome(proto: number, o: number, r: number, oPackets: nu
 export function buildConnections(t: FlowTable): Connection[] {
   const oriented = orientAll(t);
   const out: Connection[] = new Array(t.count);
+  // One Host object per distinct address: IPv4 keyed by the address, IPv6 by -(id + 1).
+  const hosts = new Map<number, Host>();
+  const hostOf = (f: number, side: 0 | 1): Host => {
+    const a = t.keys[4 * f + side]!;
+    const v6 = (t.keys[4 * f + 3]! & KeyBit.IPV6) !== 0;
+    const key = v6 ? -(a + 1) : a;
+    let h = hosts.get(key);
+    if (!h) {
+      const w = t.addrs6.keys;
+      h = v6 ? { family: 6, words: [w[4 * a]!, w[4 * a + 1]!, w[4 * a + 2]!, w[4 * a + 3]!] } : { family: 4, words: [a, 0, 0, 0] };
+      hosts.set(key, h);
+    }
+    return h;
+  };
   for (let f = 0; f < t.count; f++) {
     const k = 4 * f;
     const w3 = t.keys[k + 3]!;
@@ -185,6 +208,8 @@ export function buildConnections(t: FlowTable): Connection[] {
           }
         : null,
       clientSide: cs,
+      clientHost: hostOf(f, cs),
+      serverHost: hostOf(f, ss),
     };
   }
   return out;

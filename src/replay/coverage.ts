@@ -7,11 +7,8 @@ import { Evaluator } from './verdicts.js';
 import type { ReplaySpec, ReplayPlan } from './scenario.js';
 import { cidrContains } from '../acl/model.js';
 
-/** An address as the batch columns hold it. */
-export interface Host {
-  family: 4 | 6;
-  words: [number, number, number, number];
-}
+import type { Host } from '../flow/connections.js';
+export type { Host };
 
 const PROBES = 4096;
 let probeBatch: PacketBatch | null = null;
@@ -56,7 +53,7 @@ export class PortMaps {
   ) {}
 
   get(s: number, src: Host, dst: Host, proto: number, sport: number): Uint8Array {
-    const key = `${s}|${proto}|${sport}|${this.signature(s, src, dst)}`;
+    const key = `${s}|${proto}|${sport}|${this.bits(s, src, 0)}|${this.bits(s, dst, 1)}`;
     let m = this.cache.get(key);
     if (!m) {
       m = allowedPorts(this.spec, s, src, dst, proto, sport);
@@ -65,15 +62,25 @@ export class PortMaps {
     return m;
   }
 
-  /** Which subnets and rule CIDRs of scenario s contain src and dst. */
-  private signature(s: number, src: Host, dst: Host): string {
-    let sig = `${src.family}:`;
+  private readonly hostBits = [new Map<string, string>(), new Map<string, string>()];
+
+  /**
+   * Which subnets and rule CIDRs of scenario s contain the host, as the source (0) or the destination (1): two
+   * pairs with the same bits for both ends are judged alike. Memoized per host.
+   */
+  private bits(s: number, h: Host, end: 0 | 1): string {
+    const id = `${s}|${h.family}|${h.words.join(',')}`;
+    const memo = this.hostBits[end]!;
+    let sig = memo.get(id);
+    if (sig !== undefined) return sig;
+    sig = `${h.family}:`;
     for (const p of this.plan.scenarios[s]!.placements) {
-      for (const c of p.subnets) sig += (c.family === src.family && cidrContains(c, src.words, 0) ? '1' : '0') + (c.family === dst.family && cidrContains(c, dst.words, 0) ? '1' : '0');
+      for (const c of p.subnets) sig += c.family === h.family && cidrContains(c, h.words, 0) ? '1' : '0';
       const acl = this.plan.acls[p.acl]!;
-      for (const r of acl.inbound) sig += r.family === src.family && cidrContains(r.src, src.words, 0) && cidrContains(r.dst, dst.words, 0) ? '1' : '0';
-      for (const r of acl.outbound) sig += r.family === src.family && cidrContains(r.src, src.words, 0) && cidrContains(r.dst, dst.words, 0) ? '1' : '0';
+      for (const r of acl.inbound) sig += r.family === h.family && cidrContains(end ? r.dst : r.src, h.words, 0) ? '1' : '0';
+      for (const r of acl.outbound) sig += r.family === h.family && cidrContains(end ? r.dst : r.src, h.words, 0) ? '1' : '0';
     }
+    memo.set(id, sig);
     return sig;
   }
 }

@@ -7,7 +7,6 @@
 import { compileAcl, toShared } from '../acl/compile.js';
 import { parseCidr, formatCidr, cidrContains, anyCidr, type Acl, type Rule, type Cidr } from '../acl/model.js';
 import { PORT_PROFILES, portRanges, formatRanges } from '../profiles.js';
-import { parseAddress as parse4 } from '../wire/ipv4.js';
 import { parseAddress as parse6 } from '../wire/ipv6.js';
 import type { Connection } from '../flow/connections.js';
 import type { ClientProfile } from '../flow/ports.js';
@@ -15,7 +14,7 @@ import { ref, type ConnectionRef } from '../flow/failures.js';
 import type { ReplayPlan, ReplaySpec } from './scenario.js';
 import { gateInfo, ruleOf, type ConnectionVerdict } from './outcomes.js';
 import { verdictGate } from './verdicts.js';
-import { PortMaps, type Host } from './coverage.js';
+import { PortMaps } from './coverage.js';
 import { Evaluator } from './verdicts.js';
 import { PacketBatch, Layer } from '../decode/batch.js';
 
@@ -67,18 +66,6 @@ export interface Diagnosis {
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const capitalize = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const pct = (x: number) => `${Math.round(x * 100)}%`;
-
-const hosts = new Map<string, Host>();
-/** The address as the batch columns hold it (memoized: diagnoses meet the same few hosts many times). */
-function hostOf(addr: string): Host {
-  let h = hosts.get(addr);
-  if (!h) {
-    h = addr.includes(':') ? { family: 6, words: parse6(addr)! } : { family: 4, words: [parse4(addr), 0, 0, 0] };
-    if (hosts.size > 100_000) hosts.clear();
-    hosts.set(addr, h);
-  }
-  return h;
-}
 
 const coverageCache = new WeakMap<Uint8Array, Map<number, { missing: [number, number][]; share: number }>>();
 /** The ports of `range` a port map does not allow, and their share of the range (memoized per map and range). */
@@ -175,7 +162,7 @@ function returnNotAllowed(input: DiagnoseInput, s: number, list: ConnectionVerdi
       required = required ? [Math.min(required[0], range[0]), Math.max(required[1], range[1])] : range;
       if (clients.length >= 50) continue;
       const c = vs[0]!.connection;
-      const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(host), proto, c.serverPort ?? 0);
+      const allowed = portMaps(input).get(s, c.serverHost, vs[0]!.connection.clientHost, proto, c.serverPort ?? 0);
       const { missing, share: notAllowed } = notAllowedIn(allowed, range);
       clients.push({
         host,
@@ -248,14 +235,14 @@ function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbou
   const maps = new Set<Uint8Array>();
   for (const v of group) {
     const c = v.connection;
-    maps.add(portMaps(input).get(s, hostOf(c.server), hostOf(c.client), proto, c.serverPort ?? 0));
+    maps.add(portMaps(input).get(s, c.serverHost, c.clientHost, proto, c.serverPort ?? 0));
     if (maps.size >= 32) break;
   }
   for (const allowed of maps) for (let p = required[0]; p <= required[1]; p++) if (!allowed[p]) missingSet[p] = 1;
   const missing = portRanges(missingSet, 0, 65535, 1);
   const lo = missing.length ? missing[0]![0] : required[0];
   const hi = missing.length ? missing[missing.length - 1]![1] : required[1];
-  const clientWords = group.map((v) => hostOf(v.connection.client));
+  const clientWords = group.map((v) => v.connection.clientHost);
   const covers = (r: Rule) => {
     const cidr = direction === 'outbound' ? r.dst : r.src;
     return clientWords.every((h) => cidrContains(cidr, h.words, 0));
@@ -339,8 +326,8 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
     const part = group.slice(start, start + batch.capacity);
     part.forEach((v, i) => {
       const c = v.connection;
-      const src = hostOf(c.server);
-      const dst = hostOf(c.client);
+      const src = c.serverHost;
+      const dst = c.clientHost;
       for (let w = 0; w < 4; w++) {
         batch.src[4 * i + w] = src.words[w]!;
         batch.dst[4 * i + w] = dst.words[w]!;
@@ -370,7 +357,7 @@ function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdi
     const p = profiles.get(host);
     if (!p || p.profile === 'unknown') continue;
     const c = vs[0]!.connection;
-    const allowed = portMaps(input).get(s, hostOf(c.server), hostOf(host), c.protoNumber, c.serverPort ?? 0);
+    const allowed = portMaps(input).get(s, c.serverHost, vs[0]!.connection.clientHost, c.protoNumber, c.serverPort ?? 0);
     const { missing, share } = notAllowedIn(allowed, p.range);
     if (share === 0) continue;
     const gate = verdictGate(vs[0]!.return.code);
