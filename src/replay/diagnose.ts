@@ -233,19 +233,23 @@ function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbou
   // the first 32 host pairs (a scan can bring thousands; verification below checks every connection).
   const missingSet = new Uint8Array(65536);
   const maps = new Set<Uint8Array>();
+  const pairs = new Set<string>();
   for (const v of group) {
     const c = v.connection;
+    const pair = `${c.server}|${c.client}|${c.serverPort}`;
+    if (pairs.has(pair)) continue;
+    pairs.add(pair);
     maps.add(portMaps(input).get(s, c.serverHost, c.clientHost, proto, c.serverPort ?? 0));
-    if (maps.size >= 32) break;
+    if (maps.size >= 32 || pairs.size >= 4096) break;
   }
   for (const allowed of maps) for (let p = required[0]; p <= required[1]; p++) if (!allowed[p]) missingSet[p] = 1;
   const missing = portRanges(missingSet, 0, 65535, 1);
   const lo = missing.length ? missing[0]![0] : required[0];
   const hi = missing.length ? missing[missing.length - 1]![1] : required[1];
-  const clientWords = group.map((v) => v.connection.clientHost);
+  const clients = [...new Set(group.map((v) => v.connection.clientHost))];
   const covers = (r: Rule) => {
     const cidr = direction === 'outbound' ? r.dst : r.src;
-    return clientWords.every((h) => cidrContains(cidr, h.words, 0));
+    return clients.every((h) => cidrContains(cidr, h.words, 0));
   };
   const candidates = rules.filter(
     (r) =>
@@ -466,18 +470,22 @@ function failuresMatch(input: DiagnoseInput, s: number, list: ConnectionVerdict[
   const deniedIds = new Set(denied.map((v) => v.connection.id));
   const matched = failed.filter((v) => deniedIds.has(v.connection.id));
   if (matched.length === 0) return [];
-  const labelOf = (v: ConnectionVerdict) => {
-    const code = deniedCode(v);
+  const byCode = groupBy(matched, (v) => String(deniedCode(v)));
+  const byLabel = new Map<string, { acl: string; direction: 'inbound' | 'outbound'; rule: number | '*' | null; connections: number }>();
+  for (const [codeText, g] of byCode) {
+    const code = Number(codeText);
     const gate = gateInfo(plan, spec, verdictGate(code));
     const rule = ruleOf(plan, spec, code);
-    return { acl: gate.acl.id, direction: gate.direction, rule: rule?.ruleNumber ?? null };
-  };
-  const byRule = groupBy(matched, (v) => JSON.stringify(labelOf(v)));
-  const rules = [...byRule.values()].map((g) => {
-    const l = labelOf(g[0]!);
-    const words = `${l.direction === 'outbound' ? 'egress' : 'ingress'} ${l.rule === '*' ? '*' : `rule ${l.rule}`}${plan.scenarios[s]!.placements.length > 1 ? ` of ${l.acl}` : ''}`;
-    return { ...l, connections: g.length, words };
-  });
+    const label = { acl: gate.acl.id, direction: gate.direction, rule: rule?.ruleNumber ?? null };
+    const key = JSON.stringify(label);
+    const e = byLabel.get(key) ?? { ...label, connections: 0 };
+    e.connections += g.length;
+    byLabel.set(key, e);
+  }
+  const rules = [...byLabel.values()].map((l) => ({
+    ...l,
+    words: `${l.direction === 'outbound' ? 'egress' : 'ingress'} ${l.rule === '*' ? '*' : `rule ${l.rule}`}${plan.scenarios[s]!.placements.length > 1 ? ` of ${l.acl}` : ''}`,
+  }));
   const unexplained = failed.filter((v) => !deniedIds.has(v.connection.id));
   const wouldBreak = denied.filter((v) => !failedIds.has(v.connection.id) && v.connection.attempt === 'completed');
   const exact = unexplained.length === 0 && matched.length === denied.length;
