@@ -16,8 +16,7 @@ export function millionFlowCapture(): GenerateResult {
 
 /** A capture of about `gib` GiB (large packets), for the flat-memory check. */
 export function largeCapture(gib: number): GenerateResult {
-  const packets = Math.ceil((gib * 2 ** 30) / 1474);
-  return cached(`gen-${gib}g`, { packets, payload: 1400, concurrency: 4096 });
+  return cached(`gen-${gib}g`, { packets: 0, bytes: gib * 2 ** 30, payload: 1400, concurrency: 4096 });
 }
 
 function cached(name: string, o: Omit<GenerateOptions, 'file'>): GenerateResult {

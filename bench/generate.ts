@@ -9,6 +9,8 @@ export interface GenerateOptions {
   file: string;
   /** Stop after at least this many packets. */
   packets: number;
+  /** Or, when given, after at least this many bytes of file. */
+  bytes?: number;
   /** Concurrent connections in flight (interleaving depth). */
   concurrency?: number;
   seed?: number;
@@ -221,7 +223,7 @@ export function generateCapture(o: GenerateOptions): GenerateResult {
     res.packets++;
   };
 
-  while (res.packets < o.packets) {
+  while (o.bytes !== undefined ? bytes + len < o.bytes : res.packets < o.packets) {
     const k = rng.below(live.length);
     const c = live[k]!;
     writePacket(c);

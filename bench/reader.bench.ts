@@ -48,7 +48,7 @@ export const suite: BenchSuite = {
     const n = cap.packets;
     let packets = 0;
     const ours = await timeBest(3, async () => {
-      packets = (await summarizeCapture(cap.file)).packets;
+      packets = (await summarizeCapture(cap.file, { jobs: 1 })).packets;
     });
     if (packets !== n) throw new Error(`decoded ${packets} packets, generated ${n}`);
     const mpps = n / ours / 1e6;
@@ -70,7 +70,8 @@ export const suite: BenchSuite = {
       met: mpps / ppMpps >= 10,
       note: `${n} packets, ${(bytes / 2 ** 20).toFixed(0)} MiB: ours ${ours.toFixed(3)} s = ${(bytes / ours / 1e9).toFixed(2)} GB/s; pcap-parser ${pp.seconds.toFixed(3)} s`,
     });
-    const cli = commandSeconds(3, process.execPath, [CLI, 'info', cap.file]);
+    const cli = commandSeconds(3, process.execPath, [CLI, 'info', '-j', '1', cap.file]);
+    const cli2 = commandSeconds(3, process.execPath, [CLI, 'info', '-j', '2', cap.file]);
     if (which('tcpdump')) {
       const td = commandSeconds(3, 'tcpdump', ['-r', cap.file, '-w', '/dev/null']);
       ctx.record({
@@ -83,7 +84,7 @@ export const suite: BenchSuite = {
         ratio: td / cli,
         goal: '>= tcpdump',
         met: cli <= td,
-        note: `aclreplay ${cli.toFixed(3)} s (${(bytes / cli / 1e9).toFixed(2)} GB/s), tcpdump ${td.toFixed(3)} s (${(bytes / td / 1e9).toFixed(2)} GB/s)`,
+        note: `aclreplay -j 1 ${cli.toFixed(3)} s (${(bytes / cli / 1e9).toFixed(2)} GB/s; -j 2 ${cli2.toFixed(3)} s), tcpdump ${td.toFixed(3)} s (${(bytes / td / 1e9).toFixed(2)} GB/s)`,
       });
     } else {
       ctx.record({ suite: 'reader', name: '`aclreplay info` command', value: n / cli / 1e6, unit: 'Mpps', note: 'tcpdump not installed: no peer figure' });
@@ -105,7 +106,7 @@ export const suite: BenchSuite = {
     }
     if (!ctx.quick) {
       const big = largeCapture(2);
-      const script = `import('${join(REPO_ROOT, 'dist', 'src', 'decode', 'summary.js')}').then(async (m) => { const t0 = Date.now(); const s = await m.summarizeCapture(process.argv[1]); console.log(JSON.stringify({ packets: s.packets, seconds: (Date.now() - t0) / 1000, maxRssKiB: process.resourceUsage().maxRSS })); })`;
+      const script = `import('${join(REPO_ROOT, 'dist', 'src', 'replay', 'summary.js')}').then(async (m) => { const t0 = Date.now(); const s = await m.summarizeCapture(process.argv[1], { jobs: 2 }); console.log(JSON.stringify({ packets: s.packets, seconds: (Date.now() - t0) / 1000, maxRssKiB: process.resourceUsage().maxRSS })); })`;
       const out = JSON.parse(execFileSync(process.execPath, ['-e', script, big.file], { encoding: 'utf8' })) as { packets: number; seconds: number; maxRssKiB: number };
       const size = statSync(big.file).size;
       ctx.record({

@@ -11,7 +11,7 @@ export function formatOption(choices: OutputFormat[], dflt: OutputFormat): Optio
 
 /** `-j, --jobs <n>`: worker threads. */
 export function jobsOption(): Option {
-  return new Option('-j, --jobs <n>', 'worker threads (default: CPU count)').argParser(positiveInt('--jobs'));
+  return new Option('-j, --jobs <n>', 'worker threads (default: one less than the CPU count; 1 reads in this thread)').argParser(positiveInt('--jobs'));
 }
 
 /** A commander parser for a positive integer option. */
