@@ -116,6 +116,7 @@ describe('fuzz: reader and decoder only report problems or throw our own error, 
     );
   });
 
+  if (!corpusAvailable()) process.stderr.write('SKIP fuzz on mutated corpus files: corpus absent (clone ../shared beside the repo or set ACLREPLAY_CORPUS)\n');
   it.skipIf(!corpusAvailable())('mutated corpus files', { timeout: 120_000 }, async () => {
     const small = corpusIndex().filter((e) => e.size > 0 && e.size < 60_000);
     const pick = small.filter((_, i) => i % 3 === 0).slice(0, 60);
