@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { maskWords, type Cidr, type Rule } from '../../src/acl/model.js';
 import type { PacketColumns } from '../../src/acl/linear.js';
+import { packetColumns } from '../../src/acl/trace.js';
 
 /** Small deterministic PRNG (mulberry32) so a fast-check seed reproduces the packets too. */
 export function rng(seed: number): () => number {
@@ -109,21 +110,6 @@ export function randomRules(seed: number, n: number, families: (4 | 6)[] = [4, 6
   // Shadowed duplicates.
   if (n > 2) for (let k = 0; k < n / 10; k++) rules.push({ ...rules[int(r, 0, n - 1)]!, ruleNumber: rules.length + 1 });
   return rules;
-}
-
-/** Columns for n packets. */
-export function packetColumns(n: number): PacketColumns {
-  return {
-    family: new Uint8Array(n),
-    proto: new Uint8Array(n),
-    src: new Uint32Array(4 * n),
-    dst: new Uint32Array(4 * n),
-    sport: new Uint16Array(n),
-    dport: new Uint16Array(n),
-    icmpType: new Uint8Array(n),
-    icmpCode: new Uint8Array(n),
-    tcpFlags: new Uint16Array(n),
-  };
 }
 
 function edgeAddress(r: () => number, c: Cidr, out: Uint32Array, off: number): void {

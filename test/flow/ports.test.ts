@@ -44,6 +44,8 @@ function conns(list: number[], ttl: number | null, options = 'MSTNW'): Connectio
     lastIcmpError: null,
     syn: ttl === null ? null : { ttl, window: 64240, mss: 1460, wscale: 7, options },
     clientSide: 0,
+    clientHost: { family: 4, words: [0x0a000001, 0, 0, 0] },
+    serverHost: { family: 4, words: [0x0a000002, 0, 0, 0] },
   }));
 }
 

@@ -1,6 +1,6 @@
 /** Cards and tables for findings: replay diagnoses with their fix, capture-only findings, clients, example connections. */
 import { html, count, type Html } from './escape.js';
-import type { Diagnosis, Fix } from '../../replay/diagnose.js';
+import type { AffectedClient, Diagnosis, Fix } from '../../replay/diagnose.js';
 import type { CaptureFinding, ConnectionRef } from '../../flow/failures.js';
 import type { ClientProfile } from '../../flow/ports.js';
 import { PORT_PROFILES } from '../../profiles.js';
@@ -32,18 +32,8 @@ export function examplesTable(refs: ConnectionRef[], caption: string): Html {
   )}</ul></div>`;
 }
 
-interface AffectedClientShape {
-  host: string;
-  profile: string;
-  range: [number, number];
-  confidence: number;
-  connections: number;
-  ports: [number, number];
-  notAllowedShare: number;
-  notAllowed: string;
-}
 
-function isAffectedClients(x: unknown): x is AffectedClientShape[] {
+function isAffectedClients(x: unknown): x is AffectedClient[] {
   return Array.isArray(x) && x.every((c) => typeof c === 'object' && c !== null && 'host' in c && 'range' in c && 'notAllowedShare' in c);
 }
 
@@ -51,7 +41,7 @@ function isRefs(x: unknown): x is ConnectionRef[] {
   return Array.isArray(x) && x.every((c) => typeof c === 'object' && c !== null && 'client' in c && 'server' in c);
 }
 
-function affectedTable(all: AffectedClientShape[], limit = 10): Html {
+function affectedTable(all: AffectedClient[], limit = 10): Html {
   const clients = all.slice(0, limit);
   return html`${all.length > limit ? html`<p class="muted">The ${limit} first of ${count(all.length)} affected clients:</p>` : ''}<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th></tr></thead><tbody>${clients.map(
     (c) =>
