@@ -109,7 +109,7 @@ export function orientAll(t: FlowTable): Oriented[] {
     const seen = servers.get(proto);
     out[f] = hasPorts(proto)
       ? orientByPorts(ports >>> 16, ports & 0xffff, t.bits[f]!, (p) => seen !== undefined && seen[p] === 1)
-      : { clientSide: t.bits[f]! & FlowBit.FIRST_DIR_HI ? 1 : 0, orientation: 'first-packet' };
+      : orientByPorts(0, 0, t.bits[f]!, () => false);
   }
   return out as Oriented[];
 }
@@ -140,8 +140,10 @@ export function attemptOutcome(proto: number, o: number, r: number, oPackets: nu
 export function buildConnections(t: FlowTable): Connection[] {
   const oriented = orientAll(t);
   const out: Connection[] = new Array(t.count);
-  // One Host object per distinct address: IPv4 keyed by the address, IPv6 by -(id + 1).
+  // One Host object and one address text per distinct address (IPv4 keyed by the address, IPv6 by -(id + 1)):
+  // a quarter million connections between a few thousand hosts format each address once.
   const hosts = new Map<number, Host>();
+  const texts = new Map<Host, string>();
   const hostOf = (f: number, side: 0 | 1): Host => {
     const a = t.keys[4 * f + side]!;
     const v6 = (t.keys[4 * f + 3]! & KeyBit.IPV6) !== 0;
@@ -151,6 +153,7 @@ export function buildConnections(t: FlowTable): Connection[] {
       const w = t.addrs6.keys;
       h = v6 ? { family: 6, words: [w[4 * a]!, w[4 * a + 1]!, w[4 * a + 2]!, w[4 * a + 3]!] } : { family: 4, words: [a, 0, 0, 0] };
       hosts.set(key, h);
+      texts.set(h, endpointAddress(t, f, side));
     }
     return h;
   };
@@ -160,6 +163,8 @@ export function buildConnections(t: FlowTable): Connection[] {
     const proto = w3 & 0xff;
     const ports = t.keys[k + 2]!;
     const { clientSide, orientation } = oriented[f]!;
+    const clientHost = hostOf(f, clientSide);
+    const serverHost = hostOf(f, (1 - clientSide) as 0 | 1);
     const cs = clientSide;
     const ss = (1 - cs) as 0 | 1;
     const o = t.flagsOf(f, cs);
@@ -177,9 +182,9 @@ export function buildConnections(t: FlowTable): Connection[] {
       family: w3 & KeyBit.IPV6 ? 6 : 4,
       proto: protoName(proto),
       protoNumber: proto,
-      client: endpointAddress(t, f, cs),
+      client: texts.get(clientHost)!,
       clientPort: ported ? portOf(cs) : null,
-      server: endpointAddress(t, f, ss),
+      server: texts.get(serverHost)!,
       serverPort: ported ? portOf(ss) : null,
       orientation,
       state: proto === 6 ? tcpConnState(o, r, cp, sp) : datagramConnState(cp, sp),
@@ -208,8 +213,8 @@ export function buildConnections(t: FlowTable): Connection[] {
           }
         : null,
       clientSide: cs,
-      clientHost: hostOf(f, cs),
-      serverHost: hostOf(f, ss),
+      clientHost,
+      serverHost,
     };
   }
   return out;
