@@ -1,6 +1,6 @@
 /** Where command output goes: records to stdout, diagnostics to stderr; write errors become IoError. */
 import { writeFileSync } from 'node:fs';
-import { IoError } from '../errors.js';
+import { IoError, OutputClosed } from '../errors.js';
 
 /**
  * Write `output` (one string, or chunks produced one at a time so a large report never sits in memory whole) to
@@ -9,13 +9,46 @@ import { IoError } from '../errors.js';
 export async function writeStdout(output: string | Iterable<string>): Promise<void> {
   const out = process.stdout;
   const chunks = typeof output === 'string' ? [output] : output;
-  for (const chunk of chunks) {
-    if (chunk.length === 0) continue;
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  let failure: NodeJS.ErrnoException | null = null;
+  let wake: (() => void) | null = null;
+  const onError = (err: NodeJS.ErrnoException): void => {
+    failure = err;
+    wake?.();
+  };
+  out.on('error', onError);
+  try {
+    for (const chunk of chunks) {
+      if (failure) break;
+      if (chunk.length === 0) continue;
+      if (!out.write(chunk)) {
+        let onDrain = (): void => {};
+        await new Promise<void>((resolve) => {
+          onDrain = resolve;
+          wake = resolve;
+          out.once('drain', resolve);
+        });
+        out.removeListener('drain', onDrain);
+        wake = null;
+      }
+    }
+    if (!failure) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        out.write('', (err) => {
+          if (err && !failure) failure = err;
+          resolve();
+        });
+      });
+    }
+  } finally {
+    out.removeListener('error', onError);
   }
-  await new Promise<void>((resolve, reject) => {
-    out.write('', (err) => (err ? reject(new IoError('<stdout>', err.message)) : resolve()));
-  });
+  const err = failure as NodeJS.ErrnoException | null;
+  if (err) {
+    // The reader went away (`aclreplay flows x.pcap | head`): like any Unix filter, stop quietly.
+    if (err.code === 'EPIPE') throw new OutputClosed();
+    throw new IoError('<stdout>', err.message);
+  }
 }
 
 /** One diagnostic line on stderr. */

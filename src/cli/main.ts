@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { AclReplayError, ExitCode } from '../errors.js';
+import { AclReplayError, ExitCode, OutputClosed } from '../errors.js';
 import { applyV8Tuning } from '../tuning.js';
 import { registerInfo } from './info.js';
 import { registerCaptureCommands } from './capture-commands.js';
@@ -45,6 +45,7 @@ function reportError(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
     return ExitCode.USAGE; // commander already printed the message
   }
+  if (err instanceof OutputClosed) return err.exitCode;
   if (err instanceof AclReplayError) {
     process.stderr.write(`aclreplay: ${err.message}\n`);
     return err.exitCode;
@@ -67,6 +68,11 @@ function invokedDirectly(): boolean {
 
 if (invokedDirectly()) {
   applyV8Tuning();
+  // A reader that closes the pipe early must not turn a late write into an unhandled 'error' event.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`aclreplay: <stdout>: ${err.message}\n`);
+    process.exitCode ??= err.code === 'EPIPE' ? ExitCode.OK : ExitCode.IO;
+  });
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

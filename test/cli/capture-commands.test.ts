@@ -3,7 +3,9 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { runCli, CLI } from '../helpers/cli.js';
+import { buildCapture, type Spec } from '../helpers/build.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'aclreplay-cli-'));
@@ -164,5 +166,17 @@ describe('aclreplay replay / diff / lint errors and the CI gate', () => {
     expect(j.fixed).toBeGreaterThan(30);
     expect(j.changes[0]).toMatchObject({ from: 'return-blocked', to: 'ok', oldCause: 'return: egress * deny', newCause: 'return: egress rule 100 allow' });
     expect(runCli(['diff', MIXED, '--acl', EX('classic-return.yaml'), '--subnet', '10.0.2.0/24']).status).toBe(2);
+  });
+});
+
+describe('output to a pipe that closes early', () => {
+  it('flows | head: exit 0, nothing on stderr', () => {
+    // 6000 UDP flows make well over a pipe buffer of output, so the write after `head` exits fails with EPIPE.
+    const specs: Spec[] = [];
+    for (let i = 0; i < 6000; i++) specs.push([`10.0.${i >> 8}.${i & 255}`, '10.9.0.1', { proto: 'udp', sport: 40000 + (i % 20000), dport: 53, payload: new Uint8Array(8) }]);
+    const file = buildCapture(specs);
+    // The CLI's stderr and its exit status (echoed after it) reach us; its stdout goes to a `head` that quits early.
+    const r = spawnSync('sh', ['-c', `("${process.execPath}" "${CLI}" flows "${file}"; echo "exit $?" >&2) | head -c 200 >/dev/null`], { encoding: 'utf8' });
+    expect(r.stderr.trim()).toBe('exit 0');
   });
 });
