@@ -198,6 +198,9 @@ export class PcapngReader extends RecordReader {
       if (len < 12 || (len & 3) !== 0) {
         return this.stop(Problem['bad-block-length'], this.base + p, `block length ${len} is ${len < 12 ? 'below 12' : 'not a multiple of 4'}`);
       }
+      if (blockType === BlockType.SHB && len < 28) {
+        return this.stop(Problem['bad-block-length'], this.base + p, `section header block of ${len} bytes is below 28`);
+      }
       const isPacket = blockType === BlockType.EPB || blockType === BlockType.SPB || blockType === BlockType.PB;
       if (len > HARD_MAX_RECORD) {
         if (isPacket || blockType === BlockType.SHB || blockType === BlockType.IDB) {

@@ -225,6 +225,22 @@ describe('pcapng', () => {
     expect((await readAll(bytes, 50, true)).recs).toEqual(whole.recs);
   });
 
+  it('a section header block too short for its fixed fields is a problem at its offset, not a crash', async () => {
+    const w = new PcapngWriter().section().iface({ linkType: 1 });
+    w.epb(0, 0, 0, P1);
+    const first = w.take();
+    const bytes = new Uint8Array(first.length + 16);
+    bytes.set(first);
+    const dv = new DataView(bytes.buffer);
+    dv.setUint32(first.length, 0x0a0d0d0a, true); // SHB of 16 bytes: type, length, byte-order magic, trailer
+    dv.setUint32(first.length + 4, 16, true);
+    dv.setUint32(first.length + 8, 0x1a2b3c4d, true);
+    dv.setUint32(first.length + 12, 16, true);
+    const r = await readAll(bytes);
+    expect(r.recs).toHaveLength(1);
+    expect(r.problems.details[0]).toMatchObject({ kind: 'bad-block-length', offset: first.length });
+  });
+
   it('reports an unknown interface, a bad block length and truncation with offsets', async () => {
     const w = new PcapngWriter().section().iface({ linkType: 1 });
     w.epb(3, 0, 0, P1); // no interface 3
