@@ -107,7 +107,7 @@ export function lintAcl(acl: Acl, opts: LintOptions = {}): LintReport {
       }
       // ClassBench rules have no actions (all import as allow), so only shadowing is meaningful there.
       const overlap = overlapFindings(list, idx, direction, family, opts.budget ?? 2_000_000);
-      findings.push(...(aws ? overlap : overlap.filter((f) => f.code !== 'REDUNDANT_RULE' && f.code !== 'CONTRADICTED_RULE')));
+      for (const f of overlap) if (aws || (f.code !== 'REDUNDANT_RULE' && f.code !== 'CONTRADICTED_RULE')) findings.push(f);
     }
   }
   const coverage = aws ? ephemeralCoverage(acl) : [];

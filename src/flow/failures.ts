@@ -110,7 +110,13 @@ export function captureFindings(conns: Connection[]): CaptureFinding[] {
       const all = [...failed, ...rejected];
       const kinds = new Set(all.map((c) => c.attempt));
       const reason = kinds.size > 1 ? 'mixed' : (all[0]!.attempt as ServiceUnreachable['reason']);
-      const ports = all.map((c) => c.clientPort ?? 0);
+      let minPort = 65535;
+      let maxPort = 0;
+      for (const c of all) {
+        const port = c.clientPort ?? 0;
+        if (port < minPort) minPort = port;
+        if (port > maxPort) maxPort = port;
+      }
       findings.push({
         code: 'SERVICE_UNREACHABLE',
         server: first.server,
@@ -119,7 +125,7 @@ export function captureFindings(conns: Connection[]): CaptureFinding[] {
         failed: all.length,
         reason,
         clients,
-        clientPorts: ports.length ? [Math.min(...ports), Math.max(...ports)] : null,
+        clientPorts: all.length ? [minPort, maxPort] : null,
         message: `every attempt to ${first.proto}/${first.serverPort} on ${first.server} failed (${all.length} from ${clients} client${clients === 1 ? '' : 's'}, ${reason}), whatever the client port`,
         examples: all.slice(0, 5).map(ref),
       });

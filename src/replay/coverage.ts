@@ -19,25 +19,28 @@ export function allowedPorts(spec: ReplaySpec, s: number, src: Host, dst: Host, 
   const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, PROBES);
   const allowed = new Uint8Array(65536);
   for (let start = 0; start < 65536; start += PROBES) {
-    for (let i = 0; i < PROBES; i++) {
-      const b = 4 * i;
-      for (let w = 0; w < 4; w++) {
-        batch.src[b + w] = src.words[w]!;
-        batch.dst[b + w] = dst.words[w]!;
-      }
-      batch.family[i] = src.family;
-      batch.proto[i] = proto;
-      batch.layer[i] = Layer.TRANSPORT;
-      batch.frag[i] = 0;
-      batch.sport[i] = sport;
-      batch.dport[i] = start + i;
-      batch.tcpFlags[i] = proto === 6 ? tcpFlags : 0;
-    }
+    for (let i = 0; i < PROBES; i++) writeProbe(batch, i, src, dst, proto, sport, start + i, tcpFlags);
     batch.length = PROBES;
     ev.evaluate(batch);
     for (let i = 0; i < PROBES; i++) allowed[start + i] = ev.verdicts[i]! > 0 ? 1 : 0;
   }
   return allowed;
+}
+
+/** Row i of `batch` as a synthetic transport packet src:sport -> dst:dport (TCP with `tcpFlags`, SYN-ACK by default). */
+export function writeProbe(batch: PacketBatch, i: number, src: Host, dst: Host, proto: number, sport: number, dport: number, tcpFlags = 0x12): void {
+  const b = 4 * i;
+  for (let w = 0; w < 4; w++) {
+    batch.src[b + w] = src.words[w]!;
+    batch.dst[b + w] = dst.words[w]!;
+  }
+  batch.family[i] = src.family;
+  batch.proto[i] = proto;
+  batch.layer[i] = Layer.TRANSPORT;
+  batch.frag[i] = 0;
+  batch.sport[i] = sport;
+  batch.dport[i] = dport;
+  batch.tcpFlags[i] = proto === 6 ? tcpFlags : 0;
 }
 
 /**

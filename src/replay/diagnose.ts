@@ -14,9 +14,9 @@ import { ref, type ConnectionRef } from '../flow/failures.js';
 import type { ReplayPlan, ReplaySpec } from './scenario.js';
 import { gateInfo, ruleOf, type ConnectionVerdict } from './outcomes.js';
 import { verdictGate } from './verdicts.js';
-import { PortMaps } from './coverage.js';
+import { PortMaps, allowedPorts, writeProbe, type Host } from './coverage.js';
 import { Evaluator } from './verdicts.js';
-import { PacketBatch, Layer } from '../decode/batch.js';
+import { PacketBatch } from '../decode/batch.js';
 
 /** An entry as `aws ec2 create-network-acl-entry` takes it. */
 export interface AwsEntry {
@@ -31,11 +31,15 @@ export interface AwsEntry {
 
 export interface Fix {
   action: 'create' | 'replace';
-  entry: AwsEntry;
+  /** Null when no rule number is free in front of the denying rule (the note says what to do). */
+  entry: AwsEntry | null;
   /** For a replacement: the entry as it is now. */
   replaces?: { ruleNumber: number; portRange: { from: number; to: number } };
-  command: string;
-  /** True when replaying with the fix applied lets every affected connection's return traffic through. */
+  command: string | null;
+  /**
+   * True when, with the fix applied, every affected connection's reply is allowed and so is every port of the
+   * affected clients' required range (probed for up to 64 server/client pairs).
+   */
   verified: boolean;
   note: string;
 }
@@ -106,14 +110,23 @@ export function diagnose(input: DiagnoseInput, s: number): Diagnosis[] {
   const out: Diagnosis[] = [];
   const list = input.verdicts[s]!;
   const profiles = new Map(input.clients.map((c) => [c.host, c]));
-  out.push(...returnNotAllowed(input, s, list, profiles));
-  out.push(...partiallyCovered(input, s, list, profiles));
-  out.push(...forwardDenied(input, s, list));
-  out.push(...icmpNeeded(input, s, list));
-  out.push(...failuresMatch(input, s, list));
+  // Plain loops, not push(...xs): a scan can bring more diagnoses than a call has room for arguments.
+  for (const part of [returnNotAllowed(input, s, list, profiles), partiallyCovered(input, s, list, profiles), forwardDenied(input, s, list), icmpNeeded(input, s, list), failuresMatch(input, s, list)]) {
+    for (const d of part) out.push(d);
+  }
   const na = notCrossing(input, s, list);
   if (na) out.push(na);
   return out;
+}
+
+/** Largest f(x) over xs (a loop: Math.max(...xs) overflows the stack on a large list). */
+function maxOf<T>(xs: readonly T[], f: (x: T) => number): number {
+  let m = -Infinity;
+  for (const x of xs) {
+    const v = f(x);
+    if (v > m) m = v;
+  }
+  return m;
 }
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
@@ -177,7 +190,7 @@ function returnNotAllowed(input: DiagnoseInput, s: number, list: ConnectionVerdi
     }
     const byProfile = groupBy(clients, (c) => c.profile);
     const profileText = [...byProfile]
-      .map(([name, cs]) => `${name} clients (${cs.length}, ${cs[0]!.range[0]}-${cs[0]!.range[1]}): ${pct(Math.max(...cs.map((c) => c.notAllowedShare)))} of the range not allowed`)
+      .map(([name, cs]) => `${name} clients (${cs.length}, ${cs[0]!.range[0]}-${cs[0]!.range[1]}): ${pct(maxOf(cs, (c) => c.notAllowedShare))} of the range not allowed`)
       .join('; ');
     const fix = proposeFix(input, s, gate.acl, gate.direction, gate.placement, rule, proto, first.connection.family, required!, group);
 
@@ -200,15 +213,24 @@ function returnNotAllowed(input: DiagnoseInput, s: number, list: ConnectionVerdi
   return out;
 }
 
-/** AWS rule number below `limit` that is free in the direction, as close to it as possible. */
-function freeRuleNumber(rules: Rule[], below: number): number {
-  const used = new Set(rules.filter((r) => r.ruleNumber !== '*').map((r) => r.ruleNumber as number));
+/**
+ * AWS rule number below `below` that is free in the direction, as close to it as possible (entries are numbered
+ * 1-32766); null when none is free.
+ */
+function freeRuleNumber(rules: Rule[], below: number): number | null {
+  const used = new Set<number>();
+  let max = 0;
+  for (const r of rules) {
+    if (r.ruleNumber === '*') continue;
+    used.add(r.ruleNumber);
+    if (r.ruleNumber > max) max = r.ruleNumber;
+  }
   if (below > 32766) {
-    const max = Math.max(0, ...used);
+    // Nothing to stay in front of but the default rule: after the last entry, on a multiple of 10 when free.
     for (let n = Math.min(32766, Math.ceil((max + 1) / 10) * 10); n <= 32766; n++) if (!used.has(n)) return n;
   }
-  for (let n = below - 1; n >= 1; n--) if (!used.has(n)) return n;
-  return -1;
+  for (let n = Math.min(below - 1, 32766); n >= 1; n--) if (!used.has(n)) return n;
+  return null;
 }
 
 function entryCidr(family: 4 | 6, c: Cidr): Pick<AwsEntry, 'cidrBlock' | 'ipv6CidrBlock'> {
@@ -221,10 +243,34 @@ function command(aclId: string, action: 'create' | 'replace', e: AwsEntry): stri
   return `aws ec2 ${action}-network-acl-entry --network-acl-id ${aclId} ${e.egress ? '--egress' : '--ingress'} --rule-number ${e.ruleNumber} --protocol ${proto} --port-range From=${e.portRange.from},To=${e.portRange.to} ${cidr} --rule-action ${e.ruleAction}`;
 }
 
+function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  return a.family === b.family && (cidrContains(a, b.words, 0) || cidrContains(b, a.words, 0));
+}
+
+/**
+ * Explicit deny rules numbered after `after` (other than the one being worked around) that an allow rule with
+ * these CIDRs, protocol and destination ports would now shadow: the fix would open more than it means to.
+ */
+function shadowedDenies(rules: Rule[], after: number, except: Rule | null, family: 4 | 6, proto: number, src: Cidr, dst: Cidr, ports: [number, number][]): Rule[] {
+  return rules.filter(
+    (d) =>
+      d.action === 'deny' &&
+      d !== except &&
+      d.ruleNumber !== '*' &&
+      d.ruleNumber > after &&
+      d.family === family &&
+      (d.protocol & d.protocolMask) === (proto & d.protocolMask) &&
+      cidrsOverlap(d.src, src) &&
+      cidrsOverlap(d.dst, dst) &&
+      ports.some(([lo, hi]) => d.dstPorts[0] <= hi && d.dstPorts[1] >= lo),
+  );
+}
+
 /**
  * The smallest change that lets every affected connection's return traffic through: widen an existing allow rule
- * of the same protocol whose range touches the missing ports (placed before the denying rule), else add one entry
- * covering the missing ports just before the denying rule. Verified by replaying the affected returns.
+ * of the same protocol whose range touches the missing ports (placed before the denying rule, and only when the
+ * wider range shadows no other explicit deny), else add one entry covering the missing ports just before the
+ * denying rule. Verified by replaying the affected returns and probing every port of the required range.
  */
 function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, denyRule: Rule | null, proto: number, family: 4 | 6, required: [number, number], group: ConnectionVerdict[]): Fix {
   const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
@@ -246,10 +292,17 @@ function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbou
   const missing = portRanges(missingSet, 0, 65535, 1);
   const lo = missing.length ? missing[0]![0] : required[0];
   const hi = missing.length ? missing[missing.length - 1]![1] : required[1];
-  const clients = [...new Set(group.map((v) => v.connection.clientHost))];
+  // Returns travel server -> client: egress rules name the clients as destination, ingress rules the servers as source.
+  const matched = uniqueHosts(group.map((v) => (direction === 'outbound' ? v.connection.clientHost : v.connection.serverHost)));
   const covers = (r: Rule) => {
     const cidr = direction === 'outbound' ? r.dst : r.src;
-    return clients.every((h) => cidrContains(cidr, h.words, 0));
+    return matched.every((h) => cidrContains(cidr, h.words, 0));
+  };
+  const added = (r: Rule): [number, number][] => {
+    const out: [number, number][] = [];
+    if (lo < r.dstPorts[0]) out.push([lo, r.dstPorts[0] - 1]);
+    if (hi > r.dstPorts[1]) out.push([r.dstPorts[1] + 1, hi]);
+    return out;
   };
   const candidates = rules.filter(
     (r) =>
@@ -261,37 +314,52 @@ function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbou
       r.protocol === proto &&
       covers(r) &&
       r.dstPorts[1] + 1 >= lo &&
-      r.dstPorts[0] - 1 <= hi,
+      r.dstPorts[0] - 1 <= hi &&
+      shadowedDenies(rules, r.ruleNumber, denyRule, family, proto, r.src, r.dst, added(r)).length === 0,
   );
   let fix: Fix;
   if (candidates.length > 0) {
     // The candidate that needs the fewest ports added.
-    const added = (r: Rule) => Math.max(r.dstPorts[1], hi) - Math.min(r.dstPorts[0], lo) - (r.dstPorts[1] - r.dstPorts[0]);
-    const r = candidates.reduce((best, c) => (added(c) < added(best) ? c : best));
+    const width = (r: Rule) => Math.max(r.dstPorts[1], hi) - Math.min(r.dstPorts[0], lo) - (r.dstPorts[1] - r.dstPorts[0]);
+    const r = candidates.reduce((best, c) => (width(c) < width(best) ? c : best));
     const from = Math.min(r.dstPorts[0], lo);
     const to = Math.max(r.dstPorts[1], hi);
     const entry: AwsEntry = { ruleNumber: r.ruleNumber as number, protocol: String(proto), ruleAction: 'allow', egress: direction === 'outbound', ...entryCidr(family, direction === 'outbound' ? r.dst : r.src), portRange: { from, to } };
     fix = { action: 'replace', entry, replaces: { ruleNumber: r.ruleNumber as number, portRange: { from: r.dstPorts[0], to: r.dstPorts[1] } }, command: command(acl.id, 'replace', entry), verified: false, note: `widen rule ${r.ruleNumber} from ${r.dstPorts[0]}-${r.dstPorts[1]} to ${from}-${to}` };
   } else {
     const n = freeRuleNumber(rules, limit);
-    // The client side: the CIDR of an existing allow rule of this protocol that holds every affected client, else any.
+    // The client side: the CIDR of an existing allow rule of this protocol that holds every affected host, else any.
     const existing = rules.find((r) => r.action === 'allow' && r.family === family && r.protocol === proto && r.protocolMask === 0xff && covers(r));
     const cidr = existing ? (direction === 'outbound' ? existing.dst : existing.src) : anyCidr(family);
+    const before = denyRule ? (denyRule.ruleNumber === '*' ? 'the default deny' : `rule ${denyRule.ruleNumber}`) : 'the end';
+    if (n === null) {
+      return { action: 'create', entry: null, command: null, verified: false, note: `no free rule number before ${before}: renumber the ACL, then allow ${proto === 6 ? 'tcp' : proto === 17 ? 'udp' : proto} ${lo}-${hi} ${direction === 'outbound' ? 'to' : 'from'} ${formatCidr(cidr)}` };
+    }
     const entry: AwsEntry = { ruleNumber: n, protocol: String(proto), ruleAction: 'allow', egress: direction === 'outbound', ...entryCidr(family, cidr), portRange: { from: lo, to: hi } };
-    fix = { action: 'create', entry, command: command(acl.id, 'create', entry), verified: false, note: n < 0 ? 'no free rule number before the denying rule: renumber the ACL first' : `add rule ${n} before ${denyRule ? (denyRule.ruleNumber === '*' ? 'the default deny' : `rule ${denyRule.ruleNumber}`) : 'the end'}` };
+    const any = anyCidr(family);
+    const shadowed = shadowedDenies(rules, n, denyRule, family, proto, direction === 'inbound' ? cidr : any, direction === 'outbound' ? cidr : any, [[lo, hi]]);
+    const also = shadowed.length ? `; it also lets through what rule${shadowed.length === 1 ? '' : 's'} ${shadowed.map((d) => d.ruleNumber).join(', ')} deny${shadowed.length === 1 ? 's' : ''} in ${lo}-${hi}: review ${shadowed.length === 1 ? 'it' : 'them'}` : '';
+    fix = { action: 'create', entry, command: command(acl.id, 'create', entry), verified: false, note: `add rule ${n} before ${before}${also}` };
   }
-  if (fix.entry.ruleNumber > 0) fix.verified = verifyFix(input, s, acl, direction, placement, fix, proto, family, group);
+  const problem = verifyFix(input, s, acl, direction, placement, fix, fix.entry!, proto, family, required, group);
+  fix.verified = problem === null;
+  if (problem) fix.note += `; not enough on its own: ${problem}`;
   return fix;
 }
 
-/** Apply the fix to a copy of the ACL and replay the affected connections' return packets. */
-function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, fix: Fix, proto: number, family: 4 | 6, group: ConnectionVerdict[]): boolean {
+function uniqueHosts(hosts: Host[]): Host[] {
+  const seen = new Map<string, Host>();
+  for (const h of hosts) seen.set(`${h.family}|${h.words.join(',')}`, h);
+  return [...seen.values()];
+}
+
+/** The replay spec with `fix` applied to the ACL of `placement`. */
+function fixedSpec(input: DiagnoseInput, acl: Acl, direction: 'inbound' | 'outbound', placement: number, fix: Fix, entry: AwsEntry, proto: number, family: 4 | 6): ReplaySpec | null {
   const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
-  const cidrText = fix.entry.cidrBlock ?? fix.entry.ipv6CidrBlock!;
-  const parsed = parseCidr(cidrText);
-  if (!parsed.ok) return false;
+  const parsed = parseCidr(entry.cidrBlock ?? entry.ipv6CidrBlock!);
+  if (!parsed.ok) return null;
   const newRule: Rule = {
-    ruleNumber: fix.entry.ruleNumber,
+    ruleNumber: entry.ruleNumber,
     action: 'allow',
     family,
     protocol: proto,
@@ -299,18 +367,18 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
     src: direction === 'inbound' ? parsed.cidr : anyCidr(family),
     dst: direction === 'outbound' ? parsed.cidr : anyCidr(family),
     srcPorts: [0, 65535],
-    dstPorts: [fix.entry.portRange.from, fix.entry.portRange.to],
+    dstPorts: [entry.portRange.from, entry.portRange.to],
     icmpType: -1,
     icmpCode: -1,
     tcpFlags: null,
     origin: { file: '(proposed fix)' },
   };
-  const kept = fix.action === 'replace' ? rules.filter((r) => !(r.ruleNumber === fix.entry.ruleNumber && r.family === family)) : rules;
+  const kept = fix.action === 'replace' ? rules.filter((r) => !(r.ruleNumber === entry.ruleNumber && r.family === family)) : rules;
   const numbered = [...kept.filter((r) => r.ruleNumber !== '*'), newRule].sort((a, b) => (a.ruleNumber as number) - (b.ruleNumber as number));
   const fixedRules = [...numbered, ...kept.filter((r) => r.ruleNumber === '*')];
   const fixed: Acl = { ...acl, [direction]: fixedRules };
   const c = compileAcl(fixed);
-  const spec: ReplaySpec = {
+  return {
     ...input.spec,
     acls: input.spec.acls.map((a, i) =>
       i === input.spec.placements[placement]!.acl
@@ -323,32 +391,53 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
         : a,
     ),
   };
+}
+
+/**
+ * Apply the fix to a copy of the ACL, then (1) replay one reply per affected connection and (2) probe every port
+ * of the required range for up to 64 distinct server/client pairs: a fix that lets today's ports through but not
+ * the rest of the clients' ephemeral range is not verified.
+ */
+function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, fix: Fix, entry: AwsEntry, proto: number, family: 4 | 6, required: [number, number], group: ConnectionVerdict[]): string | null {
+  const spec = fixedSpec(input, acl, direction, placement, fix, entry, proto, family);
+  if (!spec) return 'the entry does not parse';
   // Every affected connection's reply judged with the fixed ACL: one synthetic packet per connection.
   const batch = new PacketBatch(1024);
   const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, batch.capacity);
   for (let start = 0; start < group.length; start += batch.capacity) {
-    const part = group.slice(start, start + batch.capacity);
-    part.forEach((v, i) => {
-      const c = v.connection;
-      const src = c.serverHost;
-      const dst = c.clientHost;
-      for (let w = 0; w < 4; w++) {
-        batch.src[4 * i + w] = src.words[w]!;
-        batch.dst[4 * i + w] = dst.words[w]!;
-      }
-      batch.family[i] = src.family;
-      batch.proto[i] = proto;
-      batch.layer[i] = Layer.TRANSPORT;
-      batch.frag[i] = 0;
-      batch.sport[i] = c.serverPort ?? 0;
-      batch.dport[i] = c.clientPort ?? 0;
-      batch.tcpFlags[i] = proto === 6 ? 0x12 : 0;
-    });
-    batch.length = part.length;
+    const n = Math.min(batch.capacity, group.length - start);
+    for (let i = 0; i < n; i++) {
+      const c = group[start + i]!.connection;
+      writeProbe(batch, i, c.serverHost, c.clientHost, proto, c.serverPort ?? 0, c.clientPort ?? 0);
+    }
+    batch.length = n;
     ev.evaluate(batch);
-    for (let i = 0; i < part.length; i++) if (ev.verdicts[i]! <= 0) return false;
+    for (let i = 0; i < n; i++) {
+      if (ev.verdicts[i]! <= 0) {
+        const c = group[start + i]!.connection;
+        return `the reply to ${c.client} port ${c.clientPort} is still denied`;
+      }
+    }
   }
-  return true;
+  const probed = new Set<string>();
+  for (const v of group) {
+    const c = v.connection;
+    const pair = `${c.server}|${c.client}|${c.serverPort}`;
+    if (probed.has(pair)) continue;
+    probed.add(pair);
+    const allowed = allowedPorts(spec, s, c.serverHost, c.clientHost, proto, c.serverPort ?? 0);
+    const denied = new Uint8Array(65536);
+    let any = false;
+    for (let p = required[0]; p <= required[1]; p++) {
+      if (!allowed[p]) {
+        denied[p] = 1;
+        any = true;
+      }
+    }
+    if (any) return `ports ${formatRanges(portRanges(denied, 0, 65535, 1))} of ${c.client}'s range ${required[0]}-${required[1]} stay denied by other rules`;
+    if (probed.size >= 64) break;
+  }
+  return null;
 }
 
 function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdict[], profiles: Map<string, ClientProfile>): Diagnosis[] {
@@ -372,7 +461,7 @@ function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdi
   }
   return [...findings.values()].map((f) => {
     const g = gateInfo(plan, spec, f.gate);
-    const worst = Math.max(...f.clients.map((c) => c.notAllowedShare));
+    const worst = maxOf(f.clients, (c) => c.notAllowedShare);
     const prof = PORT_PROFILES.find((x) => x.name === f.profile);
     return {
       code: 'RANGE_PARTIALLY_COVERED' as const,
@@ -384,7 +473,7 @@ function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdi
       profile: f.profile,
       failureProbability: worst,
       clients: f.clients,
-      message: `${prof?.description ?? f.profile} clients (${f.clients.length}, profile confidence ${Math.max(...f.clients.map((c) => c.confidence)).toFixed(2)}): every connection in the capture worked, but ${g.direction === 'outbound' ? 'egress' : 'ingress'} of ${g.acl.id} does not allow ${f.clients[0]!.notAllowed} of their ${f.clients[0]!.range[0]}-${f.clients[0]!.range[1]} range: ${pct(worst)} of new connections will hang`,
+      message: `${prof?.description ?? f.profile} clients (${f.clients.length}, profile confidence ${maxOf(f.clients, (c) => c.confidence).toFixed(2)}): every connection in the capture worked, but ${g.direction === 'outbound' ? 'egress' : 'ingress'} of ${g.acl.id} does not allow ${f.clients[0]!.notAllowed} of their ${f.clients[0]!.range[0]}-${f.clients[0]!.range[1]} range: ${pct(worst)} of new connections will hang`,
     };
   });
 }

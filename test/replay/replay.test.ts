@@ -158,3 +158,79 @@ describe('fragments and ICMP', () => {
     expect(d).toMatchObject({ acl: 'no-icmp', direction: 'inbound', rule: '*' });
   });
 });
+
+describe('the proposed fix', () => {
+  const fixOf = (r: ReplayResult) => {
+    const d = r.report.acls[0]!.diagnoses.find((x) => x.code === 'RETURN_PORT_NOT_ALLOWED');
+    expect(d, 'a RETURN_PORT_NOT_ALLOWED diagnosis').toBeDefined();
+    return d!.fix as { action: string; entry: { ruleNumber: number; cidrBlock?: string; portRange: { from: number; to: number } } | null; command: string | null; verified: boolean; note: string };
+  };
+  // One client (port 3000: a single port says "anything from 1024 up", the NAT profile) of a web server in 10.0.2.0/24.
+  const xpClient = () => buildCapture(tcpConnection('10.0.3.5', 3000, '10.0.2.10', 80));
+  const serverAcl = (name: string, extraOutbound: string) =>
+    yaml(
+      name,
+      `acls:
+  - id: ${name.replace('.yaml', '')}
+    inbound:
+      - { rule: 100, proto: tcp, ports: 80, cidr: 0.0.0.0/0, action: allow }
+    outbound:
+${extraOutbound}`,
+    );
+
+  it('widens the return rule when nothing else is in the way', async () => {
+    const acl = serverAcl('widen.yaml', '      - { rule: 100, proto: tcp, ports: 32768-65535, cidr: 0.0.0.0/0, action: allow }\n');
+    const fix = fixOf(await replay(xpClient(), { acls: [acl], subnets: ['10.0.2.0/24'] }));
+    expect(fix).toMatchObject({ action: 'replace', verified: true, entry: { ruleNumber: 100, portRange: { from: 1024, to: 65535 } } });
+  });
+
+  it('does not widen over a later explicit deny: adds a narrow rule after it instead', async () => {
+    const acl = serverAcl(
+      'shadow.yaml',
+      '      - { rule: 100, proto: tcp, ports: 32768-65535, cidr: 0.0.0.0/0, action: allow }\n      - { rule: 150, proto: tcp, ports: 2500-3500, cidr: 10.0.1.0/24, action: deny }\n',
+    );
+    const fix = fixOf(await replay(xpClient(), { acls: [acl], subnets: ['10.0.2.0/24'] }));
+    // Widening 100 to 1024-65535 would let 10.0.2.0/24 answer 10.0.1.0/24 on 2500-3500, which rule 150 denies on
+    // purpose: the new rule goes after 150 and covers only what is missing.
+    expect(fix).toMatchObject({ action: 'create', verified: true, entry: { ruleNumber: 160, cidrBlock: '0.0.0.0/0', portRange: { from: 1024, to: 32767 } } });
+  });
+
+  it('an ingress fix on the client subnet matches the servers as source', async () => {
+    const acl = yaml(
+      'client-side.yaml',
+      `acls:
+  - id: client-side
+    inbound:
+      - { rule: 100, proto: tcp, ports: 32768-65535, cidr: 10.0.2.0/24, action: allow }
+    outbound:
+      - { rule: 100, proto: tcp, ports: 80, cidr: 0.0.0.0/0, action: allow }
+`,
+    );
+    const fix = fixOf(await replay(xpClient(), { acls: [acl], subnets: ['10.0.3.0/24'] }));
+    expect(fix).toMatchObject({ action: 'replace', verified: true, entry: { ruleNumber: 100, cidrBlock: '10.0.2.0/24', portRange: { from: 1024, to: 65535 } } });
+  });
+
+  it('no free rule number in front of the denying rule: no entry, no command, a note saying so', async () => {
+    const acl = serverAcl('full.yaml', '      - { rule: 1, proto: tcp, ports: 1024-65535, cidr: 0.0.0.0/0, action: deny }\n');
+    const fix = fixOf(await replay(xpClient(), { acls: [acl], subnets: ['10.0.2.0/24'] }));
+    expect(fix).toMatchObject({ action: 'create', entry: null, command: null, verified: false });
+    expect(fix.note).toMatch(/no free rule number before rule 1: renumber/);
+  });
+
+  it('is verified only when the clients\' whole range gets through, not just the ports seen', async () => {
+    // 40 connections from ports 1200-4900: the client is inferred as Windows XP/2003 (1025-5000). Rule 50 keeps
+    // 1025-1100 denied, so a new rule 110 makes today's connections work but not the whole range.
+    const specs: Spec[] = [];
+    for (let i = 0; i < 40; i++) specs.push(...tcpConnection('10.0.3.5', 1200 + i * 92, '10.0.2.10', 80, 5000 + i));
+    const acl = serverAcl(
+      'earlier-deny.yaml',
+      '      - { rule: 50, proto: tcp, ports: 1025-1100, cidr: 0.0.0.0/0, action: deny }\n      - { rule: 100, proto: tcp, ports: 32768-65535, cidr: 0.0.0.0/0, action: allow }\n',
+    );
+    const r = await replay(buildCapture(specs), { acls: [acl], subnets: ['10.0.2.0/24'] });
+    const client = (r.report.acls[0]!.diagnoses.find((x) => x.code === 'RETURN_PORT_NOT_ALLOWED')!.clients as { profile: string; range: number[] }[])[0]!;
+    expect(client).toMatchObject({ profile: 'windows-legacy', range: [1025, 5000] });
+    const fix = fixOf(r);
+    expect(fix).toMatchObject({ action: 'create', verified: false, entry: { ruleNumber: 110, portRange: { from: 1025, to: 5000 } } });
+    expect(fix.note).toMatch(/ports 1025-1100 of 10\.0\.3\.5's range 1025-5000 stay denied/);
+  });
+});

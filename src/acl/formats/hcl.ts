@@ -146,8 +146,8 @@ function tokenize(src: string): Token[] {
         }
         let body = lines;
         if (m[1] === '-') {
-          const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => /^\s*/.exec(l)![0].length));
-          body = lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0));
+          const indent = lines.reduce((m, l) => (l.trim() === '' ? m : Math.min(m, /^\s*/.exec(l)![0].length)), Infinity);
+          body = lines.map((l) => l.slice(indent));
         }
         out.push({ kind: 'heredoc', text: body.join('\n') + '\n', line: startLine, start, end: i });
         line++;

@@ -56,6 +56,7 @@ function protocolWord(p: string): string {
 /** The fix: what to change, the AWS entry field by field, the aws CLI command, and whether a replay verified it. */
 export function fixBlock(fix: Fix): Html {
   const e = fix.entry;
+  if (!e) return html`<div class="fix" data-verified="false"><div><span class="title">Fix: ${fix.note}</span></div></div>`;
   const fields: [string, string][] = [
     ['RuleNumber', String(e.ruleNumber)],
     ['Protocol', protocolWord(e.protocol)],
@@ -69,7 +70,7 @@ export function fixBlock(fix: Fix): Html {
   }</div>
 <div class="muted">AWS network ACL entry to ${fix.action}${fix.replaces ? html` (now rule ${fix.replaces.ruleNumber}, ports ${fix.replaces.portRange.from}–${fix.replaces.portRange.to})` : ''}:</div>
 <dl class="entry">${fields.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
-<pre class="cmd"><code>${fix.command}</code></pre></div>`;
+<pre class="cmd"><code>${fix.command ?? ''}</code></pre></div>`;
 }
 
 /** A replay diagnosis with its evidence and fix. */
