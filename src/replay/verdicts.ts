@@ -40,10 +40,11 @@ export class Evaluator {
   private readonly inRule: Int32Array;
   private readonly outRule: Int32Array;
   /** Scenarios with the same subnets share one membership pass: group per scenario, and per group the source
-   * and destination placement (relative to the scenario's first, -1 outside) of each packet. */
+   * and destination subnet of each packet as placement (relative to the scenario's first) << 16 | subnet index
+   * within the placement, -1 outside them all. */
   private readonly group: Int32Array;
-  private readonly srcPlacement: Int16Array[];
-  private readonly dstPlacement: Int16Array[];
+  private readonly srcPlacement: Int32Array[];
+  private readonly dstPlacement: Int32Array[];
 
   constructor(
     readonly spec: ReplaySpec,
@@ -79,12 +80,12 @@ export class Evaluator {
       if (g < 0) g = keys.push(key) - 1;
       this.group[sc] = g;
     }
-    this.srcPlacement = keys.map(() => new Int16Array(capacity));
-    this.dstPlacement = keys.map(() => new Int16Array(capacity));
+    this.srcPlacement = keys.map(() => new Int32Array(capacity));
+    this.dstPlacement = keys.map(() => new Int32Array(capacity));
   }
 
-  /** Which placement (relative to the scenario's first) holds each packet's source and destination. */
-  private membership(batch: PacketBatch, first: number, count: number, src: Int16Array, dst: Int16Array): void {
+  /** Which subnet of which placement (relative to the scenario's first) holds each packet's source and destination. */
+  private membership(batch: PacketBatch, first: number, count: number, src: Int32Array, dst: Int32Array): void {
     const spec = this.spec;
     const n = batch.length;
     for (let i = 0; i < n; i++) {
@@ -94,8 +95,14 @@ export class Evaluator {
       if (fam === 0 || batch.frag[i] === Frag.LATER) continue;
       for (let k = 0; k < count; k++) {
         const pl = spec.placements[first + k]!;
-        if (src[i]! < 0 && inSubnets(batch.src, i, fam, pl.v4, pl.v6)) src[i] = k;
-        if (dst[i]! < 0 && inSubnets(batch.dst, i, fam, pl.v4, pl.v6)) dst[i] = k;
+        if (src[i]! < 0) {
+          const sub = subnetOf(batch.src, i, fam, pl.v4, pl.v6);
+          if (sub >= 0) src[i] = (k << 16) | sub;
+        }
+        if (dst[i]! < 0) {
+          const sub = subnetOf(batch.dst, i, fam, pl.v4, pl.v6);
+          if (sub >= 0) dst[i] = (k << 16) | sub;
+        }
       }
     }
   }
@@ -120,9 +127,11 @@ export class Evaluator {
         this.outGate[i] = -1;
         const sp = srcOf[i]!;
         const dp = dstOf[i]!;
-        if (sp === dp) continue; // within one subnet, or outside them all: the NACLs do not see it
-        const srcP = sp < 0 ? -1 : first + sp;
-        const dstP = dp < 0 ? -1 : first + dp;
+        // Within one subnet, or outside them all: the NACLs do not see it. Between two subnets of one placement (one
+        // ACL associated with both) it leaves one and enters the other: that ACL's outbound, then its inbound rules.
+        if (sp === dp) continue;
+        const srcP = sp < 0 ? -1 : first + (sp >> 16);
+        const dstP = dp < 0 ? -1 : first + (dp >> 16);
         if (srcP >= 0) {
           const g = 2 * srcP + 1;
           this.outGate[i] = g;
@@ -169,18 +178,18 @@ export class Evaluator {
   }
 }
 
-/** True when row i's address (family 4 or 6) is inside one of the subnets. */
-function inSubnets(addr: Uint32Array, i: number, family: number, v4: Uint32Array, v6: Uint32Array): boolean {
+/** Index of the first subnet holding row i's address (IPv4 subnets 0.., IPv6 ones 0x8000..), -1 when none does. */
+function subnetOf(addr: Uint32Array, i: number, family: number, v4: Uint32Array, v6: Uint32Array): number {
   const b = 4 * i;
   if (family === 4) {
     const a = addr[b]!;
-    for (let k = 0; k < v4.length; k += 2) if (((a & v4[k + 1]!) >>> 0) === v4[k]) return true;
-    return false;
+    for (let k = 0; k < v4.length; k += 2) if (((a & v4[k + 1]!) >>> 0) === v4[k]) return k >> 1;
+    return -1;
   }
   for (let k = 0; k < v6.length; k += 8) {
-    if (((addr[b]! & v6[k + 4]!) >>> 0) === v6[k] && ((addr[b + 1]! & v6[k + 5]!) >>> 0) === v6[k + 1] && ((addr[b + 2]! & v6[k + 6]!) >>> 0) === v6[k + 2] && ((addr[b + 3]! & v6[k + 7]!) >>> 0) === v6[k + 3]) return true;
+    if (((addr[b]! & v6[k + 4]!) >>> 0) === v6[k] && ((addr[b + 1]! & v6[k + 5]!) >>> 0) === v6[k + 1] && ((addr[b + 2]! & v6[k + 6]!) >>> 0) === v6[k + 2] && ((addr[b + 3]! & v6[k + 7]!) >>> 0) === v6[k + 3]) return 0x8000 | (k >> 3);
   }
-  return false;
+  return -1;
 }
 
 /** Verdict counters per connection (or chunk segment), per scenario and key direction: index (f * S + s) * 2 + dir. */

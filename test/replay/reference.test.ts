@@ -78,18 +78,23 @@ interface RefVerdict {
 }
 const NOT_APPLICABLE: RefVerdict = { kind: 0, gate: -1, rule: -1 };
 
-function placementOf(ps: RefPlacement[], addr: Uint32Array, i: number, family: number): number {
-  for (let k = 0; k < ps.length; k++) for (const c of ps[k]!.subnets) if (c.family === family && inCidr(c, addr, 4 * i)) return k;
-  return -1;
+/** The first subnet (in placement order, then list order) holding the address: its placement and the subnet itself. */
+function subnetOf(ps: RefPlacement[], addr: Uint32Array, i: number, family: number): { placement: number; subnet: Cidr | null } {
+  for (let k = 0; k < ps.length; k++) for (const c of ps[k]!.subnets) if (c.family === family && inCidr(c, addr, 4 * i)) return { placement: k, subnet: c };
+  return { placement: -1, subnet: null };
 }
 
 /** The documented semantics, written out: outbound list of the source's placement first, first deny drops. */
 function referenceVerdict(ps: RefPlacement[], b: PacketBatch, i: number): RefVerdict {
   const fam = b.family[i]!;
   if (fam === 0 || b.frag[i] === 2) return NOT_APPLICABLE; // non-IP; later fragments are judged by countVerdicts
-  const sp = placementOf(ps, b.src, i, fam);
-  const dp = placementOf(ps, b.dst, i, fam);
-  if (sp === dp) return NOT_APPLICABLE;
+  const src = subnetOf(ps, b.src, i, fam);
+  const dst = subnetOf(ps, b.dst, i, fam);
+  // Each subnet has its own boundary, even when one ACL is associated with several: only staying inside one
+  // subnet (or outside them all) escapes the ACLs.
+  if (src.subnet === dst.subnet) return NOT_APPLICABLE;
+  const sp = src.placement;
+  const dp = dst.placement;
   let v: RefVerdict = NOT_APPLICABLE;
   if (sp >= 0) {
     const p = ps[sp]!;
@@ -235,8 +240,8 @@ async function checkRound(e: CorpusEntry, profile: TrafficProfile, round: number
           if (want.gate & 1) totals.outboundDecided++;
           else totals.inboundDecided++;
           // Tallies as the Evaluator keeps them: a hit on every gate met (inbound only when outbound allowed).
-          const sp = placementOf(ps, b.src, i, fam);
-          const dp = placementOf(ps, b.dst, i, fam);
+          const sp = subnetOf(ps, b.src, i, fam).placement;
+          const dp = subnetOf(ps, b.dst, i, fam).placement;
           if (sp >= 0) {
             const ro = linearClassify(ps[sp]!.acl.outbound, b, i);
             if (ro >= 0) hits[2 * ps[sp]!.index + 1]![ro]!++;

@@ -125,6 +125,36 @@ describe('topology: one ACL per subnet, judged together', () => {
   });
 });
 
+describe('one ACL associated with several subnets', () => {
+  it('traffic between two of its subnets leaves one (outbound rules) and enters the other (inbound rules)', async () => {
+    const shared = yaml(
+      'shared.yaml',
+      `acls:
+  - id: shared-nacl
+    inbound:
+      - { rule: 100, proto: tcp, ports: 5432, cidr: 10.0.1.0/24, action: allow }
+      - { rule: 110, proto: tcp, ports: 32768-60999, cidr: 10.0.2.0/24, action: allow }
+    outbound:
+      - { rule: 100, proto: tcp, ports: 5432, cidr: 10.0.2.0/24, action: allow }
+      - { rule: 110, proto: tcp, ports: 32768-60999, cidr: 10.0.1.0/24, action: allow }
+`,
+    );
+    const cap = buildCapture([
+      ...tcpConnection('10.0.1.5', 40000, '10.0.2.7', 5432), // out 100, in 100; reply out 110, in 110
+      ...tcpConnection('10.0.1.5', 40002, '10.0.2.7', 22), // leaving 10.0.1.0/24: outbound * denies
+      ...tcpConnection('10.0.1.5', 40004, '10.0.1.9', 5432), // within one subnet: not judged
+    ]);
+    const r = await replay(cap, { acls: [shared], subnets: ['10.0.1.0/24', '10.0.2.0/24'] });
+    const [ok, fwd, inside] = r.verdicts[0]!;
+    expect(ok!.outcome).toBe('ok');
+    expect(ok!.forward).toMatchObject({ acl: 'shared-nacl', direction: 'inbound', rule: 100, action: 'allow' });
+    expect(ok!.return).toMatchObject({ acl: 'shared-nacl', direction: 'inbound', rule: 110, action: 'allow' });
+    expect(fwd!.outcome).toMatch(/forward-blocked|both-blocked/);
+    expect(fwd!.forward).toMatchObject({ acl: 'shared-nacl', direction: 'outbound', rule: '*', action: 'deny' });
+    expect(inside!.outcome).toBe('not-applicable');
+  });
+});
+
 describe('fragments and ICMP', () => {
   const acl = (action: 'allow' | 'deny') =>
     yaml(
