@@ -5,6 +5,7 @@ import type { PlanInput } from '../replay/scenario.js';
 import { renderReplay } from '../report/replay.js';
 import { diffScenarios, renderDiff } from '../replay/diff.js';
 import { OUTCOMES } from '../replay/outcomes.js';
+import { loadAcls, parseAclSpec } from '../acl/load.js';
 import { UsageError, ExitCode } from '../errors.js';
 import { writeStdout, writeReportFile, warn } from './io.js';
 import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
@@ -111,6 +112,14 @@ export function registerReplay(program: Command): void {
     .action(async (capture: string, opts: ReplayOpts) => {
       if (opts.acl.length !== 2 || opts.topology) throw new UsageError('diff takes exactly two --acl candidates: the old one first, then the new one');
       const failOn = parseFailOn(opts.failOn);
+      const load = planInput(opts).load;
+      for (const spec of opts.acl) {
+        const acls = loadAcls(spec, load);
+        if (acls.length !== 1) {
+          const ids = acls.slice(0, 5).map((a) => a.id).join(', ');
+          throw new UsageError(`diff: --acl ${spec} holds ${acls.length} ACLs (${ids}${acls.length > 5 ? ', ...' : ''}): name one as ${parseAclSpec(spec).file}#<id>`);
+        }
+      }
       const r = await replayFromCli(capture, opts);
       const d = diffScenarios(r, 0, 1);
       await writeStdout(renderDiff(d, opts.format));

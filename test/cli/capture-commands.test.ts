@@ -166,6 +166,13 @@ describe('aclreplay replay / diff / lint errors and the CI gate', () => {
     expect(j.fixed).toBeGreaterThan(30);
     expect(j.changes[0]).toMatchObject({ from: 'return-blocked', to: 'ok', oldCause: 'return: egress * deny', newCause: 'return: egress rule 100 allow' });
     expect(runCli(['diff', MIXED, '--acl', EX('classic-return.yaml'), '--subnet', '10.0.2.0/24']).status).toBe(2);
+    // A file holding two ACLs is two candidates, not one side of the comparison.
+    const both = join(tmp, 'both.yaml');
+    writeFileSync(both, readFileSync(EX('classic-return.yaml'), 'utf8') + readFileSync(EX('fixed-return.yaml'), 'utf8').replace(/^acls:\n/m, ''));
+    const r = runCli(['diff', MIXED, '--acl', both, '--acl', EX('fixed-return.yaml'), '--subnet', '10.0.2.0/24']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--acl .*both\.yaml holds 2 ACLs \(classic-return, fixed-return\): name one as .*both\.yaml#<id>/);
+    expect(runCli(['diff', MIXED, '--acl', `${both}#classic-return`, '--acl', EX('fixed-return.yaml'), '--subnet', '10.0.2.0/24']).status).toBe(0);
   });
 });
 
