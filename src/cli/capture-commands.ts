@@ -2,13 +2,13 @@
 import { Option, type Command } from 'commander';
 import { analyzeCapture } from '../replay/analyze.js';
 import { inferClients } from '../flow/ports.js';
-import { captureFindings } from '../flow/failures.js';
+import { captureFindings, CAPTURE_FINDING_CODES } from '../flow/failures.js';
 import { renderFlows, renderClients, renderFindings } from '../report/flows.js';
 import { writeStdout, writeReportFile } from './io.js';
 import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
 import { progressBar } from './progress.js';
-import { addAclSelection, replayFromCli, type ReplayOpts } from './replay.js';
-import { ExitCode } from '../errors.js';
+import { addAclSelection, replayFromCli, FAIL_ON_CODES, type ReplayOpts } from './replay.js';
+import { ExitCode, UsageError } from '../errors.js';
 
 interface CaptureOpts {
   format: OutputFormat;
@@ -51,7 +51,12 @@ export function registerCaptureCommands(program: Command): void {
     .option('--fail-on <code,...>', 'exit 3 when a finding or diagnosis has this code')
     .addOption(new Option('--html <file>', 'also write a self-contained HTML report (the replay report with --acl)'))
     .action(async (capture: string, opts: CaptureOpts & ReplayOpts) => {
-      const failOn = new Set((opts.failOn ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+      const failOn = new Set<string>();
+      const codes: string[] = [...CAPTURE_FINDING_CODES, ...FAIL_ON_CODES];
+      for (const t of (opts.failOn ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+        if (!codes.includes(t)) throw new UsageError(`--fail-on: '${t}' is not a finding or diagnosis code (${codes.join(', ')})`);
+        failOn.add(t);
+      }
       if (opts.acl.length > 0 || opts.topology) {
         const r = await replayFromCli(capture, opts);
         const diagnoses = r.report.acls.flatMap((a) => a.diagnoses);

@@ -54,7 +54,7 @@ export function planInput(opts: ReplayOpts): PlanInput {
 }
 
 /** Values --fail-on accepts: outcomes and diagnosis codes. */
-const FAIL_ON_CODES = ['RETURN_PORT_NOT_ALLOWED', 'RANGE_PARTIALLY_COVERED', 'FORWARD_DENIED', 'ICMP_NEEDED', 'NOT_CROSSING_SUBNET', 'FAILURES_MATCH_RULE'];
+export const FAIL_ON_CODES = ['RETURN_PORT_NOT_ALLOWED', 'RANGE_PARTIALLY_COVERED', 'FORWARD_DENIED', 'ICMP_NEEDED', 'NOT_CROSSING_SUBNET', 'FAILURES_MATCH_RULE'];
 
 export function parseFailOn(text: string | undefined): Set<string> {
   const out = new Set<string>();

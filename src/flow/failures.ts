@@ -3,6 +3,9 @@
  * grouped per service (server, serverPort, protocol) across all clients; failures that separate from successes by
  * client port are RETURN_DROP_SUSPECTED, a service where every attempt fails is SERVICE_UNREACHABLE.
  */
+
+/** Codes of the findings read from the capture alone. */
+export const CAPTURE_FINDING_CODES = ['RETURN_DROP_SUSPECTED', 'SERVICE_UNREACHABLE'] as const;
 import type { Connection } from './connections.js';
 import { PORT_PROFILES } from '../profiles.js';
 

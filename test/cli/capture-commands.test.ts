@@ -102,6 +102,14 @@ describe('aclreplay flows / clients / diagnose', () => {
     const table = runCli(['diagnose', DROP]).stdout;
     expect(table).toMatch(/RETURN_DROP_SUSPECTED: .* client ports below 49152/);
   });
+
+  it('diagnose --fail-on: a finding code exits 3, an unknown code exits 2 (a typo must not pass a CI gate)', () => {
+    expect(runCli(['diagnose', DROP, '--fail-on', 'RETURN_DROP_SUSPECTED']).status).toBe(3);
+    expect(runCli(['diagnose', DROP, '--fail-on', 'FORWARD_DENIED,ICMP_NEEDED']).status).toBe(0);
+    const typo = runCli(['diagnose', DROP, '--fail-on', 'RETURN_DROP_SUSPECT']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/--fail-on: 'RETURN_DROP_SUSPECT' is not a finding or diagnosis code/);
+  });
 });
 
 describe('aclreplay replay / diff / lint errors and the CI gate', () => {
