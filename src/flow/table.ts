@@ -451,6 +451,8 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
   const addrs6 = table.addrs6;
   for (let i = 0; i < n; i++) {
     const fam = batch.family[i]!;
+    // Set for every row: the batch is reused, and a first fragment skipped below must not keep a stale head.
+    batch.fragHead[i] = -1;
     if (fam === 0) {
       batch.flowIndex[i] = -1;
       continue;

@@ -283,7 +283,10 @@ export function countVerdicts(batch: PacketBatch, ev: Evaluator, segs: SegmentVe
     const f = batch.flowIndex[i]!;
     for (let s = 0; s < S; s++) {
       let v = ev.verdicts[s * cap + i]!;
-      if (frag === Frag.FIRST) frags.set(batch.fragHead[i]!, s, v);
+      if (frag === Frag.FIRST) {
+        const h = batch.fragHead[i]!;
+        if (h >= 0) frags.set(h, s, v); // -1: a first fragment without usable ports, keyed to no datagram
+      }
       else if (frag === Frag.LATER) {
         const h = batch.fragHead[i]!;
         if (h < 0) continue; // judged at the merge, when the first fragment may be known

@@ -181,6 +181,17 @@ describe('fragments and ICMP', () => {
     }
   });
 
+  it('a first fragment too short for its ports (2 bytes) does not hand its verdict to another datagram', async () => {
+    // Row 0 of the second 4096-packet batch is a first fragment without a usable header; the same row of the first
+    // batch held datagram 42's first fragment, whose later fragment follows.
+    const fill: Spec = ['192.168.0.1', '192.168.0.2', { proto: 'udp', sport: 1, dport: 2, payload: new Uint8Array(4) }];
+    const broken: Spec = ['10.0.1.6', '10.0.2.7', { proto: 17, payload: new Uint8Array(2) }, { moreFragments: true, dontFragment: false, ident: 43 }];
+    const cap = buildCapture([first, ...Array<Spec>(4095).fill(fill), broken, later]);
+    const r = await replay(cap, { acls: [acl('allow')], subnets: ['10.0.2.0/24'] });
+    const v = r.verdicts[0]!.find((x) => x.connection.clientPort === 5000)!;
+    expect(v.forward).toMatchObject({ packets: 2, allowed: 2, rule: 100, action: 'allow' });
+  });
+
   it('ICMP fragmentation-needed denied: ICMP_NEEDED', async () => {
     const noIcmp = yaml('no-icmp.yaml', `acls:\n  - id: no-icmp\n    inbound:\n      - { rule: 100, proto: udp, ports: 1024-65535, cidr: 0.0.0.0/0, action: allow }\n    outbound:\n      - { rule: 100, proto: all, cidr: 0.0.0.0/0, action: allow }\n`);
     const r = await replay(CAP('ipv6-and-frag.pcap'), { acls: [noIcmp], subnets: ['10.0.1.11/32'] });
