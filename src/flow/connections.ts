@@ -115,7 +115,7 @@ export function orientAll(t: FlowTable): Oriented[] {
 }
 
 /** How the attempt ended, from what the client (o) and server (r) sent. */
-export function attemptOutcome(proto: number, o: number, r: number, oPackets: number, rPackets: number, icmpLast: number, icmpErrors: number, icmpMessage = false): AttemptOutcome {
+export function attemptOutcome(proto: number, o: number, r: number, oPackets: number, rPackets: number, icmpLast: number, icmpErrors: number, icmpMessage = false, family: 4 | 6 = 4): AttemptOutcome {
   if (icmpMessage) return 'partial';
   if (proto === 6) {
     const handshake = (o | r) & (DirFlag.BARE_SYN | DirFlag.SYN_ACK);
@@ -128,11 +128,9 @@ export function attemptOutcome(proto: number, o: number, r: number, oPackets: nu
     return 'partial';
   }
   if (rPackets > 0) return 'completed';
-  // An ICMP destination unreachable quoting the request: the server side said no (port/protocol unreachable).
-  if (icmpErrors > 0) {
-    const type = icmpLast >> 8;
-    if (type === 3 || type === 1) return 'rejected';
-  }
+  // A destination unreachable quoting the request (ICMP type 3, ICMPv6 type 1): the server side said no (port or
+  // protocol unreachable). ICMPv6 type 3 is time exceeded, not a refusal.
+  if (icmpErrors > 0 && icmpLast >> 8 === (family === 6 ? 1 : 3)) return 'rejected';
   return oPackets > 0 ? 'unanswered' : 'partial';
 }
 
@@ -198,7 +196,7 @@ export function buildConnections(t: FlowTable): Connection[] {
       serverBytes: t.bytesOf(f, ss),
       synRetransmits: Math.max(0, t.synsOf(f, cs) - 1),
       synAckRetransmits: Math.max(0, t.synAcksOf(f, ss) - 1),
-      attempt: attemptOutcome(proto, o, r, cp, sp, t.icmpErrorLast[f]!, t.icmpErrors[f]!, icmpMessage),
+      attempt: attemptOutcome(proto, o, r, cp, sp, t.icmpErrorLast[f]!, t.icmpErrors[f]!, icmpMessage, w3 & KeyBit.IPV6 ? 6 : 4),
       icmpType: icmpMessage ? ports >>> 16 : null,
       icmpCode: icmpMessage ? ports & 0xffff : null,
       icmpErrors: t.icmpErrors[f]!,

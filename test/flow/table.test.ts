@@ -109,6 +109,20 @@ describe('flow table', () => {
     expect(list[1]).toMatchObject({ proto: 'icmp', icmpType: 3, icmpCode: 3, orientation: 'icmp-error', client: C, server: S });
   });
 
+  it('ICMPv6: destination unreachable (type 1) is a refusal, time exceeded (type 3) is not', async () => {
+    const C6 = 'fd00:1::5';
+    const S6 = 'fd00:2::7';
+    const { ipv6Packet } = await import('../helpers/packets.js');
+    const req = (sport: number): Spec => [C6, S6, { proto: 'udp', sport, dport: 9999, payload: new Uint8Array(8) }];
+    const err = (sport: number, icmpType: number, icmpCode: number): Spec => [S6, C6, { proto: 'icmp6', icmpType, icmpCode, payload: ipv6Packet(C6, S6, { proto: 'udp', sport, dport: 9999, payload: new Uint8Array(8) }) }];
+    const list = await conns([req(40001), err(40001, 1, 4), req(40002), err(40002, 3, 0)]);
+    const udp = list.filter((c) => c.proto === 'udp');
+    expect(udp.map((c) => [c.clientPort, c.lastIcmpError, c.attempt])).toEqual([
+      [40001, { type: 1, code: 4 }, 'rejected'],
+      [40002, { type: 3, code: 0 }, 'unanswered'],
+    ]);
+  });
+
   it('gives later IPv4 fragments the connection of their first fragment, and counts orphans', async () => {
     const first: Spec = [C, S, { proto: 'udp', sport: 5000, dport: 7, payload: new Uint8Array(16) }, { moreFragments: true, dontFragment: false, ident: 99 }];
     const later: Spec = [C, S, { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 99 }];
