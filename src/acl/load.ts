@@ -36,6 +36,20 @@ function readText(file: string): string {
 
 /** Parse ACL file content; `file` names it in messages. */
 export function parseAclText(text: string, file: string, opts: LoadOptions = {}): Acl[] {
+  const acls = parseAnyFormat(text, file, opts);
+  for (const a of acls) {
+    for (const dir of ['inbound', 'outbound'] as const) {
+      // Verdict codes carry the rule index in 16 bits, 0xffff meaning "no rule matched".
+      if (a[dir].length > MAX_RULES) throw new AclInvalidError(file, `${a.id}: ${a[dir].length} ${dir} rules; at most ${MAX_RULES} per direction`);
+    }
+  }
+  return acls;
+}
+
+/** Most rules one direction of an ACL may hold. */
+export const MAX_RULES = 65534;
+
+function parseAnyFormat(text: string, file: string, opts: LoadOptions): Acl[] {
   const build = { awsLimits: opts.awsLimits !== false };
   const trimmed = text.trimStart();
   if (trimmed === '') throw new AclInvalidError(file, 'empty file');

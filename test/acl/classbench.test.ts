@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/acl/classify.js';
 import { compileRules } from '../../src/acl/compile.js';
 import { linearClassify } from '../../src/acl/linear.js';
-import { loadAcls, loadTrace } from '../../src/acl/load.js';
+import { loadAcls, loadTrace, parseAclText, MAX_RULES } from '../../src/acl/load.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, CLASSBENCH, FIXTURES, invalid } from './helpers.js';
 
@@ -66,5 +66,17 @@ describeCorpus('ClassBench corpus', () => {
     const out = new Int32Array(trace.count);
     classify(compileRules(acl!.inbound), trace.packets, null, trace.count, out);
     for (let i = 0; i < trace.count; i += 7) expect(out[i]).toBe(linearClassify(acl!.inbound, trace.packets, i));
+  });
+});
+
+describe('rule count limit', () => {
+  const lines = (n: number) => {
+    let t = '';
+    for (let i = 0; i < n; i++) t += `@10.${(i >> 8) & 255}.${i & 255}.0/24\t0.0.0.0/0\t0 : 65535\t${i & 0xffff} : ${i & 0xffff}\t0x06/0xFF\t0x0000/0x0000\t\n`;
+    return t;
+  };
+  it('65534 rules in a direction load; 65535 are refused with the count (verdicts keep the rule index in 16 bits)', () => {
+    expect(parseAclText(lines(MAX_RULES), 'big.rules')[0]!.inbound).toHaveLength(MAX_RULES);
+    expect(() => parseAclText(lines(MAX_RULES + 1), 'bigger.rules')).toThrow(/bigger\.rules: .*65535 inbound rules; at most 65534 per direction/);
   });
 });
