@@ -91,7 +91,9 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
       for (const direction of ['inbound', 'outbound'] as const) {
         const gate = 2 * (first + k) + (direction === 'outbound' ? 1 : 0);
         const hits = merge.ruleHits[gate] ?? new Float64Array(0);
-        (direction === 'inbound' ? acl.inbound : acl.outbound).forEach((r: Rule, i) => {
+        const list = direction === 'inbound' ? acl.inbound : acl.outbound;
+        counts[direction].deny += hits[list.length] ?? 0; // matched no rule: denied
+        list.forEach((r: Rule, i) => {
           const h = hits[i] ?? 0;
           counts[direction][r.action] += h;
           rules.push({

@@ -28,7 +28,8 @@ export class Evaluator {
   readonly scenarios: number;
   /** Verdict code per scenario and packet: verdicts[s * capacity + i]. */
   readonly verdicts: Int32Array;
-  /** Rule hits per gate (2 per placement: inbound, outbound), indexed by rule. */
+  /** Rule hits per gate (2 per placement: inbound, outbound), indexed by rule; the extra last slot counts packets
+   * no rule matched (denied: an ACL without a default rule). */
   readonly ruleHits: Float64Array[];
   /** Per scenario: IP packets that crossed none of its subnet boundaries. */
   readonly notApplicable: Float64Array;
@@ -58,7 +59,7 @@ export class Evaluator {
     for (let g = 0; g < gates; g++) {
       const p = spec.placements[g >> 1]!;
       const acl = spec.acls[p.acl]!;
-      this.ruleHits.push(new Float64Array((g & 1 ? acl.outbound : acl.inbound).ruleCount));
+      this.ruleHits.push(new Float64Array((g & 1 ? acl.outbound : acl.inbound).ruleCount + 1));
       this.gateIdx.push(new Int32Array(capacity));
     }
     this.gateCount = new Int32Array(gates);
@@ -161,14 +162,16 @@ export class Evaluator {
           const r = this.outRule[i]!;
           const acl = spec.acls[spec.placements[og >> 1]!.acl]!;
           const allow = r >= 0 && acl.outboundAllow[r] === 1;
-          if (r >= 0) this.ruleHits[og]![r]!++;
+          const hits = this.ruleHits[og]!;
+          hits[r >= 0 ? r : hits.length - 1]!++;
           v = verdictCode(og, r, allow);
         }
         if (ig >= 0 && v >= 0) {
           const r = this.inRule[i]!;
           const acl = spec.acls[spec.placements[ig >> 1]!.acl]!;
           const allow = r >= 0 && acl.inboundAllow[r] === 1;
-          if (r >= 0) this.ruleHits[ig]![r]!++;
+          const hits = this.ruleHits[ig]!;
+          hits[r >= 0 ? r : hits.length - 1]!++;
           v = verdictCode(ig, r, allow);
         }
         if (og < 0 && ig < 0 && batch.family[i] !== 0 && batch.frag[i] !== Frag.LATER) this.notApplicable[s]!++;

@@ -203,7 +203,8 @@ async function checkRound(e: CorpusEntry, profile: TrafficProfile, round: number
   const refs: RefPlacement[][] = [];
   let index = 0;
   for (const sc of plan.scenarios) refs.push(sc.placements.map((p) => ({ acl: plan.acls[p.acl]!, subnets: p.subnets, index: index++ })));
-  const hits = spec.placements.flatMap((p) => [new Float64Array(plan.acls[p.acl]!.inbound.length), new Float64Array(plan.acls[p.acl]!.outbound.length)]);
+  // One slot per rule and a last one for packets no rule matched.
+  const hits = spec.placements.flatMap((p) => [new Float64Array(plan.acls[p.acl]!.inbound.length + 1), new Float64Array(plan.acls[p.acl]!.outbound.length + 1)]);
   const na = new Float64Array(plan.scenarios.length);
   let ev: Evaluator | null = null;
   let frame = 0;
@@ -244,10 +245,12 @@ async function checkRound(e: CorpusEntry, profile: TrafficProfile, round: number
           const dp = subnetOf(ps, b.dst, i, fam).placement;
           if (sp >= 0) {
             const ro = linearClassify(ps[sp]!.acl.outbound, b, i);
-            if (ro >= 0) hits[2 * ps[sp]!.index + 1]![ro]!++;
+            const h = hits[2 * ps[sp]!.index + 1]!;
+            h[ro >= 0 ? ro : h.length - 1]!++;
           }
           if (dp >= 0 && !(want.gate & 1)) {
-            if (want.rule >= 0) hits[2 * ps[dp]!.index]![want.rule]!++;
+            const h = hits[2 * ps[dp]!.index]!;
+            h[want.rule >= 0 ? want.rule : h.length - 1]!++;
             if (sp >= 0) totals.bothGates++;
           }
         }

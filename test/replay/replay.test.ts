@@ -125,6 +125,18 @@ describe('topology: one ACL per subnet, judged together', () => {
   });
 });
 
+describe('packet counts', () => {
+  it('packets that no rule matches (an ACL without a default rule) are counted as denied', async () => {
+    // A ClassBench filter set is an inbound list only: every outbound packet matches nothing and is dropped.
+    const rules = join(tmp, 'web.rules');
+    writeFileSync(rules, '@0.0.0.0/0\t10.0.2.0/24\t0 : 65535\t80 : 80\t0x06/0xFF\t0x0000/0x0000\t\n');
+    const r = await replay(buildCapture(tcpConnection('10.0.1.5', 40000, '10.0.2.7', 80)), { acls: [rules], subnets: ['10.0.2.0/24'] });
+    const a = r.report.acls[0]!;
+    expect(a.packets).toMatchObject({ inbound: { allow: 5, deny: 0 }, outbound: { allow: 0, deny: 3 }, notApplicable: 0 });
+    expect(r.verdicts[0]![0]!.return).toMatchObject({ rule: null, action: 'deny', denied: 3 });
+  });
+});
+
 describe('one ACL associated with several subnets', () => {
   it('traffic between two of its subnets leaves one (outbound rules) and enters the other (inbound rules)', async () => {
     const shared = yaml(
