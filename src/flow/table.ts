@@ -368,18 +368,32 @@ function isRequest(proto: number, type: number): boolean {
 
 /** Fragment and ICMP-error bookkeeping a chunk hands to the merge. */
 export class ChunkExtras {
-  /** First fragments: key (src, dst, proto|family, id) -> 2*flow + dir. */
+  /** First fragments: key (src, dst, proto|family, id) -> 2*flow + dir of the latest one with the key. */
   readonly fragHeads = new KeyIndex(16);
+  /** Per fragment head id: 2*flow + dir of the chunk's first fragment with that key (for fragments sent before it). */
+  fragHeadFirst: Int32Array = new Int32Array(16);
   /** Later fragments whose first fragment was not (yet) seen: key words, then wire length and timestamp. */
   orphanKeys: Uint32Array = new Uint32Array(64);
   orphanLen: Float64Array = new Float64Array(32);
   orphanTs: Float64Array = new Float64Array(32);
   orphans = 0;
-  /** ICMP errors: canonical key of the quoted connection, type << 8 | code, timestamp. */
+  /**
+   * ICMP errors: canonical key of the quoted connection, type << 8 | code, and the chunk's connection with that key
+   * when the error arrived (-1: none yet in this chunk, so one from an earlier chunk, found at the merge).
+   */
   icmpKeys: Uint32Array = new Uint32Array(64);
   icmpTypeCode: Uint16Array = new Uint16Array(16);
-  icmpTs: Float64Array = new Float64Array(16);
+  icmpFlow: Int32Array = new Int32Array(16);
   icmps = 0;
+
+  firstHead(h: number, value: number): void {
+    if (h >= this.fragHeadFirst.length) {
+      const b = new Int32Array(Math.max(h + 1, 2 * this.fragHeadFirst.length));
+      b.set(this.fragHeadFirst);
+      this.fragHeadFirst = b;
+    }
+    this.fragHeadFirst[h] = value;
+  }
 
   addOrphan(w0: number, w1: number, w2: number, w3: number, len: number, ts: number): void {
     if (this.orphans * 4 >= this.orphanKeys.length) {
@@ -403,7 +417,7 @@ export class ChunkExtras {
     this.orphanTs[o] = ts;
   }
 
-  addIcmp(w0: number, w1: number, w2: number, w3: number, typeCode: number, ts: number): void {
+  addIcmp(w0: number, w1: number, w2: number, w3: number, typeCode: number, flow: number): void {
     if (this.icmps * 4 >= this.icmpKeys.length) {
       const k = new Uint32Array(this.icmpKeys.length * 2);
       k.set(this.icmpKeys);
@@ -411,9 +425,9 @@ export class ChunkExtras {
       const c = new Uint16Array(this.icmpTypeCode.length * 2);
       c.set(this.icmpTypeCode);
       this.icmpTypeCode = c;
-      const t = new Float64Array(this.icmpTs.length * 2);
-      t.set(this.icmpTs);
-      this.icmpTs = t;
+      const f = new Int32Array(this.icmpFlow.length * 2);
+      f.set(this.icmpFlow);
+      this.icmpFlow = f;
     }
     const o = this.icmps++;
     const k = this.icmpKeys;
@@ -422,7 +436,7 @@ export class ChunkExtras {
     k[4 * o + 2] = w2;
     k[4 * o + 3] = w3;
     this.icmpTypeCode[o] = typeCode;
-    this.icmpTs[o] = ts;
+    this.icmpFlow[o] = flow;
   }
 }
 
@@ -496,7 +510,7 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
         kind |= KeyBit.ICMP_MESSAGE;
         sp = t;
         dp = batch.icmpCode[i]!;
-        if (batch.quoteProto[i] !== 0) recordIcmpError(batch, i, addrs6, extras, ts);
+        if (batch.quoteProto[i] !== 0) recordIcmpError(table, batch, i, addrs6, extras);
       }
     }
     const app = batch.appFlags[i]!;
@@ -525,8 +539,11 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
     if (extra & (DirFlag.BARE_SYN | DirFlag.SYN_ACK)) noteHandshake(table, f, dir, extra, batch, i);
     if (batch.frag[i] === Frag.FIRST) {
       fragKey(batch, i, addrs6, fragScratch);
-      const h = extras.fragHeads.intern(fragScratch.w0, fragScratch.w1, fragScratch.w2, fragScratch.w3);
-      extras.fragHeads.values[h] = 2 * f + dir;
+      const heads = extras.fragHeads;
+      const known = heads.count;
+      const h = heads.intern(fragScratch.w0, fragScratch.w1, fragScratch.w2, fragScratch.w3);
+      heads.values[h] = 2 * f + dir;
+      if (heads.count > known) extras.firstHead(h, 2 * f + dir);
       batch.fragHead[i] = h;
     }
     batch.flowIndex[i] = f;
@@ -566,8 +583,9 @@ function noteHandshake(table: FlowTable, f: number, dir: number, extra: number, 
 }
 
 /** Key the connection an ICMP error quotes (as its own packets are keyed) and queue the attribution. */
-function recordIcmpError(batch: PacketBatch, i: number, addrs6: KeyIndex, extras: ChunkExtras, ts: number): void {
+function recordIcmpError(table: FlowTable, batch: PacketBatch, i: number, addrs6: KeyIndex, extras: ChunkExtras): void {
   canonicalKey(batch.quoteSrc, batch.quoteDst, i, batch.family[i]!, batch.quoteSport[i]!, batch.quoteDport[i]!, batch.quoteProto[i]!, addrs6);
   const k = packetKey;
-  extras.addIcmp(k.w0, k.w1, k.w2, k.w3, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, ts);
+  // The connection the error is about is the one with the quoted key at this moment, not a later reuse of it.
+  extras.addIcmp(k.w0, k.w1, k.w2, k.w3, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, table.find(k.w0, k.w1, k.w2, k.w3));
 }

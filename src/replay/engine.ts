@@ -85,6 +85,7 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
       }
       while (inFlight.size > 0) await drainOne();
     }
+    merge.finish();
   } finally {
     opened.reader.close();
     if (pool) await pool.close();

@@ -12,6 +12,9 @@ import { CaptureStats } from '../decode/stats.js';
 import type { Partial, ReplayColumns } from './partial.js';
 import { SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
 
+/** Later fragments kept waiting for a first fragment from a later chunk; beyond this they count as unmatched. */
+const MAX_PENDING_FRAGMENTS = 1 << 20;
+
 /** Bits that describe the connection (the rest only describe a chunk's segment). */
 const KEPT_BITS = FlowBit.FIRST_DIR_HI | FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI | FlowBit.SYNACK_SEEN | FlowBit.SYNACK_DIR_HI | FlowBit.ICMP_MESSAGE | FlowBit.ISN_KNOWN;
 
@@ -37,6 +40,11 @@ export class CaptureMerge {
   /** Later fragments whose datagram's verdict stayed unknown, per scenario. */
   unknownFragments: Float64Array = new Float64Array(0);
   private fragVerdicts: FragmentVerdicts | null = null;
+  /** Later fragments still waiting for their first fragment: global fragment key, wire length, timestamp. */
+  private pendingKeys = new Uint32Array(0);
+  private pendingLen = new Float64Array(0);
+  private pendingTs = new Float64Array(0);
+  private pendingCount = 0;
 
   constructor(initialCapacity = 4096) {
     this.table = new FlowTable(initialCapacity);
@@ -51,6 +59,9 @@ export class CaptureMerge {
     const ids = this.mapAddresses(p.addrs6);
     const resolved = new Int32Array(f.count);
     t.reserve(t.count + f.count);
+    // ICMP errors about a connection from an earlier chunk: found before this chunk's segments join the table, so
+    // a reuse of the key later in this chunk cannot take them.
+    const icmpBefore = this.findEarlierIcmp(p, ids);
     const keys = globalKeys(f.keys, ids, 3);
     for (let s = 0; s < f.count; s++) {
       const k = 4 * s;
@@ -99,8 +110,23 @@ export class CaptureMerge {
     this.lastResolved = resolved;
     if (p.replay) this.mergeVerdicts(p.replay, resolved);
     this.attributeFragments(p, ids, resolved);
-    this.attributeIcmp(p, ids);
+    this.attributeIcmp(p, icmpBefore, resolved);
     this.mergeStats(p);
+  }
+
+  /**
+   * After the last partial: later fragments whose first fragment never came are unmatched (their verdict unknown).
+   * Idempotent.
+   */
+  finish(): void {
+    for (let o = 0; o < this.pendingCount; o++) this.unmatched(this.pendingLen[o]!);
+    this.pendingCount = 0;
+  }
+
+  private unmatched(len: number): void {
+    this.unmatchedFragments++;
+    this.unmatchedFragmentBytes += len;
+    for (let s = 0; s < this.unknownFragments.length; s++) this.unknownFragments[s]!++;
   }
 
   private mergeVerdicts(r: ReplayColumns, resolved: Int32Array): void {
@@ -140,41 +166,117 @@ export class CaptureMerge {
     return ids;
   }
 
+  /**
+   * Later fragments the chunk could not attribute (no first fragment before them in the chunk) take the latest
+   * first fragment with their key from an earlier chunk; failing that, the first one after them: this chunk's
+   * first with the key, or a later chunk's. The same rule observeBatch applies within a chunk, so the answer never
+   * depends on where chunks are cut.
+   */
   private attributeFragments(p: Partial, ids: Int32Array, resolved: Int32Array): void {
-    const t = this.table;
+    const S = p.replay ? p.replay.scenarios : 0;
+    const orphans = globalKeys(p.orphanKeys, ids, 2);
+    const waiting = this.pendingCount;
+    this.reservePending(waiting + p.orphanLen.length);
+    // This chunk's orphans against the heads of earlier chunks; the rest join those still waiting.
+    let kept = waiting;
+    for (let o = 0; o < p.orphanLen.length; o++) {
+      const k = 4 * o;
+      const id = this.fragHeads.find(orphans[k]!, orphans[k + 1]!, orphans[k + 2]!, orphans[k + 3]!);
+      if (id >= 0) {
+        this.countFragment(this.fragHeads.values[id]!, p.orphanTs[o]!, p.orphanLen[o]!, id, null, 0);
+        continue;
+      }
+      this.pendingKeys.set(orphans.subarray(k, k + 4), 4 * kept);
+      this.pendingLen[kept] = p.orphanLen[o]!;
+      this.pendingTs[kept] = p.orphanTs[o]!;
+      kept++;
+    }
+    // This chunk's heads: the latest one per key for what follows, the first one for what waited.
     const heads = globalKeys(p.fragHeadKeys, ids, 2);
+    const firstHere = new Map<number, number>();
     for (let h = 0; h < p.fragHeadValues.length; h++) {
       const k = 4 * h;
       const id = this.fragHeads.intern(heads[k]!, heads[k + 1]!, heads[k + 2]!, heads[k + 3]!);
       const v = p.fragHeadValues[h]!;
       this.fragHeads.values[id] = 2 * resolved[v >> 1]! + (v & 1);
-      if (p.replay) for (let s = 0; s < p.replay.scenarios; s++) this.fragVerdicts!.set(id, s, p.replay.fragHeadVerdicts[h * p.replay.scenarios + s]!);
+      for (let s = 0; s < S; s++) this.fragVerdicts!.set(id, s, p.replay!.fragHeadVerdicts[h * S + s]!);
+      firstHere.set(id, h);
     }
-    const orphans = globalKeys(p.orphanKeys, ids, 2);
-    for (let o = 0; o < p.orphanLen.length; o++) {
+    if (firstHere.size === 0) {
+      this.pendingCount = kept;
+      return;
+    }
+    const pk = this.pendingKeys;
+    let still = 0;
+    for (let o = 0; o < kept; o++) {
       const k = 4 * o;
-      const id = this.fragHeads.find(orphans[k]!, orphans[k + 1]!, orphans[k + 2]!, orphans[k + 3]!);
-      if (id < 0) {
-        this.unmatchedFragments++;
-        this.unmatchedFragmentBytes += p.orphanLen[o]!;
-        for (let s = 0; s < this.unknownFragments.length; s++) this.unknownFragments[s]!++;
+      const id = this.fragHeads.find(pk[k]!, pk[k + 1]!, pk[k + 2]!, pk[k + 3]!);
+      const h = id >= 0 ? firstHere.get(id) : undefined;
+      if (h !== undefined) {
+        const v = p.fragHeadFirstValues[h]!;
+        this.countFragment(2 * resolved[v >> 1]! + (v & 1), this.pendingTs[o]!, this.pendingLen[o]!, -1, p, h);
         continue;
       }
-      const v = this.fragHeads.values[id]!;
-      t.count1(v >> 1, v & 1, p.orphanTs[o]!, p.orphanLen[o]!, 0);
-      if (this.verdicts) {
-        const S = this.verdicts.scenarios;
-        for (let s = 0; s < S; s++) this.verdicts.add(((v >> 1) * S + s) * 2 + (v & 1), this.fragVerdicts!.get(id, s));
+      if (still >= MAX_PENDING_FRAGMENTS) {
+        this.unmatched(this.pendingLen[o]!);
+        continue;
       }
+      if (still !== o) {
+        pk.copyWithin(4 * still, k, k + 4);
+        this.pendingLen[still] = this.pendingLen[o]!;
+        this.pendingTs[still] = this.pendingTs[o]!;
+      }
+      still++;
+    }
+    this.pendingCount = still;
+  }
+
+  /**
+   * Count a later fragment on connection-direction `v` (2*connection + dir) with its datagram's verdict: the
+   * merged head `id`'s, or (id < 0) that of partial p's head h as first seen in its chunk.
+   */
+  private countFragment(v: number, ts: number, len: number, id: number, p: Partial | null, h: number): void {
+    this.table.count1(v >> 1, v & 1, ts, len, 0);
+    if (!this.verdicts) return;
+    const S = this.verdicts.scenarios;
+    for (let s = 0; s < S; s++) {
+      const code = id >= 0 ? this.fragVerdicts!.get(id, s) : p!.replay!.fragHeadFirstVerdicts[h * S + s]!;
+      this.verdicts.add(((v >> 1) * S + s) * 2 + (v & 1), code);
     }
   }
 
-  private attributeIcmp(p: Partial, ids: Int32Array): void {
-    const t = this.table;
-    const keys = globalKeys(p.icmpKeys, ids, 3);
-    for (let e = 0; e < p.icmpTypeCode.length; e++) {
+  private reservePending(n: number): void {
+    if (n <= this.pendingLen.length) return;
+    const cap = Math.max(n, 2 * this.pendingLen.length);
+    const k = new Uint32Array(4 * cap);
+    k.set(this.pendingKeys.subarray(0, 4 * this.pendingCount));
+    this.pendingKeys = k;
+    const l = new Float64Array(cap);
+    l.set(this.pendingLen.subarray(0, this.pendingCount));
+    this.pendingLen = l;
+    const ts = new Float64Array(cap);
+    ts.set(this.pendingTs.subarray(0, this.pendingCount));
+    this.pendingTs = ts;
+  }
+
+  /** Connection of the table before partial p for each of p's ICMP errors about no connection of its own (-1 otherwise). */
+  private findEarlierIcmp(p: Partial, ids: Int32Array): Int32Array {
+    const out = new Int32Array(p.icmpFlow.length).fill(-1);
+    let keys: Uint32Array | null = null;
+    for (let e = 0; e < p.icmpFlow.length; e++) {
+      if (p.icmpFlow[e]! >= 0) continue;
+      keys ??= globalKeys(p.icmpKeys, ids, 3);
       const k = 4 * e;
-      const g = t.find(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!);
+      out[e] = this.table.find(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!);
+    }
+    return out;
+  }
+
+  private attributeIcmp(p: Partial, before: Int32Array, resolved: Int32Array): void {
+    const t = this.table;
+    for (let e = 0; e < p.icmpTypeCode.length; e++) {
+      const own = p.icmpFlow[e]!;
+      const g = own >= 0 ? resolved[own]! : before[e]!;
       if (g < 0) {
         this.unattributedIcmpErrors++;
         continue;

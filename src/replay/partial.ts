@@ -37,12 +37,15 @@ export interface Partial {
   addrs6: Uint32Array;
   fragHeadKeys: Uint32Array;
   fragHeadValues: Int32Array;
+  /** Per head: the chunk's first fragment with its key (fragHeadValues has the latest). */
+  fragHeadFirstValues: Int32Array;
   orphanKeys: Uint32Array;
   orphanLen: Float64Array;
   orphanTs: Float64Array;
   icmpKeys: Uint32Array;
   icmpTypeCode: Uint16Array;
-  icmpTs: Float64Array;
+  /** The chunk's connection each ICMP error quotes, -1 when it started in an earlier chunk. */
+  icmpFlow: Int32Array;
   replay: ReplayColumns | null;
 }
 
@@ -57,6 +60,7 @@ export interface ReplayColumns {
   ruleHits: Float64Array[];
   packetsNotApplicable: Float64Array;
   fragHeadVerdicts: Int32Array;
+  fragHeadFirstVerdicts: Int32Array;
 }
 
 export function replayColumns(ev: Evaluator, segs: SegmentVerdicts, frags: FragmentVerdicts, flows: number, fragHeads: number): ReplayColumns {
@@ -72,6 +76,7 @@ export function replayColumns(ev: Evaluator, segs: SegmentVerdicts, frags: Fragm
     ruleHits: ev.ruleHits.map((h) => h.slice()),
     packetsNotApplicable: ev.notApplicable.slice(),
     fragHeadVerdicts: frags.codes.slice(0, fragHeads * S),
+    fragHeadFirstVerdicts: frags.firstCodes.slice(0, fragHeads * S),
   };
 }
 
@@ -93,17 +98,18 @@ export function flowColumns(t: FlowTable): FlowColumns {
 }
 
 /** Cut the chunk's extras to their used length. */
-export function extrasColumns(e: ChunkExtras): Pick<Partial, 'fragHeadKeys' | 'fragHeadValues' | 'orphanKeys' | 'orphanLen' | 'orphanTs' | 'icmpKeys' | 'icmpTypeCode' | 'icmpTs'> {
+export function extrasColumns(e: ChunkExtras): Pick<Partial, 'fragHeadKeys' | 'fragHeadValues' | 'fragHeadFirstValues' | 'orphanKeys' | 'orphanLen' | 'orphanTs' | 'icmpKeys' | 'icmpTypeCode' | 'icmpFlow'> {
   const h = e.fragHeads;
   return {
     fragHeadKeys: h.keys.slice(0, 4 * h.count),
     fragHeadValues: h.values.slice(0, h.count),
+    fragHeadFirstValues: e.fragHeadFirst.slice(0, h.count),
     orphanKeys: e.orphanKeys.slice(0, 4 * e.orphans),
     orphanLen: e.orphanLen.slice(0, e.orphans),
     orphanTs: e.orphanTs.slice(0, e.orphans),
     icmpKeys: e.icmpKeys.slice(0, 4 * e.icmps),
     icmpTypeCode: e.icmpTypeCode.slice(0, e.icmps),
-    icmpTs: e.icmpTs.slice(0, e.icmps),
+    icmpFlow: e.icmpFlow.slice(0, e.icmps),
   };
 }
 

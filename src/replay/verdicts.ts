@@ -251,19 +251,36 @@ export class SegmentVerdicts {
 
 /** Fragment verdict memory of a chunk: the first fragment's verdict per scenario, by fragment-head id. */
 export class FragmentVerdicts {
+  /** Verdict of the latest first fragment per head and scenario. */
   codes: Int32Array;
-  /** Later fragments whose first fragment is not in the chunk, per scenario they could not be judged in. */
+  /** Verdict of the first first fragment per head and scenario (for later fragments that came before it). */
+  firstCodes: Int32Array;
+  private hasFirst: Uint8Array;
   constructor(readonly scenarios: number) {
     this.codes = new Int32Array(16 * scenarios);
+    this.firstCodes = new Int32Array(16 * scenarios);
+    this.hasFirst = new Uint8Array(16 * scenarios);
   }
   set(head: number, s: number, v: number): void {
     const need = (head + 1) * this.scenarios;
     if (need > this.codes.length) {
-      const b = new Int32Array(Math.max(need, this.codes.length * 2));
+      const n = Math.max(need, this.codes.length * 2);
+      const b = new Int32Array(n);
       b.set(this.codes);
       this.codes = b;
+      const f = new Int32Array(n);
+      f.set(this.firstCodes);
+      this.firstCodes = f;
+      const h = new Uint8Array(n);
+      h.set(this.hasFirst);
+      this.hasFirst = h;
     }
-    this.codes[head * this.scenarios + s] = v;
+    const k = head * this.scenarios + s;
+    this.codes[k] = v;
+    if (!this.hasFirst[k]) {
+      this.hasFirst[k] = 1;
+      this.firstCodes[k] = v;
+    }
   }
   get(head: number, s: number): number {
     const k = head * this.scenarios + s;

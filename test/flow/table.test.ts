@@ -123,6 +123,26 @@ describe('flow table', () => {
     ]);
   });
 
+  it('an ICMP error belongs to the connection open when it arrived, not a later reuse of the 5-tuple', async () => {
+    const { ipv4Packet } = await import('../helpers/packets.js');
+    const quoted = ipv4Packet(C, S, { proto: 'tcp', sport: 40000, dport: 80, flags: SYN, seq: 1000 });
+    const icmp: Spec = ['10.0.9.1', C, { proto: 'icmp', icmpType: 3, icmpCode: 1, payload: quoted.subarray(0, 28) }];
+    const list = await conns([...tcpConnection(C, 40000, S, 80, 1000), icmp, ...tcpConnection(C, 40000, S, 80, 90000)]);
+    const tcp = list.filter((c) => c.proto === 'tcp');
+    expect(tcp.map((c) => c.icmpErrors)).toEqual([1, 0]);
+  });
+
+  it('a later fragment sent before its first fragment joins the first fragment that follows it', async () => {
+    const first = (port: number): Spec => [C, S, { proto: 'udp', sport: 5000, dport: port, payload: new Uint8Array(16) }, { moreFragments: true, dontFragment: false, ident: 7 }];
+    const later: Spec = [C, S, { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 7 }];
+    // later, first(53), first(54) with the same IP id: the fragment belongs to port 53's datagram.
+    const list = await conns([later, first(53), first(54)]);
+    expect(list.map((c) => [c.serverPort, c.packets])).toEqual([
+      [53, 2],
+      [54, 1],
+    ]);
+  });
+
   it('gives later IPv4 fragments the connection of their first fragment, and counts orphans', async () => {
     const first: Spec = [C, S, { proto: 'udp', sport: 5000, dport: 7, payload: new Uint8Array(16) }, { moreFragments: true, dontFragment: false, ident: 99 }];
     const later: Spec = [C, S, { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 99 }];

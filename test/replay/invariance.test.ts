@@ -10,6 +10,8 @@ import { inferClients } from '../../src/flow/ports.js';
 import { connectionRecord } from '../../src/report/flows.js';
 import { buildCapture, SYN, SYNACK, ACK, FIN_ACK, RST, PSH_ACK, type Spec } from '../helpers/build.js';
 import { generateCapture } from '../../bench/generate.js';
+import { runReplay } from '../../src/replay/run.js';
+import { ipv4Packet } from '../helpers/packets.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'aclreplay-inv-'));
@@ -77,6 +79,53 @@ describe('the answer never depends on worker count, chunk size or input path', (
         expect(await view(file, { jobs: 1, chunkBytes: chunk })).toEqual(whole);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('fragments out of order and ICMP errors on reused 5-tuples: chunked == whole, replay verdicts too', { timeout: 180_000 }, async () => {
+    const C = '10.0.1.5';
+    const S = '10.0.2.10';
+    const acl = join(tmp, 'frag-icmp.yaml');
+    writeFileSync(acl, `acls:
+  - id: udp-tcp
+    inbound:
+      - { rule: 100, proto: udp, ports: 7, cidr: 0.0.0.0/0, action: allow }
+      - { rule: 110, proto: tcp, ports: 80, cidr: 0.0.0.0/0, action: allow }
+      - { rule: 120, proto: udp, ports: 9, cidr: 0.0.0.0/0, action: deny }
+      - { rule: 130, proto: 17, cidr: 0.0.0.0/0, action: allow }
+    outbound:
+      - { rule: 100, proto: all, cidr: 0.0.0.0/0, action: allow }
+`);
+    const event = fc.oneof(
+      fc.record({ kind: fc.constant('tcp' as const), tuple: fc.integer({ min: 0, max: 1 }), fromClient: fc.boolean(), flags: fc.constantFrom(SYN, SYN, SYNACK, ACK, FIN_ACK, RST), seq: fc.constantFrom(100, 200) }),
+      // Datagram d's first fragment (ports 7 or 9 decide its verdict) or one of its later fragments, in any order.
+      fc.record({ kind: fc.constant('first' as const), d: fc.integer({ min: 0, max: 2 }), port: fc.constantFrom(7, 9) }),
+      fc.record({ kind: fc.constant('later' as const), d: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({ kind: fc.constant('icmp' as const), tuple: fc.integer({ min: 0, max: 1 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 40 }), fc.integer({ min: 90, max: 500 }), async (events, chunk) => {
+        const specs: Spec[] = events.map((e): Spec => {
+          if (e.kind === 'tcp') {
+            const l4 = { proto: 'tcp' as const, flags: e.flags, seq: e.seq, payload: new Uint8Array(0) };
+            return e.fromClient ? [C, S, { ...l4, sport: 40000 + e.tuple, dport: 80 }] : [S, C, { ...l4, sport: 80, dport: 40000 + e.tuple }];
+          }
+          if (e.kind === 'first') return [C, S, { proto: 'udp', sport: 5000, dport: e.port, payload: new Uint8Array(16) }, { moreFragments: true, dontFragment: false, ident: 100 + e.d }];
+          if (e.kind === 'later') return [C, S, { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 100 + e.d }];
+          const quoted = ipv4Packet(C, S, { proto: 'tcp', sport: 40000 + e.tuple, dport: 80, flags: SYN, seq: 100 });
+          return ['10.0.9.1', C, { proto: 'icmp', icmpType: 3, icmpCode: 1, payload: quoted.subarray(0, 28) }];
+        });
+        const file = buildCapture(specs);
+        const whole = await view(file, { jobs: 1 });
+        expect(await view(file, { jobs: 1, chunkBytes: chunk })).toEqual(whole);
+        const input = { acls: [acl], subnets: ['10.0.2.0/24'], load: {} };
+        const replayed = async (chunkBytes?: number) => {
+          const r = await runReplay(file, input, { jobs: 1, chunkBytes });
+          return { packets: r.report.acls[0]!.packets, verdicts: r.verdicts[0]!.map((v) => [v.outcome, v.forward, v.return]) };
+        };
+        expect(await replayed(chunk)).toEqual(await replayed());
+      }),
+      { numRuns: 150 },
     );
   });
 });
