@@ -209,6 +209,8 @@ export class PcapngReader extends RecordReader {
         const rest = this.source.remaining();
         if (rest >= 0 && this.end - p + rest < len) return this.truncatedAtEnd(this.base + p, 'block', len);
         this.skip = len;
+        this.skipFrom = this.base + p;
+        this.skipTo = this.base + p + len;
         continue;
       }
       if (!this.want(len)) {

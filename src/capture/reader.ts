@@ -34,6 +34,12 @@ export abstract class RecordReader {
   protected need = 0;
   /** Bytes to discard (a large block we do not buffer). */
   protected skip = 0;
+  /**
+   * The block being skipped by its length (a non-packet pcapng block over HARD_MAX_RECORD): its file offsets, so a
+   * caller streaming the input (stdin) can drop its bytes instead of holding them. -1 when none was.
+   */
+  skipFrom = -1;
+  skipTo = -1;
   protected stopped = false;
 
   /** File offset where the current record (pcap record header, pcapng block) starts. */

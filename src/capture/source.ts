@@ -184,7 +184,39 @@ export class TeeSource implements ByteSource {
     return r.then((n) => this.keep(buf, off, n));
   }
 
+  /** Stream offset below which bytes are dropped instead of kept (see discardUntil). */
+  private discardTo = 0;
+
   private keep(buf: Uint8Array, off: number, n: number): number {
+    if (n > 0 && this.total < this.discardTo) {
+      // Bytes of a skipped block: counted, not kept.
+      const drop = Math.min(n, this.discardTo - this.total);
+      this.total += drop;
+      this.keptStart += drop;
+      if (drop === n) return n;
+      this.keepBytes(buf, off + drop, n - drop);
+      return n;
+    }
+    this.keepBytes(buf, off, n);
+    return n;
+  }
+
+  /**
+   * Drop what is kept from the last cut up to stream offset `end`, and the bytes still to come below it: the walk
+   * found a block it skips, which no chunk needs. The next cut starts at `end`.
+   */
+  discardUntil(end: number): void {
+    const have = Math.min(end - this.keptStart, this.keptLen);
+    if (have > 0) {
+      this.kept.copyWithin(0, have, this.keptLen);
+      this.keptLen -= have;
+      this.keptStart += have;
+    }
+    this.discardTo = end;
+    if (this.keptStart < end && this.keptLen === 0 && this.total >= end) this.keptStart = end;
+  }
+
+  private keepBytes(buf: Uint8Array, off: number, n: number): void {
     if (n > 0) {
       if (this.keptLen + n > this.kept.length) {
         let size = this.kept.length * 2;
@@ -197,7 +229,6 @@ export class TeeSource implements ByteSource {
       this.keptLen += n;
       this.total += n;
     }
-    return n;
   }
 
   /** A copy of the stream bytes [start, end) (start must be the previous cut), dropping them from memory. */

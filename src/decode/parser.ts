@@ -14,7 +14,7 @@ import { EtherType } from '../wire/ethernet.js';
 import { SLL_LEN, SLL2_LEN } from '../wire/sll.js';
 import { AF_INET, isInet6, familyEitherOrder, familyNetworkOrder } from '../wire/loopback.js';
 import { Problems, Problem } from '../capture/problems.js';
-import { PacketBatch, Layer, Anomaly, Frag, AppFlag } from './batch.js';
+import { PacketBatch, Layer, Anomaly, Frag, AppFlag, hasPorts } from './batch.js';
 
 const MAX_TAGS = 8;
 const MAX_MPLS = 16;
@@ -578,7 +578,7 @@ export class PacketParser {
       }
     }
     batch.quoteProto[i] = proto;
-    if ((proto === 6 || proto === 17 || proto === 132 || proto === 33 || proto === 136) && end - q >= 4) {
+    if (hasPorts(proto) && end - q >= 4) {
       batch.quoteSport[i] = u16(b, q);
       batch.quoteDport[i] = u16(b, q + 2);
     } else if ((proto === 1 || proto === 58) && end - q >= 8) {

@@ -6,6 +6,7 @@ import { formatAddress as format4 } from '../wire/ipv4.js';
 import { formatAddress as format6 } from '../wire/ipv6.js';
 import { layoutText } from '../wire/tcp.js';
 import { FlowTable, FlowBit, DirFlag, KeyBit } from './table.js';
+import { hasPorts } from '../decode/batch.js';
 import { orientByEvidence, orientByPorts, type Oriented, type Orientation } from './orient.js';
 import { tcpConnState, datagramConnState, type ConnState } from './state.js';
 
@@ -78,9 +79,6 @@ export function endpointAddress(t: FlowTable, f: number, side: 0 | 1): string {
   return format6(w[4 * a]!, w[4 * a + 1]!, w[4 * a + 2]!, w[4 * a + 3]!);
 }
 
-function hasPorts(proto: number): boolean {
-  return proto === 6 || proto === 17 || proto === 132 || proto === 33 || proto === 136;
-}
 
 /** Orient every connection: evidence first, then ports (using the server ports evidence revealed). */
 export function orientAll(t: FlowTable): Oriented[] {

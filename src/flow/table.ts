@@ -6,7 +6,7 @@
  * Used twice: a worker observes the packet batches of its chunk; the main thread merges the workers' segments
  * (src/replay/merge.ts) into the table of the whole capture. Both only call the methods here.
  */
-import { PacketBatch, Frag, AppFlag, Layer } from '../decode/batch.js';
+import { PacketBatch, Frag, AppFlag, Layer, hasPorts } from '../decode/batch.js';
 import { hash4, probe, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
@@ -39,8 +39,6 @@ export const FlowBit = {
   UNDECIDED: 0x02,
   /** The segment's first packet is a bare SYN. */
   STARTS_BARE_SYN: 0x04,
-  /** The segment certainly starts a new connection in this chunk, so its state is all here. */
-  KNOWN: 0x08,
   /** The first packet went from the higher endpoint to the lower. */
   FIRST_DIR_HI: 0x10,
   SYN_SEEN: 0x20,
@@ -490,7 +488,7 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
     }
     const proto = batch.proto[i]!;
     // A TCP/UDP/ICMP packet whose header was cut off or malformed has no usable ports: no connection to key.
-    if (batch.layer[i] !== Layer.TRANSPORT && (proto === 6 || proto === 17 || proto === 1 || proto === 58 || proto === 132 || proto === 33 || proto === 136)) {
+    if (batch.layer[i] !== Layer.TRANSPORT && (hasPorts(proto) || proto === 1 || proto === 58)) {
       batch.flowIndex[i] = -1;
       continue;
     }
@@ -525,15 +523,11 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       f = table.create(w0, w1, w2, w3, FlowBit.HEAD | (extra & DirFlag.BARE_SYN ? FlowBit.STARTS_BARE_SYN : 0) | (dir ? FlowBit.FIRST_DIR_HI : 0) | (kind & KeyBit.ICMP_MESSAGE ? FlowBit.ICMP_MESSAGE : 0));
     } else if (extra & DirFlag.BARE_SYN) {
       // A bare SYN after FIN or RST with a new ISN starts a new connection (RFC 9293 3.6.1, TIME-WAIT reuse);
-      // a SYN repeating the first SYN's ISN is a retransmission. Decided here when the segment's whole state is in
-      // this chunk, otherwise split off undecided for the merge, which knows the state before the chunk.
-      const bits = table.bits[f]!;
-      const dirBits = dir ? FlowBit.FIRST_DIR_HI : 0;
-      if (bits & FlowBit.KNOWN) {
-        if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(w0, w1, w2, w3, FlowBit.KNOWN | FlowBit.STARTS_BARE_SYN | dirBits);
-      } else {
-        f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | dirBits);
-      }
+      // a SYN repeating the connection's ISN is a retransmission. Both depend on the connection's state and ISN,
+      // which may come from before this chunk (even a segment's own ISN may not be its connection's), so the
+      // segment is split off undecided and merge.ts decides with the whole history; a retransmitted SYN costs one
+      // segment row.
+      f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
     }
     table.count1(f, dir, ts, wireLen, flags | extra);
     if (extra & (DirFlag.BARE_SYN | DirFlag.SYN_ACK)) noteHandshake(table, f, dir, extra, batch, i);

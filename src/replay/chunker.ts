@@ -49,6 +49,9 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, opti
   let context = snapshot(reader);
   let chunk = 0;
   let lastProgress = 0;
+  let skipped = -1;
+  let skipHeader: Uint8Array | null = null;
+  let skipContext: ChunkContext | null = null;
   const task = (end: number): ChunkTask => ({
     chunk: chunk++,
     file: opened.file,
@@ -75,6 +78,18 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, opti
       continue;
     }
     if (r === END) break;
+    if (tee && reader.skipTo > reader.offset && reader.skipFrom >= start && reader.skipFrom !== skipped) {
+      // A block the reader skips by its length (over 16 MiB, not a packet): end the chunk before it and drop its
+      // bytes as they stream in, so memory stays bounded; the next chunk starts after it. Its header is kept in
+      // case the input ends inside it (then a last task lets a worker report the truncation).
+      skipped = reader.skipFrom;
+      if (skipped > start) yield task(skipped);
+      skipHeader = tee.cut(skipped, skipped + 12);
+      skipContext = snapshot(reader);
+      tee.discardUntil(reader.skipTo);
+      start = reader.skipTo;
+      context = snapshot(reader);
+    }
     const g = reader.refill();
     if (typeof g !== 'number') await g;
     if (onProgress && reader.offset - lastProgress > 1 << 22) {
@@ -83,6 +98,8 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, opti
     }
   }
   const end = tee ? tee.total : opened.size;
-  if (end > start || chunk === 0) yield task(Math.max(end, start));
+  if (start > end && skipHeader) {
+    yield { chunk: chunk++, file: opened.file, start: skipped, end: skipped + skipHeader.length, bytes: skipHeader, context: skipContext!, options };
+  } else if (end > start || chunk === 0) yield task(Math.max(end, start));
   onProgress?.(end);
 }

@@ -48,7 +48,6 @@ export function diffScenarios(r: ReplayResult, a: number, b: number): DiffReport
   for (let i = 0; i < va.length; i++) {
     const x = va[i]!;
     const y = vb[i]!;
-    if (x.outcome === y.outcome && cause(x) === cause(y)) continue;
     if (x.outcome === y.outcome) continue; // same outcome, different rule: not a behaviour change
     changed++;
     if (GOOD.has(y.outcome) && !GOOD.has(x.outcome)) fixed++;

@@ -46,6 +46,8 @@ export class Evaluator {
   private readonly group: Int32Array;
   private readonly srcPlacement: Int32Array[];
   private readonly dstPlacement: Int32Array[];
+  /** Per subnet group: membership already computed for this batch. */
+  private readonly done: Uint8Array;
 
   constructor(
     readonly spec: ReplaySpec,
@@ -81,6 +83,7 @@ export class Evaluator {
       if (g < 0) g = keys.push(key) - 1;
       this.group[sc] = g;
     }
+    this.done = new Uint8Array(keys.length);
     this.srcPlacement = keys.map(() => new Int32Array(capacity));
     this.dstPlacement = keys.map(() => new Int32Array(capacity));
   }
@@ -112,7 +115,7 @@ export class Evaluator {
   evaluate(batch: PacketBatch): void {
     const n = batch.length;
     const spec = this.spec;
-    const done = new Uint8Array(this.srcPlacement.length);
+    const done = this.done.fill(0);
     for (let s = 0; s < this.scenarios; s++) {
       const { first, count } = spec.scenarios[s]!;
       const grp = this.group[s]!;

@@ -45,7 +45,8 @@ function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
-function endpoint(addr: string, port: number | null): string {
+/** addr:port, with IPv6 addresses in brackets; the address alone for protocols without ports. */
+export function endpoint(addr: string, port: number | null): string {
   if (port === null) return addr;
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }

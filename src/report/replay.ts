@@ -3,7 +3,7 @@ import type { ReplayResult, ScenarioReport } from '../replay/run.js';
 import type { ConnectionVerdict, DirectionVerdict } from '../replay/outcomes.js';
 import type { Diagnosis } from '../replay/diagnose.js';
 import { table, tsvHeader, lineChunks, count } from './text.js';
-import type { Format } from './flows.js';
+import { endpoint, type Format } from './flows.js';
 
 /** The per-direction object of a jsonl record. */
 function directionRecord(d: DirectionVerdict): Record<string, unknown> {
@@ -72,11 +72,6 @@ export function* renderReplay(r: ReplayResult, format: Format): Generator<string
 function ruleRef(d: DirectionVerdict): string {
   if (d.action === null) return 'not applicable';
   return `${d.direction === 'outbound' ? 'egress' : 'ingress'} ${d.rule === '*' ? '*' : `rule ${d.rule}`} ${d.action}${d.synthetic ? ' (reply not in capture: judged on a synthetic one)' : ''}`;
-}
-
-function endpoint(addr: string, port: number | null): string {
-  if (port === null) return addr;
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
 function scenarioText(a: ScenarioReport, verdicts: ConnectionVerdict[]): string {
