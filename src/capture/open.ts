@@ -53,7 +53,7 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
     } catch (e) {
       throw fromSystemError(file, e);
     }
-    inner = new FileSource(fd, 0, size);
+    inner = new FileSource(fd, 0, size, file);
   }
 
   let head = await readUpTo(inner, SNIFF_BYTES);

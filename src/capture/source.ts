@@ -1,6 +1,7 @@
 /** Byte sources a capture is read from: a file range (synchronous pread), a byte array, or a stream (stdin, gunzip). */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { IoError } from '../errors.js';
 
 /** Something we pull bytes from into a caller's buffer. Synchronous where the OS allows it. */
 export interface ByteSource {
@@ -17,7 +18,7 @@ export class FileSource implements ByteSource {
   private readonly end: number;
   private fd: number;
 
-  constructor(fd: number, start: number, end: number) {
+  constructor(fd: number, start: number, end: number, private readonly name = '') {
     this.fd = fd;
     this.position = start;
     this.end = end;
@@ -27,13 +28,18 @@ export class FileSource implements ByteSource {
   static open(path: string, start = 0, end = -1): FileSource {
     const fd = openSync(path, 'r');
     const size = fstatSync(fd).size;
-    return new FileSource(fd, start, end < 0 ? size : Math.min(end, size));
+    return new FileSource(fd, start, end < 0 ? size : Math.min(end, size), path);
   }
 
   read(buf: Uint8Array, off: number, len: number): number {
     const want = Math.min(len, this.end - this.position);
     if (want <= 0) return 0;
-    const n = readSync(this.fd, buf, off, want, this.position);
+    let n: number;
+    try {
+      n = readSync(this.fd, buf, off, want, this.position);
+    } catch (e) {
+      throw new IoError(this.name, `read error at offset ${this.position}: ${(e as Error).message}`);
+    }
     this.position += n;
     return n;
   }
@@ -76,10 +82,16 @@ export class StreamSource implements ByteSource {
   private done = false;
   /** Bytes handed out so far. */
   consumed = 0;
-  /** Called once when the stream fails (corrupt gzip, broken pipe); the source then reads as ended. */
+  /**
+   * Called once when the stream fails (corrupt gzip); the source then reads as ended. Without one, a failure is an
+   * IoError naming the stream and how far it got.
+   */
   onError: ((err: Error, consumed: number) => void) | null = null;
 
-  constructor(private readonly stream: Readable) {
+  constructor(
+    private readonly stream: Readable,
+    private readonly name = '-',
+  ) {
     this.iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
 
@@ -99,7 +111,7 @@ export class StreamSource implements ByteSource {
       (err: Error) => {
         this.done = true;
         if (this.onError) this.onError(err, this.consumed);
-        else throw err;
+        else throw new IoError(this.name, `read error after ${this.consumed} bytes: ${err.message}`);
         return 0;
       },
     );

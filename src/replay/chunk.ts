@@ -26,7 +26,7 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
     } catch (e) {
       throw fromSystemError(task.file, e);
     }
-    source = new FileSource(fd, task.start, task.end);
+    source = new FileSource(fd, task.start, task.end, task.file);
   }
   const problems = new Problems();
   const ctx = task.context;

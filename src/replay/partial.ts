@@ -4,6 +4,7 @@
  * merged answer.
  */
 import { Packr } from 'msgpackr';
+import { AclReplayError } from '../errors.js';
 import type { ProblemRecord } from '../capture/problems.js';
 import type { FlowTable, ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
@@ -120,6 +121,14 @@ export function encodePartial(p: Partial): Uint8Array {
   return packr.pack(p);
 }
 
+/** A worker's answer when its chunk failed with one of our errors. */
+export function encodeFailure(e: AclReplayError): Uint8Array {
+  return packr.pack({ failure: { code: e.code, exitCode: e.exitCode, message: e.message } });
+}
+
+/** The partial, or the worker's error thrown again on this side. */
 export function decodePartial(bytes: Uint8Array): Partial {
-  return packr.unpack(bytes) as Partial;
+  const v = packr.unpack(bytes) as Partial | { failure: { code: string; exitCode: number; message: string } };
+  if ('failure' in v) throw new AclReplayError(v.failure.code, v.failure.exitCode, v.failure.message);
+  return v;
 }

@@ -2,12 +2,20 @@
 import { move } from 'piscina';
 import { applyV8Tuning } from '../tuning.js';
 import { runChunk } from './chunk.js';
-import { encodePartial } from './partial.js';
+import { encodePartial, encodeFailure } from './partial.js';
+import { AclReplayError } from '../errors.js';
 import type { ChunkTask } from './chunker.js';
 
 applyV8Tuning();
 
 export default async function processChunk(task: ChunkTask): Promise<Uint8Array> {
-  const encoded = encodePartial(await runChunk(task));
+  let encoded: Uint8Array;
+  try {
+    encoded = encodePartial(await runChunk(task));
+  } catch (e) {
+    // Our errors (a read error, say) keep their exit code across the thread boundary; anything else is a bug.
+    if (!(e instanceof AclReplayError)) throw e;
+    encoded = encodeFailure(e);
+  }
   return move(encoded) as Uint8Array;
 }

@@ -9,6 +9,7 @@ import { openCapture } from '../../src/capture/open.js';
 import { Problems } from '../../src/capture/problems.js';
 import { RECORD, END } from '../../src/capture/reader.js';
 import { runPass } from '../../src/replay/engine.js';
+import { IoError } from '../../src/errors.js';
 import { PcapngReader } from '../../src/capture/pcapng.js';
 import { CaptureFormatError, NoSuchFileError } from '../../src/errors.js';
 
@@ -302,5 +303,21 @@ describe('stdin: a huge block the reader skips', () => {
     const r = await pass(bytes.subarray(0, blockAt + (20 << 20)));
     expect(r.merge.stats.packets).toBe(1);
     expect(r.merge.problems.details[0]).toMatchObject({ kind: 'truncated-record', offset: blockAt });
+  });
+});
+
+describe('a read error on stdin', () => {
+  it('is an I/O error (exit 74) naming stdin and how far it got, not an internal error', async () => {
+    const w = new PcapWriter().header();
+    for (let i = 0; i < 10; i++) w.packet(1, i, P1);
+    const bytes = w.take();
+    async function* failing() {
+      yield Buffer.from(bytes);
+      throw new Error('EIO: i/o error, read');
+    }
+    const err = await runPass('-', { jobs: 1, stdin: Readable.from(failing()) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IoError);
+    expect((err as IoError).exitCode).toBe(74);
+    expect((err as IoError).message).toBe(`-: read error after ${bytes.length} bytes: EIO: i/o error, read`);
   });
 });
