@@ -5,7 +5,7 @@
 import { PacketBatch, Layer } from '../decode/batch.js';
 import { Evaluator } from './verdicts.js';
 import type { ReplaySpec, ReplayPlan } from './scenario.js';
-import { cidrContains } from '../acl/model.js';
+import { cidrContains, type Acl } from '../acl/model.js';
 
 import type { Host } from '../flow/connections.js';
 export type { Host };
@@ -13,18 +13,45 @@ export type { Host };
 const PROBES = 4096;
 let probeBatch: PacketBatch | null = null;
 
-/** allowed[port] = 1 when scenario s allows a packet src:sport -> dst:port of `proto` (0 when denied or not applicable). */
-export function allowedPorts(spec: ReplaySpec, s: number, src: Host, dst: Host, proto: number, sport: number, tcpFlags = 0x12): Uint8Array {
+/**
+ * allowed[port] = 1 when scenario s allows a packet src:sport -> dst:port of `proto` (0 when denied or not
+ * applicable). With `starts` (sorted, beginning with 0: every port where some rule's destination range begins or
+ * ends), one probe per interval stands for the whole interval, since no rule can tell two ports of one interval
+ * apart; without, every port is probed.
+ */
+export function allowedPorts(spec: ReplaySpec, s: number, src: Host, dst: Host, proto: number, sport: number, tcpFlags = 0x12, starts?: Int32Array): Uint8Array {
   const batch = (probeBatch ??= new PacketBatch(PROBES));
   const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, PROBES);
   const allowed = new Uint8Array(65536);
-  for (let start = 0; start < 65536; start += PROBES) {
-    for (let i = 0; i < PROBES; i++) writeProbe(batch, i, src, dst, proto, sport, start + i, tcpFlags);
-    batch.length = PROBES;
+  const total = starts ? starts.length : 65536;
+  for (let at = 0; at < total; at += PROBES) {
+    const n = Math.min(PROBES, total - at);
+    for (let i = 0; i < n; i++) writeProbe(batch, i, src, dst, proto, sport, starts ? starts[at + i]! : at + i, tcpFlags);
+    batch.length = n;
     ev.evaluate(batch);
-    for (let i = 0; i < PROBES; i++) allowed[start + i] = ev.verdicts[i]! > 0 ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const v = ev.verdicts[i]! > 0 ? 1 : 0;
+      if (!starts) allowed[at + i] = v;
+      else if (v) allowed.fill(1, starts[at + i]!, at + i + 1 < total ? starts[at + i + 1]! : 65536);
+    }
   }
   return allowed;
+}
+
+/** Sorted distinct ports where a destination port range of some rule of the ACLs begins or ends (+1), with 0. */
+export function portBreaks(acls: readonly Acl[]): Int32Array {
+  const set = new Set<number>([0]);
+  for (const a of acls) {
+    for (const r of a.inbound) {
+      set.add(r.dstPorts[0]);
+      if (r.dstPorts[1] < 65535) set.add(r.dstPorts[1] + 1);
+    }
+    for (const r of a.outbound) {
+      set.add(r.dstPorts[0]);
+      if (r.dstPorts[1] < 65535) set.add(r.dstPorts[1] + 1);
+    }
+  }
+  return Int32Array.from([...set].sort((x, y) => x - y));
 }
 
 /** Row i of `batch` as a synthetic transport packet src:sport -> dst:dport (TCP with `tcpFlags`, SYN-ACK by default). */
@@ -50,40 +77,49 @@ export function writeProbe(batch: PacketBatch, i: number, src: Host, dst: Host, 
  */
 export class PortMaps {
   private readonly cache = new Map<string, Uint8Array>();
+  /** Per scenario: where its rules' destination port ranges begin and end. */
+  private readonly breaks: Int32Array[] = [];
   constructor(
     private readonly plan: ReplayPlan,
     private readonly spec: ReplaySpec,
   ) {}
 
   get(s: number, src: Host, dst: Host, proto: number, sport: number): Uint8Array {
-    const key = `${s}|${proto}|${sport}|${this.bits(s, src, 0)}|${this.bits(s, dst, 1)}`;
+    const key = `${s},${proto},${sport},${this.signature(s, src, 0)},${this.signature(s, dst, 1)}`;
     let m = this.cache.get(key);
     if (!m) {
-      m = allowedPorts(this.spec, s, src, dst, proto, sport);
+      const acls = this.plan.scenarios[s]!.placements.map((p) => this.plan.acls[p.acl]!);
+      m = allowedPorts(this.spec, s, src, dst, proto, sport, 0x12, (this.breaks[s] ??= portBreaks(acls)));
       this.cache.set(key, m);
     }
     return m;
   }
 
-  private readonly hostBits = [new Map<string, string>(), new Map<string, string>()];
+  /** Per scenario and end: signature id of each Host object seen (connections share one Host per address). */
+  private readonly byHost = new Map<number, Map<Host, number>>();
+  /** Distinct signatures, numbered. */
+  private readonly ids = new Map<string, number>();
 
   /**
-   * Which subnets and rule CIDRs of scenario s contain the host, as the source (0) or the destination (1): two
-   * pairs with the same bits for both ends are judged alike. Memoized per host.
+   * Which subnets and rule CIDRs of scenario s contain the host, as the source (0) or the destination (1), as a
+   * small number: two pairs with the same numbers for both ends are judged alike. Memoized per Host object.
    */
-  private bits(s: number, h: Host, end: 0 | 1): string {
-    const id = `${s}|${h.family}|${h.words.join(',')}`;
-    const memo = this.hostBits[end]!;
-    let sig = memo.get(id);
-    if (sig !== undefined) return sig;
-    sig = `${h.family}:`;
+  private signature(s: number, h: Host, end: 0 | 1): number {
+    const slot = 2 * s + end;
+    let memo = this.byHost.get(slot);
+    if (!memo) this.byHost.set(slot, (memo = new Map()));
+    const known = memo.get(h);
+    if (known !== undefined) return known;
+    let sig = `${h.family}:`;
     for (const p of this.plan.scenarios[s]!.placements) {
       for (const c of p.subnets) sig += c.family === h.family && cidrContains(c, h.words, 0) ? '1' : '0';
       const acl = this.plan.acls[p.acl]!;
       for (const r of acl.inbound) sig += r.family === h.family && cidrContains(end ? r.dst : r.src, h.words, 0) ? '1' : '0';
       for (const r of acl.outbound) sig += r.family === h.family && cidrContains(end ? r.dst : r.src, h.words, 0) ? '1' : '0';
     }
-    memo.set(id, sig);
-    return sig;
+    let id = this.ids.get(sig);
+    if (id === undefined) this.ids.set(sig, (id = this.ids.size));
+    memo.set(h, id);
+    return id;
   }
 }

@@ -14,9 +14,7 @@ import { ref, type ConnectionRef } from '../flow/failures.js';
 import type { ReplayPlan, ReplaySpec } from './scenario.js';
 import { gateInfo, ruleOf, type ConnectionVerdict } from './outcomes.js';
 import { verdictGate } from './verdicts.js';
-import { PortMaps, allowedPorts, writeProbe, type Host } from './coverage.js';
-import { Evaluator } from './verdicts.js';
-import { PacketBatch } from '../decode/batch.js';
+import { PortMaps, type Host } from './coverage.js';
 
 /** An entry as `aws ec2 create-network-acl-entry` takes it. */
 export interface AwsEntry {
@@ -348,13 +346,12 @@ function proposeFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbou
 }
 
 function uniqueHosts(hosts: Host[]): Host[] {
-  const seen = new Map<string, Host>();
-  for (const h of hosts) seen.set(`${h.family}|${h.words.join(',')}`, h);
-  return [...seen.values()];
+  // Connections share one Host object per address: identity is enough.
+  return [...new Set(hosts)];
 }
 
-/** The replay spec with `fix` applied to the ACL of `placement`. */
-function fixedSpec(input: DiagnoseInput, acl: Acl, direction: 'inbound' | 'outbound', placement: number, fix: Fix, entry: AwsEntry, proto: number, family: 4 | 6): ReplaySpec | null {
+/** The plan and replay spec with `fix` applied to the ACL of `placement`. */
+function fixedScenario(input: DiagnoseInput, acl: Acl, direction: 'inbound' | 'outbound', placement: number, fix: Fix, entry: AwsEntry, proto: number, family: 4 | 6): { plan: ReplayPlan; spec: ReplaySpec } | null {
   const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
   const parsed = parseCidr(entry.cidrBlock ?? entry.ipv6CidrBlock!);
   if (!parsed.ok) return null;
@@ -378,54 +375,42 @@ function fixedSpec(input: DiagnoseInput, acl: Acl, direction: 'inbound' | 'outbo
   const fixedRules = [...numbered, ...kept.filter((r) => r.ruleNumber === '*')];
   const fixed: Acl = { ...acl, [direction]: fixedRules };
   const c = compileAcl(fixed);
+  const index = input.spec.placements[placement]!.acl;
   return {
-    ...input.spec,
-    acls: input.spec.acls.map((a, i) =>
-      i === input.spec.placements[placement]!.acl
-        ? {
-            inbound: toShared(c.inbound),
-            outbound: toShared(c.outbound),
-            inboundAllow: Uint8Array.from(fixed.inbound, (r) => (r.action === 'allow' ? 1 : 0)),
-            outboundAllow: Uint8Array.from(fixed.outbound, (r) => (r.action === 'allow' ? 1 : 0)),
-          }
-        : a,
-    ),
+    plan: { ...input.plan, acls: input.plan.acls.map((a, i) => (i === index ? fixed : a)) },
+    spec: {
+      ...input.spec,
+      acls: input.spec.acls.map((a, i) =>
+        i === index
+          ? {
+              inbound: toShared(c.inbound),
+              outbound: toShared(c.outbound),
+              inboundAllow: Uint8Array.from(fixed.inbound, (r) => (r.action === 'allow' ? 1 : 0)),
+              outboundAllow: Uint8Array.from(fixed.outbound, (r) => (r.action === 'allow' ? 1 : 0)),
+            }
+          : a,
+      ),
+    },
   };
 }
 
 /**
- * Apply the fix to a copy of the ACL, then (1) replay one reply per affected connection and (2) probe every port
- * of the required range for up to 64 distinct server/client pairs: a fix that lets today's ports through but not
- * the rest of the clients' ephemeral range is not verified.
+ * Apply the fix to a copy of the ACL, then check with port maps of the fixed scenario (65536 probes per distinct
+ * way the rules see a server/client pair, shared by pairs the rules cannot tell apart): (1) every affected
+ * connection's reply port is allowed, (2) so is every port of the required range. A fix that lets today's ports
+ * through but not the rest of the clients' ephemeral range is not verified. Null when verified, else why not.
  */
 function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inbound' | 'outbound', placement: number, fix: Fix, entry: AwsEntry, proto: number, family: 4 | 6, required: [number, number], group: ConnectionVerdict[]): string | null {
-  const spec = fixedSpec(input, acl, direction, placement, fix, entry, proto, family);
-  if (!spec) return 'the entry does not parse';
-  // Every affected connection's reply judged with the fixed ACL: one synthetic packet per connection.
-  const batch = new PacketBatch(1024);
-  const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, batch.capacity);
-  for (let start = 0; start < group.length; start += batch.capacity) {
-    const n = Math.min(batch.capacity, group.length - start);
-    for (let i = 0; i < n; i++) {
-      const c = group[start + i]!.connection;
-      writeProbe(batch, i, c.serverHost, c.clientHost, proto, c.serverPort ?? 0, c.clientPort ?? 0);
-    }
-    batch.length = n;
-    ev.evaluate(batch);
-    for (let i = 0; i < n; i++) {
-      if (ev.verdicts[i]! <= 0) {
-        const c = group[start + i]!.connection;
-        return `the reply to ${c.client} port ${c.clientPort} is still denied`;
-      }
-    }
-  }
-  const probed = new Set<string>();
+  const fixed = fixedScenario(input, acl, direction, placement, fix, entry, proto, family);
+  if (!fixed) return 'the entry does not parse';
+  const maps = new PortMaps(fixed.plan, fixed.spec);
+  const rangeChecked = new Set<Uint8Array>();
   for (const v of group) {
     const c = v.connection;
-    const pair = `${c.server}|${c.client}|${c.serverPort}`;
-    if (probed.has(pair)) continue;
-    probed.add(pair);
-    const allowed = allowedPorts(spec, s, c.serverHost, c.clientHost, proto, c.serverPort ?? 0);
+    const allowed = maps.get(s, c.serverHost, c.clientHost, proto, c.serverPort ?? 0);
+    if (!allowed[c.clientPort ?? 0]) return `the reply to ${c.client} port ${c.clientPort} is still denied`;
+    if (rangeChecked.has(allowed)) continue;
+    rangeChecked.add(allowed);
     const denied = new Uint8Array(65536);
     let any = false;
     for (let p = required[0]; p <= required[1]; p++) {
@@ -435,7 +420,6 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
       }
     }
     if (any) return `ports ${formatRanges(portRanges(denied, 0, 65535, 1))} of ${c.client}'s range ${required[0]}-${required[1]} stay denied by other rules`;
-    if (probed.size >= 64) break;
   }
   return null;
 }
