@@ -76,7 +76,7 @@ export function writeProbe(batch: PacketBatch, i: number, src: Host, dst: Host, 
  * connections costs a handful of 65536-probe runs.
  */
 export class PortMaps {
-  private readonly cache = new Map<string, Uint8Array>();
+  private readonly cache = new Map<number, Map<number, Uint8Array>>();
   /** Per scenario: where its rules' destination port ranges begin and end. */
   private readonly breaks: Int32Array[] = [];
   constructor(
@@ -85,12 +85,16 @@ export class PortMaps {
   ) {}
 
   get(s: number, src: Host, dst: Host, proto: number, sport: number): Uint8Array {
-    const key = `${s},${proto},${sport},${this.signature(s, src, 0)},${this.signature(s, dst, 1)}`;
-    let m = this.cache.get(key);
+    // Numeric keys (no string per call): diagnoses ask once per affected connection.
+    const outer = (s * 256 + proto) * 65536 + sport;
+    let inner = this.cache.get(outer);
+    if (!inner) this.cache.set(outer, (inner = new Map()));
+    const key = this.signature(s, src, 0) * 0x200000 + this.signature(s, dst, 1);
+    let m = inner.get(key);
     if (!m) {
       const acls = this.plan.scenarios[s]!.placements.map((p) => this.plan.acls[p.acl]!);
       m = allowedPorts(this.spec, s, src, dst, proto, sport, 0x12, (this.breaks[s] ??= portBreaks(acls)));
-      this.cache.set(key, m);
+      inner.set(key, m);
     }
     return m;
   }

@@ -97,6 +97,8 @@ export interface DiagnoseInput {
   clients: ClientProfile[];
   /** Port maps shared by all diagnoses of a replay (created on first use). */
   portMaps?: PortMaps;
+  /** Client profiles by host, shared likewise. */
+  profiles?: Map<string, ClientProfile>;
 }
 
 function portMaps(input: DiagnoseInput): PortMaps {
@@ -107,7 +109,7 @@ function portMaps(input: DiagnoseInput): PortMaps {
 export function diagnose(input: DiagnoseInput, s: number): Diagnosis[] {
   const out: Diagnosis[] = [];
   const list = input.verdicts[s]!;
-  const profiles = new Map(input.clients.map((c) => [c.host, c]));
+  const profiles = (input.profiles ??= new Map(input.clients.map((c) => [c.host, c])));
   // Plain loops, not push(...xs): a scan can bring more diagnoses than a call has room for arguments.
   for (const part of [returnNotAllowed(input, s, list, profiles), partiallyCovered(input, s, list, profiles), forwardDenied(input, s, list), icmpNeeded(input, s, list), failuresMatch(input, s, list)]) {
     for (const d of part) out.push(d);
@@ -426,11 +428,18 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
 
 function partiallyCovered(input: DiagnoseInput, s: number, list: ConnectionVerdict[], profiles: Map<string, ClientProfile>): Diagnosis[] {
   const { plan, spec } = input;
-  const blocked = new Set(list.filter((v) => v.return.action === 'deny').map((v) => v.connection.client));
-  const ok = list.filter((v) => v.return.action === 'allow' && v.connection.clientPort !== null && !blocked.has(v.connection.client));
-  const byClient = groupBy(ok, (v) => v.connection.client);
+  const blocked = new Set<string>();
+  for (const v of list) if (v.return.action === 'deny') blocked.add(v.connection.client);
+  // The first 200 clients whose returns all got through, with their connections.
+  const byClient = new Map<string, ConnectionVerdict[]>();
+  for (const v of list) {
+    if (v.return.action !== 'allow' || v.connection.clientPort === null || blocked.has(v.connection.client)) continue;
+    const vs = byClient.get(v.connection.client);
+    if (vs) vs.push(v);
+    else if (byClient.size < 200) byClient.set(v.connection.client, [v]);
+  }
   const findings = new Map<string, { gate: number; profile: string; clients: AffectedClient[] }>();
-  for (const [host, vs] of [...byClient].slice(0, 200)) {
+  for (const [host, vs] of byClient) {
     const p = profiles.get(host);
     if (!p || p.profile === 'unknown') continue;
     const c = vs[0]!.connection;
@@ -535,14 +544,24 @@ function ruleWords(direction: 'inbound' | 'outbound', rule: Rule | null, acl: st
  */
 function failuresMatch(input: DiagnoseInput, s: number, list: ConnectionVerdict[]): Diagnosis[] {
   const { plan, spec } = input;
-  const failed = list.filter((v) => v.connection.attempt === 'unanswered' || v.connection.attempt === 'synack-unacked');
-  if (failed.length === 0) return [];
   const deniedCode = (v: ConnectionVerdict) => (v.forward.action === 'deny' ? v.forward.code : v.return.action === 'deny' ? v.return.code : 0);
-  const denied = list.filter((v) => deniedCode(v) !== 0 && (v.connection.proto === 'tcp' || v.connection.proto === 'udp'));
-  const failedIds = new Set(failed.map((v) => v.connection.id));
-  const deniedIds = new Set(denied.map((v) => v.connection.id));
-  const matched = failed.filter((v) => deniedIds.has(v.connection.id));
-  if (matched.length === 0) return [];
+  // One pass: each verdict is one connection, so "failed and denied" is a test on the verdict itself.
+  const failed: ConnectionVerdict[] = [];
+  const matched: ConnectionVerdict[] = [];
+  const unexplained: ConnectionVerdict[] = [];
+  const wouldBreak: ConnectionVerdict[] = [];
+  let denied = 0;
+  for (const v of list) {
+    const c = v.connection;
+    const isFailed = c.attempt === 'unanswered' || c.attempt === 'synack-unacked';
+    const isDenied = (c.proto === 'tcp' || c.proto === 'udp') && deniedCode(v) !== 0;
+    if (isDenied) denied++;
+    if (isFailed) {
+      failed.push(v);
+      (isDenied ? matched : unexplained).push(v);
+    } else if (isDenied && c.attempt === 'completed') wouldBreak.push(v);
+  }
+  if (failed.length === 0 || matched.length === 0) return [];
   const byCode = groupBy(matched, (v) => String(deniedCode(v)));
   const byLabel = new Map<string, { acl: string; direction: 'inbound' | 'outbound'; rule: number | '*' | null; connections: number }>();
   for (const [codeText, g] of byCode) {
@@ -559,9 +578,7 @@ function failuresMatch(input: DiagnoseInput, s: number, list: ConnectionVerdict[
     ...l,
     words: `${l.direction === 'outbound' ? 'egress' : 'ingress'} ${l.rule === '*' ? '*' : `rule ${l.rule}`}${plan.scenarios[s]!.placements.length > 1 ? ` of ${l.acl}` : ''}`,
   }));
-  const unexplained = failed.filter((v) => !deniedIds.has(v.connection.id));
-  const wouldBreak = denied.filter((v) => !failedIds.has(v.connection.id) && v.connection.attempt === 'completed');
-  const exact = unexplained.length === 0 && matched.length === denied.length;
+  const exact = unexplained.length === 0 && matched.length === denied;
   const main = rules.sort((a, b) => b.connections - a.connections)[0]!;
   const ruleText = rules.map((r) => `${r.words}: ${r.connections}`).join('; ');
   return [
@@ -573,7 +590,7 @@ function failuresMatch(input: DiagnoseInput, s: number, list: ConnectionVerdict[
       direction: main.direction,
       rule: main.rule,
       failedInCapture: failed.length,
-      denied: denied.length,
+      denied,
       matched: matched.length,
       exact,
       rules,

@@ -53,21 +53,28 @@ export function ruleOf(plan: ReplayPlan, spec: ReplaySpec, code: number): Rule |
   return r < 0 ? null : (g.direction === 'inbound' ? g.acl.inbound : g.acl.outbound)[r] ?? null;
 }
 
+type Decider = Pick<DirectionVerdict, 'direction' | 'acl' | 'rule' | 'action'>;
+const NOT_JUDGED: Decider = { direction: null, acl: null, rule: null, action: null };
+
+/** What a verdict code names (gate, ACL, rule, action), looked up once per code and spec. */
+const deciders = new WeakMap<ReplaySpec, Map<number, Decider>>();
+function decider(plan: ReplayPlan, spec: ReplaySpec, code: number): Decider {
+  if (code === 0) return NOT_JUDGED;
+  let byCode = deciders.get(spec);
+  if (!byCode) deciders.set(spec, (byCode = new Map()));
+  let d = byCode.get(code);
+  if (!d) {
+    const g = gateInfo(plan, spec, verdictGate(code));
+    const rule = ruleOf(plan, spec, code);
+    d = { direction: g.direction, acl: g.acl.id, rule: rule ? rule.ruleNumber : null, action: code > 0 ? 'allow' : 'deny' };
+    byCode.set(code, d);
+  }
+  return d;
+}
+
 function directionVerdict(plan: ReplayPlan, spec: ReplaySpec, code: number, packets: number, allowed: number, denied: number, synthetic: boolean): DirectionVerdict {
-  if (code === 0) return { direction: null, acl: null, rule: null, action: null, packets, allowed, denied, synthetic, code };
-  const g = gateInfo(plan, spec, verdictGate(code));
-  const rule = ruleOf(plan, spec, code);
-  return {
-    direction: g.direction,
-    acl: g.acl.id,
-    rule: rule ? rule.ruleNumber : null,
-    action: code > 0 ? 'allow' : 'deny',
-    packets,
-    allowed,
-    denied,
-    synthetic,
-    code,
-  };
+  const d = decider(plan, spec, code);
+  return { direction: d.direction, acl: d.acl, rule: d.rule, action: d.action, packets, allowed, denied, synthetic, code };
 }
 
 /** Fill row i of `batch` with a packet of connection f sent by key endpoint `side` (0 = lower). */

@@ -79,6 +79,8 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
   const connections = buildConnections(merge.table);
   const clients = inferClients(connections);
   const verdicts = merge.verdicts ? connectionVerdicts(plan, spec, merge.table, connections, merge.verdicts) : plan.scenarios.map(() => []);
+  // One input for every scenario's diagnoses: port maps and client profiles are shared.
+  const diagnoseInput = { plan, spec, verdicts, connections, clients };
   const acls: ScenarioReport[] = plan.scenarios.map((sc, s) => {
     const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
     for (const v of verdicts[s]!) outcomes[v.outcome]++;
@@ -127,7 +129,7 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
       rules,
       unusedRules: rules.filter((r) => r.hits === 0).map((r) => ({ acl: r.acl, direction: r.direction, number: r.number })),
       outcomes,
-      diagnoses: diagnose({ plan, spec, verdicts, connections, clients }, s),
+      diagnoses: diagnose(diagnoseInput, s),
     };
   });
   return {
