@@ -7,7 +7,7 @@ import { formatAddress as format6 } from '../wire/ipv6.js';
 import { layoutText } from '../wire/tcp.js';
 import { FlowTable, FlowBit, DirFlag, KeyBit } from './table.js';
 import { hasPorts } from '../decode/batch.js';
-import { orientByEvidence, orientByPorts, type Oriented, type Orientation } from './orient.js';
+import { orientByEvidence, orientByPorts, type Oriented, type Orientation, type PortEvidence } from './orient.js';
 import { tcpConnState, datagramConnState, type ConnState } from './state.js';
 
 /** How a connection attempt ended, as far as the capture shows. */
@@ -39,6 +39,8 @@ export interface Connection {
   server: string;
   serverPort: number | null;
   orientation: Orientation;
+  /** For `port-heuristic`: which port evidence decided (`service-port`, `lower-service-port`, `port-seen-as-server`). */
+  portEvidence: PortEvidence | null;
   state: ConnState;
   packets: number;
   bytes: number;
@@ -158,7 +160,7 @@ export function buildConnections(t: FlowTable): Connection[] {
     const w3 = t.keys[k + 3]!;
     const proto = w3 & 0xff;
     const ports = t.keys[k + 2]!;
-    const { clientSide, orientation } = oriented[f]!;
+    const { clientSide, orientation, portEvidence } = oriented[f]!;
     const clientHost = hostOf(f, clientSide);
     const serverHost = hostOf(f, (1 - clientSide) as 0 | 1);
     const cs = clientSide;
@@ -183,6 +185,7 @@ export function buildConnections(t: FlowTable): Connection[] {
       server: texts.get(serverHost)!,
       serverPort: ported ? portOf(ss) : null,
       orientation,
+      portEvidence,
       state: proto === 6 ? tcpConnState(o, r, cp, sp) : datagramConnState(cp, sp),
       packets: cp + sp,
       bytes: t.bytesOf(f, cs) + t.bytesOf(f, ss),

@@ -6,20 +6,25 @@
 import { DirFlag, FlowBit } from './table.js';
 import { isServicePort } from './services.js';
 
-export type Orientation = 'syn' | 'syn-ack' | 'dns' | 'icmp-echo' | 'icmp-error' | 'icmp-message' | 'service-port' | 'lower-service-port' | 'port-seen-as-server' | 'first-packet';
+/** The rule that decided who is the client (the design's contract names: `port-heuristic` covers all port evidence). */
+export type Orientation = 'syn' | 'syn-ack' | 'dns' | 'icmp-echo' | 'icmp-error' | 'icmp-message' | 'port-heuristic' | 'first-packet';
+/** Which port evidence decided a `port-heuristic` orientation. */
+export type PortEvidence = 'service-port' | 'lower-service-port' | 'port-seen-as-server';
 
 /** Result of orient(): which key endpoint is the client (0 = lower, 1 = higher) and why. */
 export interface Oriented {
   readonly clientSide: 0 | 1;
   readonly orientation: Orientation;
+  /** For `port-heuristic`: the evidence; null otherwise. */
+  readonly portEvidence: PortEvidence | null;
 }
 
 const ORIENTED = new Map<string, Oriented>();
 /** The shared (immutable) result for a side and rule: orienting a quarter million connections allocates nothing. */
-function oriented(clientSide: 0 | 1, orientation: Orientation): Oriented {
-  const key = orientation + clientSide;
+function oriented(clientSide: 0 | 1, orientation: Orientation, portEvidence: PortEvidence | null = null): Oriented {
+  const key = `${orientation}${portEvidence ?? ''}${clientSide}`;
   let o = ORIENTED.get(key);
-  if (!o) ORIENTED.set(key, (o = Object.freeze({ clientSide, orientation })));
+  if (!o) ORIENTED.set(key, (o = Object.freeze({ clientSide, orientation, portEvidence })));
   return o;
 }
 
@@ -66,12 +71,12 @@ export function orientByEvidence(proto: number, bits: number, flags0: number, fl
 export function orientByPorts(port0: number, port1: number, bits: number, seenAsServer: (port: number) => boolean): Oriented {
   const s0 = isServicePort(port0);
   const s1 = isServicePort(port1);
-  if (s0 && !s1) return oriented(1, 'service-port');
-  if (s1 && !s0) return oriented(0, 'service-port');
-  if (s0 && s1 && port0 !== port1) return oriented(port0 < port1 ? 1 : 0, 'lower-service-port');
+  if (s0 && !s1) return oriented(1, 'port-heuristic', 'service-port');
+  if (s1 && !s0) return oriented(0, 'port-heuristic', 'service-port');
+  if (s0 && s1 && port0 !== port1) return oriented(port0 < port1 ? 1 : 0, 'port-heuristic', 'lower-service-port');
   const v0 = seenAsServer(port0);
   const v1 = seenAsServer(port1);
-  if (v0 && !v1) return oriented(1, 'port-seen-as-server');
-  if (v1 && !v0) return oriented(0, 'port-seen-as-server');
+  if (v0 && !v1) return oriented(1, 'port-heuristic', 'port-seen-as-server');
+  if (v1 && !v0) return oriented(0, 'port-heuristic', 'port-seen-as-server');
   return oriented(bits & FlowBit.FIRST_DIR_HI ? 1 : 0, 'first-packet');
 }

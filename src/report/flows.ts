@@ -20,6 +20,7 @@ export function connectionRecord(c: Connection): Record<string, unknown> {
     server: c.server,
     serverPort: c.serverPort,
     orientation: c.orientation,
+    portEvidence: c.portEvidence,
     state: c.state,
     packets: c.packets,
     bytes: c.bytes,
@@ -51,8 +52,8 @@ export function endpoint(addr: string, port: number | null): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
-export const FLOW_FIELDS = ['firstTs', 'id', 'proto', 'client', 'clientPort', 'server', 'serverPort', 'orientation', 'state', 'attempt', 'duration', 'clientPackets', 'serverPackets', 'clientBytes', 'serverBytes', 'synRetransmits', 'icmpType', 'icmpCode', 'icmpErrors'];
-const FLOW_TYPES = ['time', 'count', 'string', 'addr', 'port', 'addr', 'port', 'string', 'string', 'string', 'interval', 'count', 'count', 'count', 'count', 'count', 'count', 'count', 'count'];
+export const FLOW_FIELDS = ['firstTs', 'id', 'proto', 'client', 'clientPort', 'server', 'serverPort', 'orientation', 'portEvidence', 'state', 'attempt', 'duration', 'clientPackets', 'serverPackets', 'clientBytes', 'serverBytes', 'synRetransmits', 'icmpType', 'icmpCode', 'icmpErrors'];
+const FLOW_TYPES = ['time', 'count', 'string', 'addr', 'port', 'addr', 'port', 'string', 'string', 'string', 'string', 'interval', 'count', 'count', 'count', 'count', 'count', 'count', 'count', 'count'];
 
 /**
  * JSON text of connectionRecord(c), written out field by field: 4x faster than JSON.stringify on the record and
@@ -64,17 +65,17 @@ export function connectionJson(c: Connection): string {
   const icmp = c.lastIcmpError === null ? 'null' : `{"type":${c.lastIcmpError.type},"code":${c.lastIcmpError.code}}`;
   return (
     `{"id":${c.id},"proto":"${c.proto}","family":${c.family},"client":"${c.client}","clientPort":${c.clientPort},"server":"${c.server}","serverPort":${c.serverPort},` +
-    `"orientation":"${c.orientation}","state":"${c.state}","packets":${c.packets},"bytes":${c.bytes},"firstTs":${c.firstTs},"lastTs":${c.lastTs},"duration":${round6(c.lastTs - c.firstTs)},` +
+    `"orientation":"${c.orientation}","portEvidence":${c.portEvidence === null ? 'null' : `"${c.portEvidence}"`},"state":"${c.state}","packets":${c.packets},"bytes":${c.bytes},"firstTs":${c.firstTs},"lastTs":${c.lastTs},"duration":${round6(c.lastTs - c.firstTs)},` +
     `"clientPackets":${c.clientPackets},"serverPackets":${c.serverPackets},"clientBytes":${c.clientBytes},"serverBytes":${c.serverBytes},"attempt":"${c.attempt}",` +
     `"synRetransmits":${c.synRetransmits},"synAckRetransmits":${c.synAckRetransmits},"icmpType":${c.icmpType},"icmpCode":${c.icmpCode},"icmpErrors":${c.icmpErrors},"lastIcmpError":${icmp},"syn":${syn}}`
   );
 }
 
-const unset = (v: number | null) => (v === null ? '-' : v);
+const unset = (v: number | string | null) => (v === null ? '-' : v);
 
 /** One TSV line in FLOW_FIELDS order, written directly (no record object); test/report checks it against tsvLine. */
 export function connectionTsv(c: Connection): string {
-  return `${c.firstTs}\t${c.id}\t${c.proto}\t${c.client}\t${unset(c.clientPort)}\t${c.server}\t${unset(c.serverPort)}\t${c.orientation}\t${c.state}\t${c.attempt}\t${round6(c.lastTs - c.firstTs)}\t${c.clientPackets}\t${c.serverPackets}\t${c.clientBytes}\t${c.serverBytes}\t${c.synRetransmits}\t${unset(c.icmpType)}\t${unset(c.icmpCode)}\t${c.icmpErrors}`;
+  return `${c.firstTs}\t${c.id}\t${c.proto}\t${c.client}\t${unset(c.clientPort)}\t${c.server}\t${unset(c.serverPort)}\t${c.orientation}\t${unset(c.portEvidence)}\t${c.state}\t${c.attempt}\t${round6(c.lastTs - c.firstTs)}\t${c.clientPackets}\t${c.serverPackets}\t${c.clientBytes}\t${c.serverBytes}\t${c.synRetransmits}\t${unset(c.icmpType)}\t${unset(c.icmpCode)}\t${c.icmpErrors}`;
 }
 
 /** Flows in `format`, streamed in chunks. */

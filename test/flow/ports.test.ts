@@ -26,6 +26,7 @@ function conns(list: number[], ttl: number | null, options = 'MSTNW'): Connectio
     server: '10.0.0.2',
     serverPort: 443,
     orientation: 'syn',
+    portEvidence: null,
     state: 'SF',
     packets: 8,
     bytes: 800,

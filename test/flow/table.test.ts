@@ -69,10 +69,10 @@ describe('flow table', () => {
       [C, S, { proto: 'tcp', sport: 40002, dport: 22, flags: ACK, payload: new Uint8Array(4) }],
       [C, S, { proto: 'tcp', sport: 9000, dport: 40003, flags: ACK }],
     ]);
-    expect(list.map((c) => [c.client, c.clientPort, c.orientation])).toEqual([
-      [C, 40000, 'syn-ack'],
-      [C, 40002, 'service-port'],
-      [S, 40003, 'service-port'],
+    expect(list.map((c) => [c.client, c.clientPort, c.orientation, c.portEvidence])).toEqual([
+      [C, 40000, 'syn-ack', null],
+      [C, 40002, 'port-heuristic', 'service-port'],
+      [S, 40003, 'port-heuristic', 'service-port'],
     ]);
   });
 
@@ -81,7 +81,7 @@ describe('flow table', () => {
       ...tcpConnection(C, 40000, S, 7777),
       [S, C, { proto: 'tcp', sport: 7777, dport: 41000, flags: ACK, payload: new Uint8Array(10) }],
     ]);
-    expect(list[1]).toMatchObject({ client: C, clientPort: 41000, server: S, serverPort: 7777, orientation: 'port-seen-as-server' });
+    expect(list[1]).toMatchObject({ client: C, clientPort: 41000, server: S, serverPort: 7777, orientation: 'port-heuristic', portEvidence: 'port-seen-as-server' });
   });
 
   it('pairs UDP by DNS query/response and ICMP echo by identifier', async () => {

@@ -39,7 +39,7 @@ describeCorpus('orientation on Zeek TCP traces', () => {
 
   it('no-handshake: one data segment to port 80, oriented by the service port', async () => {
     const [c] = await only('no-handshake.pcap');
-    expect(c).toMatchObject({ clientPort: 59856, serverPort: 80, orientation: 'service-port', state: 'OTH' });
+    expect(c).toMatchObject({ clientPort: 59856, serverPort: 80, orientation: 'port-heuristic', portEvidence: 'service-port', state: 'OTH' });
   });
 
   it('syn-then-stuff-then-rst: SYN, bare ACK back, FIN and RST from the originator: OTH as Zeek has it', async () => {
