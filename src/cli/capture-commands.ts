@@ -38,7 +38,7 @@ export function registerCaptureCommands(program: Command): void {
   withCaptureOptions(program.command('flows').description('one record per connection: client, server, ephemeral port, orientation rule, Zeek conn_state')).action(
     async (capture: string, opts: CaptureOpts) => {
       const a = await analyze(capture, opts);
-      await writeStdout(renderFlows(a.summary, a.connections, opts.format));
+      await writeStdout(renderFlows(a.summary, a.connections, opts.format, a));
     },
   );
   withCaptureOptions(program.command('clients').description("per client host: ephemeral ports seen and the inferred OS port-range profile")).action(

@@ -79,10 +79,16 @@ export function connectionTsv(c: Connection): string {
 }
 
 /** Flows in `format`, streamed in chunks. */
-export function* renderFlows(summary: CaptureSummary, conns: Connection[], format: Format): Generator<string> {
+/** Packets the connection view could not place: later fragments without a first fragment, ICMP errors quoting no connection. */
+export interface Unplaced {
+  unmatchedFragments: number;
+  unattributedIcmpErrors: number;
+}
+
+export function* renderFlows(summary: CaptureSummary, conns: Connection[], format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string> {
   const n = conns.length;
   if (format === 'json') {
-    yield `{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"connections":${n},"flows":[`;
+    yield `{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"connections":${n},"unmatchedFragments":${unplaced.unmatchedFragments},"unattributedIcmpErrors":${unplaced.unattributedIcmpErrors},"flows":[`;
     yield* lineChunks(n, (i) => connectionJson(conns[i]!) + (i + 1 < n ? ',' : ''));
     yield ']}\n';
     return;
@@ -100,7 +106,11 @@ export function* renderFlows(summary: CaptureSummary, conns: Connection[], forma
     const c = conns[i]!;
     return [isoTime(c.firstTs).slice(11, 26), c.proto, endpoint(c.client, c.clientPort), endpoint(c.server, c.serverPort), c.orientation, c.state, c.attempt, c.packets, c.bytes];
   });
-  yield `${n} connections, ${summary.packets} packets\n`;
+  const extra = [
+    unplaced.unmatchedFragments ? `${unplaced.unmatchedFragments} fragments whose first fragment is not in the capture` : '',
+    unplaced.unattributedIcmpErrors ? `${unplaced.unattributedIcmpErrors} ICMP errors quoting no connection` : '',
+  ].filter(Boolean);
+  yield `${n} connections, ${summary.packets} packets${extra.length ? `; ${extra.join(', ')}` : ''}\n`;
 }
 
 const CLIENT_FIELDS = ['host', 'flows', 'ports', 'minPort', 'maxPort', 'profile', 'range', 'confidence', 'evidence.evenShare', 'evidence.initialTtl', 'evidence.synOptions', 'evidence.failedFlows', 'note'];

@@ -93,6 +93,18 @@ describe('aclreplay flows / clients / diagnose', () => {
     for (const k of ['host', 'flows', 'minPort', 'maxPort', 'profile', 'range', 'confidence']) expect(linux).toHaveProperty(k);
   });
 
+  it('flows: fragments and ICMP errors it could not place are counted, not dropped silently', async () => {
+    const { ipv4Packet } = await import('../helpers/packets.js');
+    const quoted = ipv4Packet('10.0.1.5', '10.0.2.7', { proto: 'udp', sport: 5000, dport: 9999, payload: new Uint8Array(8) });
+    const file = buildCapture([
+      ['10.0.1.5', '10.0.2.7', { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 9 }],
+      ['10.0.9.1', '10.0.1.5', { proto: 'icmp', icmpType: 3, icmpCode: 3, payload: quoted.subarray(0, 28) }],
+    ]);
+    const j = JSON.parse(runCli(['flows', '-F', 'json', file]).stdout);
+    expect(j).toMatchObject({ unmatchedFragments: 1, unattributedIcmpErrors: 1 });
+    expect(runCli(['flows', file]).stdout).toMatch(/1 fragments whose first fragment is not in the capture, 1 ICMP errors quoting no connection/);
+  });
+
   it('diagnose: RETURN_DROP_SUSPECTED with the threshold', () => {
     const j = JSON.parse(runCli(['diagnose', '-F', 'json', DROP]).stdout);
     const f = j.findings.find((x: { code: string }) => x.code === 'RETURN_DROP_SUSPECTED');
