@@ -8,7 +8,6 @@ import { UsageError } from '../errors.js';
 import { classify } from '../acl/classify.js';
 import { compileRules, compiledBytes } from '../acl/compile.js';
 import { linearClassify, type PacketColumns } from '../acl/linear.js';
-import { loadAcls, loadTrace } from '../acl/load.js';
 import { measureRate } from '../acl/measure.js';
 import type { Direction, Rule } from '../acl/model.js';
 import { packetColumns } from '../acl/trace.js';
@@ -56,6 +55,7 @@ export function registerBench(program: Command): void {
     .option('--param <name=value>', 'CloudFormation parameter or Terraform variable (repeatable)', collectParam, {})
     .action(async (capture: string | undefined, opts: { acl: string; trace?: string; direction: Direction; format: OutputFormat; awsLimits: boolean; param: Record<string, string> }) => {
       if ((capture === undefined) === (opts.trace === undefined)) throw new UsageError('bench needs either --trace <classbench trace> or a <capture>, not both');
+      const { loadAcls, loadTrace } = await import('../acl/load.js');
       const acls = loadAcls(opts.acl, { params: opts.param, awsLimits: opts.awsLimits });
       if (acls.length > 1) throw new UsageError(`${opts.acl} has ${acls.length} ACLs (${acls.map((a) => a.id).join(', ')}); pick one with file#id`);
       const acl = acls[0]!;

@@ -1,9 +1,7 @@
 /** `aclreplay lint <aclfile>[#id]...`: shadowed/redundant/contradicted rules, AWS limits, ephemeral-port coverage. */
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { FindingCode, lintAcl } from '../acl/lint.js';
-import { loadAcls } from '../acl/load.js';
-import { renderLintJson, renderLintText } from '../report/lint.js';
+import { FindingCode } from '../acl/lint.js';
 import { writeStdout, writeReportFile } from './io.js';
 import { formatOption, type OutputFormat } from './options.js';
 
@@ -30,6 +28,7 @@ export function registerLint(program: Command): void {
         .map((s) => s.trim().toUpperCase())
         .filter(Boolean);
       for (const c of failOn) if (!(c in FindingCode)) throw new UsageError(`--fail-on: unknown finding code '${c}' (known: ${Object.keys(FindingCode).join(', ')})`);
+      const [{ lintAcl }, { loadAcls }, { renderLintJson, renderLintText }] = await Promise.all([import('../acl/lint.js'), import('../acl/load.js'), import('../report/lint.js')]);
       const acls = files.flatMap((f) => loadAcls(f, { params: opts.param, awsLimits: opts.awsLimits }));
       const reports = acls.map((acl) => lintAcl(acl));
       await writeStdout(opts.format === 'json' ? renderLintJson(reports) : renderLintText(reports));

@@ -1,11 +1,8 @@
 /** `aclreplay replay` and `aclreplay diff`: candidate ACLs judged on recorded traffic; the CI gate (--fail-on). */
 import { Option, type Command } from 'commander';
-import { runReplay, type ReplayResult } from '../replay/run.js';
+import type { ReplayResult } from '../replay/run.js';
 import type { PlanInput } from '../replay/scenario.js';
-import { renderReplay } from '../report/replay.js';
-import { diffScenarios, renderDiff } from '../replay/diff.js';
 import { OUTCOMES } from '../replay/outcomes.js';
-import { loadAcls, parseAclSpec } from '../acl/load.js';
 import { UsageError, ExitCode } from '../errors.js';
 import { writeStdout, writeReportFile, warn } from './io.js';
 import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
@@ -78,6 +75,8 @@ export function failOnMatch(r: ReplayResult, failOn: Set<string>): string | null
 export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
   const bar = progressBar('replaying');
   try {
+    // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
+    const { runReplay } = await import('../replay/run.js');
     return await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
   } finally {
     bar.stop();
@@ -93,6 +92,7 @@ export function registerReplay(program: Command): void {
     .action(async (capture: string, opts: ReplayOpts) => {
       const failOn = parseFailOn(opts.failOn);
       const r = await replayFromCli(capture, opts);
+      const { renderReplay } = await import('../report/replay.js');
       await writeStdout(renderReplay(r, opts.format));
       if (opts.html) {
         const { renderHtmlReport } = await import('../report/html.js');
@@ -113,6 +113,7 @@ export function registerReplay(program: Command): void {
       if (opts.acl.length !== 2 || opts.topology) throw new UsageError('diff takes exactly two --acl candidates: the old one first, then the new one');
       const failOn = parseFailOn(opts.failOn);
       const load = planInput(opts).load;
+      const { loadAcls, parseAclSpec } = await import('../acl/load.js');
       for (const spec of opts.acl) {
         const acls = loadAcls(spec, load);
         if (acls.length !== 1) {
@@ -121,6 +122,7 @@ export function registerReplay(program: Command): void {
         }
       }
       const r = await replayFromCli(capture, opts);
+      const { diffScenarios, renderDiff } = await import('../replay/diff.js');
       const d = diffScenarios(r, 0, 1);
       await writeStdout(renderDiff(d, opts.format));
       const hit = d.changes.find((c) => failOn.has(c.to));

@@ -12,7 +12,7 @@ import { decodeAll } from '../decode/scan.js';
 import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
 import type { ChunkTask } from './chunker.js';
 import { flowColumns, extrasColumns, replayColumns, type Partial } from './partial.js';
-import { specFromMessage } from './scenario.js';
+import { specFromMessage } from './spec.js';
 import { Evaluator, SegmentVerdicts, FragmentVerdicts, countVerdicts } from './verdicts.js';
 
 /** Read, decode and observe the task's range; `batchSink` (in-process only) sees every decoded batch too. */

@@ -9,7 +9,7 @@ import { cutChunks, type ChunkOptions, type ChunkTask } from './chunker.js';
 import { runChunk } from './chunk.js';
 import { decodePartial, type Partial } from './partial.js';
 import { CaptureMerge } from './merge.js';
-import { WorkerPool } from './pool.js';
+import type { WorkerPool } from './pool.js';
 import { AclReplayError, InternalError } from '../errors.js';
 
 export interface PassOptions extends OpenOptions {
@@ -60,7 +60,8 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   const total = opened.size;
   const progress = opts.onProgress ? (done: number) => opts.onProgress!(done, total) : undefined;
   let chunks = 0;
-  const pool = jobs > 1 ? new WorkerPool(jobs) : null;
+  // piscina is loaded only when there are workers to run.
+  const pool = jobs > 1 ? new (await import('./pool.js')).WorkerPool(jobs) : null;
   try {
     if (!pool) {
       for await (const task of cutChunks(opened, chunkBytes, options, progress)) {

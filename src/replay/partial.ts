@@ -3,7 +3,8 @@
  * (and, later, machines). Partials merge in file order (merge.ts); chunk size and worker count never change the
  * merged answer.
  */
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { AclReplayError } from '../errors.js';
 import type { ProblemRecord } from '../capture/problems.js';
 import type { FlowTable, ChunkExtras } from '../flow/table.js';
@@ -114,21 +115,29 @@ export function extrasColumns(e: ChunkExtras): Pick<Partial, 'fragHeadKeys' | 'f
   };
 }
 
-const packr = new Packr({ moreTypes: true, useRecords: false });
+/** msgpackr, loaded on first use: only partials that cross threads are encoded. */
+let packrInstance: Packr | null = null;
+function packr(): Packr {
+  if (!packrInstance) {
+    const { Packr: P } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    packrInstance = new P({ moreTypes: true, useRecords: false });
+  }
+  return packrInstance;
+}
 
 /** msgpackr encoding of a partial (typed arrays as binary extensions). */
 export function encodePartial(p: Partial): Uint8Array {
-  return packr.pack(p);
+  return packr().pack(p);
 }
 
 /** A worker's answer when its chunk failed with one of our errors. */
 export function encodeFailure(e: AclReplayError): Uint8Array {
-  return packr.pack({ failure: { code: e.code, exitCode: e.exitCode, message: e.message } });
+  return packr().pack({ failure: { code: e.code, exitCode: e.exitCode, message: e.message } });
 }
 
 /** The partial, or the worker's error thrown again on this side. */
 export function decodePartial(bytes: Uint8Array): Partial {
-  const v = packr.unpack(bytes) as Partial | { failure: { code: string; exitCode: number; message: string } };
+  const v = packr().unpack(bytes) as Partial | { failure: { code: string; exitCode: number; message: string } };
   if ('failure' in v) throw new AclReplayError(v.failure.code, v.failure.exitCode, v.failure.message);
   return v;
 }

@@ -9,7 +9,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { AclInvalidError, UsageError, fromSystemError } from '../errors.js';
 import { loadAcls, loadSubnets, resolveAssociations, type LoadOptions } from '../acl/load.js';
-import { compileAcl, toShared, fromShared, type CompiledDirection } from '../acl/compile.js';
+import { compileAcl, toShared } from '../acl/compile.js';
+import type { ReplaySpec } from './spec.js';
 import { parseCidr, formatCidr, type Acl, type Cidr } from '../acl/model.js';
 
 /** An ACL guarding subnets. */
@@ -33,14 +34,8 @@ export interface ReplayPlan {
   topology: string | null;
 }
 
-/** What travels to workers: compiled directions (SharedArrayBuffers) and subnet tables; no Rule objects. */
-export interface ReplaySpec {
-  acls: { inbound: CompiledDirection; outbound: CompiledDirection; inboundAllow: Uint8Array; outboundAllow: Uint8Array }[];
-  /** Flattened placements; gate 2p is placement p's inbound, 2p+1 its outbound. */
-  placements: { scenario: number; acl: number; v4: Uint32Array; v6: Uint32Array }[];
-  /** First placement and count per scenario. */
-  scenarios: { first: number; count: number }[];
-}
+export type { ReplaySpec } from './spec.js';
+export { specFromMessage } from './spec.js';
 
 export interface PlanInput {
   acls: string[];
@@ -185,7 +180,4 @@ export function compilePlan(plan: ReplayPlan): ReplaySpec {
   return { acls, placements, scenarios };
 }
 
-/** Rebuild a spec received by a worker (structured clone keeps SharedArrayBuffers shared). */
-export function specFromMessage(spec: ReplaySpec): ReplaySpec {
-  return { ...spec, acls: spec.acls.map((a) => ({ ...a, inbound: fromShared(a.inbound), outbound: fromShared(a.outbound) })) };
-}
+
