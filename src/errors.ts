@@ -49,14 +49,6 @@ function formatMessage(detail: string, ctx: ErrorContext): string {
   return where ? `${where}: ${detail}` : detail;
 }
 
-/** Whoever read our stdout closed it (EPIPE): not an error, the command just stops writing. */
-export class OutputClosed extends AclReplayError {
-  constructor() {
-    super('E_OUTPUT_CLOSED', ExitCode.OK, 'standard output was closed by its reader');
-    this.name = 'OutputClosed';
-  }
-}
-
 /** Bad command line: unknown option, missing argument, conflicting flags. */
 export class UsageError extends AclReplayError {
   constructor(detail: string) {

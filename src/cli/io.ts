@@ -1,12 +1,25 @@
 /** Where command output goes: records to stdout, diagnostics to stderr; write errors become IoError. */
 import { writeFileSync } from 'node:fs';
-import { IoError, OutputClosed } from '../errors.js';
+import { IoError } from '../errors.js';
+
+/** Set once stdout's reader has gone away (EPIPE): later output is dropped. */
+let stdoutClosed = false;
+/** writeStdout calls in progress: their own listener reports stdout errors. */
+let writing = 0;
+
+/** True while writeStdout is handling stdout's errors itself. */
+export function writingStdout(): boolean {
+  return writing > 0;
+}
 
 /**
  * Write `output` (one string, or chunks produced one at a time so a large report never sits in memory whole) to
- * stdout, honouring back-pressure and waiting until the last byte is handed to the OS.
+ * stdout, honouring back-pressure and waiting until the last byte is handed to the OS. When the reader closes the
+ * pipe (`aclreplay flows x.pcap | head`), the rest is dropped quietly, like any Unix filter, and the command goes
+ * on: report files are still written and --fail-on still decides the exit code.
  */
 export async function writeStdout(output: string | Iterable<string>): Promise<void> {
+  if (stdoutClosed) return;
   const out = process.stdout;
   const chunks = typeof output === 'string' ? [output] : output;
   let failure: NodeJS.ErrnoException | null = null;
@@ -16,6 +29,7 @@ export async function writeStdout(output: string | Iterable<string>): Promise<vo
     wake?.();
   };
   out.on('error', onError);
+  writing++;
   try {
     for (const chunk of chunks) {
       if (failure) break;
@@ -41,12 +55,15 @@ export async function writeStdout(output: string | Iterable<string>): Promise<vo
       });
     }
   } finally {
+    writing--;
     out.removeListener('error', onError);
   }
   const err = failure as NodeJS.ErrnoException | null;
   if (err) {
-    // The reader went away (`aclreplay flows x.pcap | head`): like any Unix filter, stop quietly.
-    if (err.code === 'EPIPE') throw new OutputClosed();
+    if (err.code === 'EPIPE') {
+      stdoutClosed = true;
+      return;
+    }
     throw new IoError('<stdout>', err.message);
   }
 }

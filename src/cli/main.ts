@@ -3,7 +3,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { AclReplayError, ExitCode, OutputClosed } from '../errors.js';
+import { AclReplayError, ExitCode } from '../errors.js';
+import { writingStdout } from './io.js';
 import { applyV8Tuning } from '../tuning.js';
 import { registerInfo } from './info.js';
 import { registerCaptureCommands } from './capture-commands.js';
@@ -45,7 +46,6 @@ function reportError(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
     return ExitCode.USAGE; // commander already printed the message
   }
-  if (err instanceof OutputClosed) return err.exitCode;
   if (err instanceof AclReplayError) {
     process.stderr.write(`aclreplay: ${err.message}\n`);
     return err.exitCode;
@@ -69,9 +69,11 @@ function invokedDirectly(): boolean {
 if (invokedDirectly()) {
   applyV8Tuning();
   // A reader that closes the pipe early must not turn a late write into an unhandled 'error' event.
+  // (While writeStdout runs, its own listener reports the error; this one only catches what comes later.)
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') process.stderr.write(`aclreplay: <stdout>: ${err.message}\n`);
-    process.exitCode ??= err.code === 'EPIPE' ? ExitCode.OK : ExitCode.IO;
+    if (err.code === 'EPIPE' || writingStdout()) return;
+    process.stderr.write(`aclreplay: <stdout>: ${err.message}\n`);
+    process.exitCode ??= ExitCode.IO;
   });
   main(process.argv).then(
     (code) => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../helpers/corpus.js';
 const tmp = mkdtempSync(join(tmpdir(), 'aclreplay-cli-'));
 const MIXED = join(REPO_ROOT, 'captures', 'mixed-clients.pcap');
 const DROP = join(REPO_ROOT, 'captures', 'return-drop.pcap');
+const EX = (f: string) => join(REPO_ROOT, 'examples', f);
 
 describe('aclreplay info', () => {
   it('prints the contract fields as JSON', () => {
@@ -125,7 +126,6 @@ describe('aclreplay flows / clients / diagnose', () => {
 });
 
 describe('aclreplay replay / diff / lint errors and the CI gate', () => {
-  const EX = (f: string) => join(REPO_ROOT, 'examples', f);
   const base = ['replay', MIXED, '--acl', EX('classic-return.yaml'), '--subnet', '10.0.2.0/24'];
 
   it('jsonl: one object per connection and ACL with the contract fields', () => {
@@ -205,5 +205,24 @@ describe('output to a pipe that closes early', () => {
     // The CLI's stderr and its exit status (echoed after it) reach us; its stdout goes to a `head` that quits early.
     const r = spawnSync('sh', ['-c', `("${process.execPath}" "${CLI}" flows "${file}"; echo "exit $?" >&2) | head -c 200 >/dev/null`], { encoding: 'utf8' });
     expect(r.stderr.trim()).toBe('exit 0');
+  });
+
+  it('replay | head: the CI gate still decides the exit code and the HTML report is still written', () => {
+    // Client ports from 1024 up: the classic return rule (32768-65535) blocks most replies.
+    const specs: Spec[] = [];
+    for (let i = 0; i < 6000; i++) specs.push([`10.0.${i >> 8}.${i & 255}`, '10.0.2.10', { proto: 'udp', sport: 1024 + (i % 20000), dport: 53, payload: new Uint8Array(8) }]);
+    const file = buildCapture(specs);
+    const html = join(tmp, 'piped.html');
+    const cmd = `"${process.execPath}" "${CLI}" replay "${file}" --acl "${EX('classic-return.yaml')}" --subnet 10.0.2.0/24 -F jsonl --fail-on return-blocked --html "${html}"`;
+    const r = spawnSync('sh', ['-c', `(${cmd}; echo "exit $?" >&2) | head -c 200 >/dev/null`], { encoding: 'utf8' });
+    expect(r.stderr.trim().split('\n').pop()).toBe('exit 3');
+    expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+  });
+
+  it('a full disk on stdout: exit 74 and one line', () => {
+    if (!existsSync('/dev/full')) return void console.warn('skipped: no /dev/full');
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" flows "${MIXED}" > /dev/full`], { encoding: 'utf8' });
+    expect(r.status).toBe(74);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^aclreplay: <stdout>: .*(ENOSPC|no space)/)]);
   });
 });
