@@ -1,7 +1,7 @@
 /** Byte sources a capture is read from: a file range (synchronous pread), a byte array, or a stream (stdin, gunzip). */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { IoError } from '../errors.js';
+import { AclReplayError, IoError } from '../errors.js';
 
 /** Something we pull bytes from into a caller's buffer. Synchronous where the OS allows it. */
 export interface ByteSource {
@@ -57,7 +57,14 @@ export class FileSource implements ByteSource {
 /** Bytes already in memory (a chunk handed to a worker, a test fixture). */
 export class BufferSource implements ByteSource {
   private position = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  /**
+   * `length`, when larger than the bytes, is what the range really held (a block whose bytes were dropped while
+   * streaming): remaining() counts it, so a truncation message reports the true size.
+   */
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly length = bytes.length,
+  ) {}
 
   read(buf: Uint8Array, off: number, len: number): number {
     const n = Math.min(len, this.bytes.length - this.position);
@@ -68,7 +75,7 @@ export class BufferSource implements ByteSource {
   }
 
   remaining(): number {
-    return this.bytes.length - this.position;
+    return Math.max(0, this.length - this.position);
   }
 
   close(): void {}
@@ -110,6 +117,8 @@ export class StreamSource implements ByteSource {
       },
       (err: Error) => {
         this.done = true;
+        // Our own errors (a read error under a gunzip stream) keep their meaning; onError is for stream failures.
+        if (err instanceof AclReplayError) throw err;
         if (this.onError) this.onError(err, this.consumed);
         else throw new IoError(this.name, `read error after ${this.consumed} bytes: ${err.message}`);
         return 0;

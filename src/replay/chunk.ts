@@ -19,7 +19,7 @@ import { Evaluator, SegmentVerdicts, FragmentVerdicts, countVerdicts } from './v
 export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch) => void): Promise<Partial> {
   let source: ByteSource;
   let fd = -1;
-  if (task.bytes) source = new BufferSource(task.bytes);
+  if (task.bytes) source = new BufferSource(task.bytes, task.end - task.start);
   else {
     try {
       fd = openSync(task.file, 'r');

@@ -99,7 +99,8 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, opti
   }
   const end = tee ? tee.total : opened.size;
   if (start > end && skipHeader) {
-    yield { chunk: chunk++, file: opened.file, start: skipped, end: skipped + skipHeader.length, bytes: skipHeader, context: skipContext!, options };
+    // Only the header travels; `end` says how much of the block the input really held.
+    yield { chunk: chunk++, file: opened.file, start: skipped, end, bytes: skipHeader, context: skipContext!, options };
   } else if (end > start || chunk === 0) yield task(Math.max(end, start));
   onProgress?.(end);
 }

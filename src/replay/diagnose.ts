@@ -36,7 +36,7 @@ export interface Fix {
   command: string | null;
   /**
    * True when, with the fix applied, every affected connection's reply is allowed and so is every port of the
-   * affected clients' required range (probed for up to 64 server/client pairs).
+   * affected clients' required range (for every distinct way the rules see a server/client pair).
    */
   verified: boolean;
   note: string;
@@ -421,7 +421,7 @@ function verifyFix(input: DiagnoseInput, s: number, acl: Acl, direction: 'inboun
         any = true;
       }
     }
-    if (any) return `ports ${formatRanges(portRanges(denied, 0, 65535, 1))} of ${c.client}'s range ${required[0]}-${required[1]} stay denied by other rules`;
+    if (any) return `ports ${formatRanges(portRanges(denied, 0, 65535, 1))} of the affected clients' range ${required[0]}-${required[1]} stay denied by other rules (for ${c.client}, say)`;
   }
   return null;
 }

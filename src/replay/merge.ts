@@ -12,7 +12,10 @@ import { CaptureStats } from '../decode/stats.js';
 import type { Partial, ReplayColumns } from './partial.js';
 import { SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
 
-/** Later fragments kept waiting for a first fragment from a later chunk; beyond this they count as unmatched. */
+/**
+ * Later fragments kept waiting for a first fragment from a later chunk; beyond this the newest count as unmatched
+ * (so past a million unresolved fragments at once, which ones match can depend on where chunks were cut).
+ */
 const MAX_PENDING_FRAGMENTS = 1 << 20;
 
 /** Bits that describe the connection (the rest only describe a chunk's segment). */
@@ -203,7 +206,9 @@ export class CaptureMerge {
       firstHere.set(id, h);
     }
     if (firstHere.size === 0) {
-      this.pendingCount = kept;
+      // Nothing here can resolve what waits; only the bound applies (the newest beyond it are unmatched).
+      for (let o = MAX_PENDING_FRAGMENTS; o < kept; o++) this.unmatched(this.pendingLen[o]!);
+      this.pendingCount = Math.min(kept, MAX_PENDING_FRAGMENTS);
       return;
     }
     const pk = this.pendingKeys;

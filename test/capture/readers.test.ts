@@ -303,10 +303,26 @@ describe('stdin: a huge block the reader skips', () => {
     const r = await pass(bytes.subarray(0, blockAt + (20 << 20)));
     expect(r.merge.stats.packets).toBe(1);
     expect(r.merge.problems.details[0]).toMatchObject({ kind: 'truncated-record', offset: blockAt });
+    // The same words as from a file: the block's claimed size and what the input really held of it.
+    expect(r.merge.problems.details[0]!.message).toBe(`block claims ${(24 << 20) + 12} bytes but the input ends after ${20 << 20}`);
   });
 });
 
 describe('a read error on stdin', () => {
+  it('under gzip too: an I/O error, not a truncated gzip stream', async () => {
+    const w = new PcapWriter().header();
+    for (let i = 0; i < 2000; i++) w.packet(1, i, P1);
+    const gz = gzipSync(w.take());
+    async function* failing() {
+      yield Buffer.from(gz.subarray(0, gz.length >> 1));
+      throw new Error('EIO: i/o error, read');
+    }
+    const err = await runPass('-', { jobs: 1, stdin: Readable.from(failing()) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IoError);
+    expect((err as IoError).message).toMatch(/^-: read error after \d+ bytes: EIO: i\/o error, read$/);
+  });
+
+
   it('is an I/O error (exit 74) naming stdin and how far it got, not an internal error', async () => {
     const w = new PcapWriter().header();
     for (let i = 0; i < 10; i++) w.packet(1, i, P1);

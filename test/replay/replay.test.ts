@@ -284,6 +284,6 @@ ${extraOutbound}`,
     expect(client).toMatchObject({ profile: 'windows-legacy', range: [1025, 5000] });
     const fix = fixOf(r);
     expect(fix).toMatchObject({ action: 'create', verified: false, entry: { ruleNumber: 110, portRange: { from: 1025, to: 5000 } } });
-    expect(fix.note).toMatch(/ports 1025-1100 of 10\.0\.3\.5's range 1025-5000 stay denied/);
+    expect(fix.note).toMatch(/ports 1025-1100 of the affected clients' range 1025-5000 stay denied by other rules \(for 10\.0\.3\.5, say\)/);
   });
 });
