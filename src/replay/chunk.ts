@@ -68,6 +68,7 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
     problemDetails: problems.details,
     stoppedEarly: reader.stoppedEarly,
     interfacePackets,
+    sections: reader instanceof PcapngReader ? reader.sections : [],
     flows: flowColumns(table),
     addrs6: addrs6.keys.slice(0, 4 * addrs6.count),
     ...extrasColumns(extras),

@@ -8,6 +8,7 @@
 import { FlowTable, FlowBit, KeyBit, startsNewConnection } from '../flow/table.js';
 import { KeyIndex } from '../flow/keyindex.js';
 import { Problems } from '../capture/problems.js';
+import type { PcapngSection } from '../capture/pcapng.js';
 import { CaptureStats } from '../decode/stats.js';
 import type { Partial, ReplayColumns } from './partial.js';
 import { SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
@@ -33,6 +34,8 @@ export class CaptureMerge {
   unmatchedFragmentBytes = 0;
   unattributedIcmpErrors = 0;
   readonly interfacePackets = new Map<string, number>();
+  /** pcapng sections by file offset, as the chunks saw them (a section split across chunks: the fullest view). */
+  readonly sections = new Map<number, PcapngSection>();
   merged = 0;
   /** Global connection index of each segment of the last partial merged (for later attribution). */
   lastResolved: Int32Array = new Int32Array(0);
@@ -295,6 +298,10 @@ export class CaptureMerge {
     this.stats.mergeColumns(p.stats);
     this.problems.merge({ counts: p.problemCounts, details: p.problemDetails });
     if (p.stoppedEarly) this.stoppedEarly = true;
+    for (const sec of p.sections) {
+      const had = this.sections.get(sec.offset);
+      if (!had || had.interfaces.length < sec.interfaces.length) this.sections.set(sec.offset, sec);
+    }
     for (const [sec, ifi, n] of p.interfacePackets) {
       const key = `${sec}:${ifi}`;
       this.interfacePackets.set(key, (this.interfacePackets.get(key) ?? 0) + n);

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Packr } from 'msgpackr';
 import { AclReplayError } from '../errors.js';
 import type { ProblemRecord } from '../capture/problems.js';
+import type { PcapngSection } from '../capture/pcapng.js';
 import type { FlowTable, ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
 import type { Evaluator, SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
@@ -34,6 +35,8 @@ export interface Partial {
   stoppedEarly: boolean;
   /** pcapng: packets per (section offset, interface index). */
   interfacePackets: [number, number, number][];
+  /** pcapng: the sections this chunk's reader saw (with their interfaces); the merge keeps one per offset. */
+  sections: PcapngSection[];
   flows: FlowColumns;
   /** IPv6 addresses the chunk interned, 4 words per id (flow keys refer to these ids). */
   addrs6: Uint32Array;

@@ -80,8 +80,9 @@ export function describeCapture(pass: PassResult): CaptureSummary {
     timestampPrecision = h.nanos ? 'ns' : 'us';
     snaplen = h.snaplen;
   } else {
-    const ng = reader as PcapngReader;
-    for (const s of ng.sections) {
+    // The chunks' readers saw every section (the main thread's reader only walks when the capture is cut).
+    const seen = merge.sections.size > 0 ? [...merge.sections.values()].sort((a, b) => a.offset - b.offset) : (reader as PcapngReader).sections;
+    for (const s of seen) {
       sections.push({
         offset: s.offset,
         byteOrder: s.littleEndian ? 'little-endian' : 'big-endian',

@@ -9,6 +9,7 @@ import { openCapture } from '../../src/capture/open.js';
 import { Problems } from '../../src/capture/problems.js';
 import { RECORD, END } from '../../src/capture/reader.js';
 import { runPass } from '../../src/replay/engine.js';
+import { summarizeCapture } from '../../src/replay/summary.js';
 import { IoError } from '../../src/errors.js';
 import { PcapngReader } from '../../src/capture/pcapng.js';
 import { CaptureFormatError, NoSuchFileError } from '../../src/errors.js';
@@ -335,5 +336,27 @@ describe('a read error on stdin', () => {
     expect(err).toBeInstanceOf(IoError);
     expect((err as IoError).exitCode).toBe(74);
     expect((err as IoError).message).toBe(`-: read error after ${bytes.length} bytes: EIO: i/o error, read`);
+  });
+});
+
+describe('the capture summary of a pcapng', () => {
+  it('lists every section with its byte order and interfaces, whatever the worker count or chunking', async () => {
+    const w = new PcapngWriter(true).section(true, { userApplication: 'summary-test' });
+    w.iface({ linkType: 1, name: 'eth0' });
+    w.iface({ linkType: 101 });
+    for (let i = 0; i < 30; i++) w.epb(i % 2, 0, i, i % 2 ? P2 : P1);
+    w.section(false);
+    w.iface({ linkType: 113, tsresol: 9 });
+    for (let i = 0; i < 20; i++) w.epb(0, 0, i, P1);
+    const file = join(mkdtempSync(join(tmpdir(), 'aclreplay-summary-')), 'two.pcapng');
+    writeFileSync(file, w.take());
+    const want = [
+      { byteOrder: 'little-endian', userApplication: 'summary-test', interfaces: [{ linkType: 1, name: 'eth0', packets: 15 }, { linkType: 101, packets: 15 }] },
+      { byteOrder: 'big-endian', interfaces: [{ linkType: 113, tsresol: 9, packets: 20 }] },
+    ];
+    for (const opts of [{ jobs: 1 }, { jobs: 1, chunkBytes: 300 }, { jobs: 2, chunkBytes: 500 }]) {
+      const s = await summarizeCapture(file, opts);
+      expect(s, JSON.stringify(opts)).toMatchObject({ format: 'pcapng', byteOrder: 'mixed', packets: 50, sections: want });
+    }
   });
 });
