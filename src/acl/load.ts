@@ -84,6 +84,7 @@ function parseDocument(doc: unknown, text: string, file: string, opts: LoadOptio
 export function loadAcls(spec: string, opts: LoadOptions = {}): Acl[] {
   const { file, id } = parseAclSpec(spec);
   const acls = parseAclText(readText(file), file, opts);
+  if (acls.length === 0) throw new AclInvalidError(file, 'no ACL in this file');
   if (id === null) return acls;
   const match = acls.filter((a) => a.id === id || a.name === id || a.id.endsWith(`.${id}`) || a.id.replace(/\[[^\]]*\]$/, '') === id);
   if (match.length === 0) throw new AclInvalidError(file, `no ACL '${id}' in this file; it has ${acls.map((a) => a.id + (a.name ? ` (${a.name})` : '')).join(', ')}`);

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -62,5 +64,16 @@ describe('aclreplay bench usage', () => {
     const r = runCli(['bench', '--acl', join(FIXTURES, 'classbench-tabs-crlf.rules'), '--trace', join(FIXTURES, 'bad.trace')]);
     expect(r.status).toBe(65);
     expect(r.stderr).toContain('bad.trace:2');
+  });
+
+  it('an ACL file holding no ACL is exit 65 for bench, lint and replay alike', () => {
+    const none = join(mkdtempSync(join(tmpdir(), 'aclreplay-none-')), 'none.yaml');
+    writeFileSync(none, 'acls: []\n');
+    const mixed = join(REPO_ROOT, 'captures', 'mixed-clients.pcap');
+    for (const args of [['bench', '--acl', none, mixed], ['lint', none], ['replay', mixed, '--acl', none, '--subnet', '10.0.2.0/24']]) {
+      const r = runCli(args);
+      expect(r.status, args[0]).toBe(65);
+      expect(r.stderr.trim()).toBe(`aclreplay: ${none}: no ACL in this file`);
+    }
   });
 });
