@@ -22,6 +22,11 @@ export interface OpenedCapture {
   seekable: boolean;
   /** With `tee`: the bytes the reader consumed, for handing the capture on in chunks. */
   tee: TeeSource | null;
+  /**
+   * Failures of the input stream itself (a corrupt gzip stream), found while reading: whoever reads the capture
+   * reports them with its own problems (the walk that cuts chunks keeps none).
+   */
+  streamProblems: { kind: number; offset: number; message: string }[];
 }
 
 export interface OpenOptions {
@@ -56,6 +61,7 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
     inner = new FileSource(fd, 0, size, file);
   }
 
+  const streamProblems: OpenedCapture['streamProblems'] = [];
   let head = await readUpTo(inner, SNIFF_BYTES);
   let compression: Compression = null;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
@@ -65,7 +71,9 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
     raw.on('error', (err) => gunzip.destroy(err));
     const stream = new StreamSource(raw.pipe(gunzip));
     stream.onError = (err, at) => {
-      problems.add(Problem['truncated-record'], at, `gzip stream ends in error after ${at} decompressed bytes: ${err.message}`);
+      const message = `gzip stream ends in error after ${at} decompressed bytes: ${err.message}`;
+      problems.add(Problem['truncated-record'], at, message);
+      streamProblems.push({ kind: Problem['truncated-record'], offset: at, message });
     };
     inner = stream;
     head = await readUpTo(inner, SNIFF_BYTES);
@@ -91,7 +99,7 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
     const hex = Array.from(head.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join('');
     throw new CaptureFormatError(file, 0, `not a pcap or pcapng file (magic 0x${hex})`);
   }
-  return { file, reader, compression, size, seekable, tee };
+  return { file, reader, compression, size, seekable, tee, streamProblems };
 }
 
 async function readUpTo(src: ByteSource, n: number): Promise<Uint8Array> {

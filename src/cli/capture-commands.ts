@@ -4,7 +4,7 @@ import { analyzeCapture } from '../replay/analyze.js';
 import { inferClients } from '../flow/ports.js';
 import { captureFindings, CAPTURE_FINDING_CODES } from '../flow/failures.js';
 import { renderFlows, renderClients, renderFindings } from '../report/flows.js';
-import { writeStdout, writeReportFile } from './io.js';
+import { writeStdout, writeReportFile, noteCaptureProblems } from './io.js';
 import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
 import { progressBar } from './progress.js';
 import { addAclSelection, replayFromCli, FAIL_ON_CODES, type ReplayOpts } from './replay.js';
@@ -20,7 +20,10 @@ interface CaptureOpts {
 async function analyze(capture: string, opts: CaptureOpts) {
   const bar = progressBar('reading');
   try {
-    return await analyzeCapture(capture, { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const a = await analyzeCapture(capture, { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    bar.stop();
+    noteCaptureProblems(a.summary);
+    return a;
   } finally {
     bar.stop();
   }

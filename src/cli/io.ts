@@ -81,3 +81,16 @@ export function writeReportFile(path: string, text: string): void {
     throw new IoError(path, (e as Error).message.split('\n')[0] ?? 'write failed');
   }
 }
+
+/**
+ * One stderr line when reading the capture met problems (commands other than `info` do not list them): how many,
+ * whether reading stopped early, the first one, and where to see them all.
+ */
+export function noteCaptureProblems(summary: { file: string; incomplete: boolean; problems: { kind: string; offset: number; message: string }[]; problemTotals: Record<string, number> }): void {
+  let total = 0;
+  for (const n of Object.values(summary.problemTotals)) total += n;
+  if (total === 0) return;
+  const first = summary.problems[0];
+  const what = first ? `; first: ${first.kind} at offset ${first.offset}${first.message ? `: ${first.message}` : ''}` : '';
+  warn(`${summary.file}: ${total} problem${total === 1 ? '' : 's'} reading the capture${summary.incomplete ? ', reading stopped early (everything before is included)' : ''}${what}; \`aclreplay info\` lists them`);
+}

@@ -22,6 +22,7 @@ export function progressBar(label: string): { onProgress: ((done: number, total:
     },
     stop() {
       bar?.stop();
+      bar = null;
     },
   };
 }

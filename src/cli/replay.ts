@@ -4,7 +4,7 @@ import type { ReplayResult } from '../replay/run.js';
 import type { PlanInput } from '../replay/scenario.js';
 import { OUTCOMES } from '../replay/outcomes.js';
 import { UsageError, ExitCode } from '../errors.js';
-import { writeStdout, writeReportFile, warn } from './io.js';
+import { writeStdout, writeReportFile, warn, noteCaptureProblems } from './io.js';
 import { formatOption, jobsOption, chunkOption, type OutputFormat } from './options.js';
 import { progressBar } from './progress.js';
 
@@ -77,7 +77,10 @@ export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../replay/run.js');
-    return await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const r = await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    bar.stop();
+    noteCaptureProblems(r.summary);
+    return r;
   } finally {
     bar.stop();
   }

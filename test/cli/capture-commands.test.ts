@@ -61,6 +61,22 @@ describe('aclreplay info', () => {
     expect(j.incomplete).toBe(true);
     expect(j.problems[0]).toMatchObject({ kind: 'truncated-record' });
     expect(j.problems[0].offset).toBeLessThan(50_000);
+    // The other commands say so on stderr, in one line, and still answer.
+    for (const args of [['flows', cut], ['clients', cut], ['diagnose', cut], ['replay', cut, '--acl', EX('classic-return.yaml'), '--subnet', '10.0.2.0/24']]) {
+      const o = runCli(args);
+      expect(o.status, args[0]).toBe(0);
+      expect(o.stdout.length).toBeGreaterThan(0);
+      expect(o.stderr.trim().split('\n'), args[0]).toEqual([expect.stringMatching(/cut\.pcap: 1 problem reading the capture, reading stopped early .*first: truncated-record at offset \d+.*`aclreplay info` lists them$/)]);
+    }
+  });
+
+  it('a corrupt gzip stream: why reading stopped is reported, not just a short record', () => {
+    const gz = Buffer.from(gzipSync(readFileSync(MIXED)));
+    gz.fill(0, Math.floor(gz.length * 0.9), Math.floor(gz.length * 0.9) + 16);
+    const bad = join(tmp, 'bad.pcap.gz');
+    writeFileSync(bad, gz);
+    const j = JSON.parse(runCli(['info', '-F', 'json', bad]).stdout);
+    expect(j.problems.map((p: { message: string }) => p.message)).toContainEqual(expect.stringMatching(/^gzip stream ends in error after \d+ decompressed bytes: /));
   });
 });
 
