@@ -12,6 +12,7 @@ import { loadAcls, loadSubnets, resolveAssociations, type LoadOptions } from '..
 import { compileAcl, toShared } from '../acl/compile.js';
 import type { ReplaySpec } from './spec.js';
 import { parseCidr, formatCidr, type Acl, type Cidr } from '../acl/model.js';
+import { lineAt } from '../acl/formats/cloudformation.js';
 
 /** An ACL guarding subnets. */
 export interface Placement {
@@ -108,13 +109,18 @@ const TopologySchema = z.object({
  * ACL paths are relative to the topology file.
  */
 function topologyPlan(file: string, input: PlanInput): ReplayPlan {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = YAML.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw fromSystemError(file, e);
-    throw new AclInvalidError(file, `not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw fromSystemError(file, e);
   }
+  const parsedDoc = YAML.parseDocument(text, { prettyErrors: false });
+  if (parsedDoc.errors.length > 0) {
+    const e = parsedDoc.errors[0]!;
+    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, { line: lineAt(text, e.pos[0]) });
+  }
+  const doc: unknown = parsedDoc.toJS();
   const parsed = TopologySchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

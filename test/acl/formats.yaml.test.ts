@@ -61,3 +61,12 @@ describe('native YAML format', () => {
     expect(invalid(() => parseAclText('', 'x.json')).message).toContain('empty file');
   });
 });
+
+describe('YAML syntax errors name the line', () => {
+  it('native YAML and CloudFormation YAML: file:line, the parser message', () => {
+    const native = invalid(() => parseAclText('acls:\n  - id: x\n    inbound:\n      - { rule: 100, proto: tcp\n    outbound: []\n', 'n.yaml'));
+    expect(native.message).toMatch(/^n\.yaml:[45]: not valid YAML: /);
+    const cfn = invalid(() => parseAclText('Resources:\n  A: {Type: x\n', 'c.yaml'));
+    expect(cfn.message).toMatch(/^c\.yaml:2: not valid YAML: /);
+  });
+});

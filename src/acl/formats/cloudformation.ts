@@ -23,13 +23,20 @@ export const CFN_TAGS: Tags = INTRINSICS.flatMap((f) => {
   ];
 }) as Tags;
 
+/** 1-based line of character offset `pos` in `text` (for parse errors). */
+export function lineAt(text: string, pos: number): number {
+  pos = Math.min(pos, text.trimEnd().length); // an error "at the end" is on the last line, not after it
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < pos; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
 /** Parse YAML (or JSON) with the CloudFormation tags; errors become AclInvalidError with the line. */
 export function parseCfnYaml(text: string, file: string): unknown {
   const doc = YAML.parseDocument(text, { customTags: CFN_TAGS, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
-    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, line !== undefined ? { line } : {});
+    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, { line: lineAt(text, e.pos[0]) });
   }
   return doc.toJS({ maxAliasCount: 1000 });
 }

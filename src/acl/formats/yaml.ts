@@ -9,6 +9,7 @@
  *         - { rule: 100, proto: tcp, ports: 32768-65535, cidr: 0.0.0.0/0, action: allow }
  * A file may also hold one ACL at the top level (id, inbound, outbound). Errors name the line.
  */
+import { lineAt } from './cloudformation.js';
 import YAML, { LineCounter, isMap, isSeq, type Document, type Node } from 'yaml';
 import { AclInvalidError } from '../../errors.js';
 import type { Acl } from '../model.js';
@@ -36,7 +37,7 @@ export function parseNativeYaml(text: string, file: string, opts: BuildOptions =
   const doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, e.linePos?.[0] ? { line: e.linePos[0].line } : {});
+    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, { line: lineAt(text, e.pos[0]) });
   }
   const js = doc.toJS() as unknown;
   const lineOf = (path: (string | number)[]): { line?: number; path?: string } => {
