@@ -7,7 +7,6 @@
 import { compileAcl, toShared } from '../acl/compile.js';
 import { parseCidr, formatCidr, cidrContains, anyCidr, type Acl, type Rule, type Cidr } from '../acl/model.js';
 import { PORT_PROFILES, portRanges, formatRanges } from '../profiles.js';
-import { parseAddress as parse6 } from '../wire/ipv6.js';
 import type { Connection } from '../flow/connections.js';
 import type { ClientProfile } from '../flow/ports.js';
 import { ref, type ConnectionRef } from '../flow/failures.js';
@@ -632,15 +631,28 @@ function notCrossing(input: DiagnoseInput, s: number, list: ConnectionVerdict[])
 
 /** The /24 (IPv4) or /64 (IPv6) networks of the servers with the most connections: likely --subnet values. */
 export function suggestSubnets(conns: Connection[], n = 3): string[] {
+  // Per connection, the widest of these networks around the server that leaves the client outside: a subnet the
+  // connection really crosses (a client in the server's /24 gives the server's /28, or the host itself).
+  const prefixes = { 4: [24, 28, 32], 6: [64, 112, 128] } as const;
   const count = new Map<string, number>();
   for (const c of conns) {
     if (c.orientation.startsWith('icmp-') || c.orientation === 'first-packet') continue;
-    const net = c.family === 4 ? c.server.split('.').slice(0, 3).join('.') + '.0/24' : formatCidr({ ...anyCidr(6), words: maskV6(parse6(c.server)!), prefix: 64 });
-    count.set(net, (count.get(net) ?? 0) + 1);
+    for (const prefix of prefixes[c.family]) {
+      const net: Cidr = { family: c.family, words: maskWords(c.serverHost.words, prefix), prefix };
+      if (cidrContains(net, c.clientHost.words, 0)) continue;
+      const text = formatCidr(net);
+      count.set(text, (count.get(text) ?? 0) + 1);
+      break;
+    }
   }
   return [...count].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k]) => k);
 }
 
-function maskV6(w: [number, number, number, number]): [number, number, number, number] {
-  return [w[0], w[1], 0, 0];
+function maskWords(w: readonly number[], prefix: number): [number, number, number, number] {
+  const out: [number, number, number, number] = [0, 0, 0, 0];
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.max(0, Math.min(32, prefix - 32 * i));
+    out[i] = bits === 0 ? 0 : ((w[i]! & (bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0)) >>> 0);
+  }
+  return out;
 }

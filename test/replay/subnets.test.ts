@@ -1,9 +1,10 @@
 /** Subnets from the ACLs' own associations: describe-network-acls + describe-subnets, as AWS returns them. */
-import { it, expect } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { runReplay } from '../../src/replay/run.js';
 import { describeCorpus, CORPUS_DIR, REPO_ROOT } from '../helpers/corpus.js';
 import { runCli } from '../helpers/cli.js';
+import { buildCapture, tcpConnection, type Spec } from '../helpers/build.js';
 
 const SUBNETS = join(REPO_ROOT, 'test', 'fixtures', 'replay', 'describe-subnets.json');
 const NACLS = join(CORPUS_DIR, 'nacl', '01_awscli-example_describe-network-acls.json');
@@ -28,5 +29,15 @@ describeCorpus('replay placed by associations (--subnets)', () => {
     const r = runCli(['replay', CAP, '--acl', `${NACLS}#acl-0e2a78e4e2EXAMPLE`, '--subnets', SUBNETS]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no subnet for ACL acl-0e2a78e4e2EXAMPLE.*--subnet 10\.0\.2\.0\/24/);
+  });
+});
+
+describe('subnet suggestions', () => {
+  it('are networks the connections cross: a client in the server\'s /24 gives a narrower one', () => {
+    const conns = (client: string, server: string, n: number): Spec[] => Array.from({ length: n }, (_, i) => tcpConnection(client, 40000 + i, server, 80)).flat();
+    const file = buildCapture([...conns('10.0.2.5', '10.0.2.200', 3), ...conns('10.7.0.1', '10.0.9.9', 2), ...conns('10.0.4.3', '10.0.4.4', 1)]);
+    const r = runCli(['replay', file, '--acl', join(REPO_ROOT, 'examples', 'classic-return.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/busiest servers in .* are in 10\.0\.2\.192\/28, 10\.0\.9\.0\/24, 10\.0\.4\.4\/32 \(e\.g\. --subnet 10\.0\.2\.192\/28\)/);
   });
 });
