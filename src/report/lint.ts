@@ -2,6 +2,9 @@
 import { coverageSentence, type LintReport } from '../acl/lint.js';
 import { table } from './text.js';
 
+/** addr:port with IPv6 addresses in brackets. */
+const hostPort = (addr: string, port: number | string) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+
 /** The `lint -F json` document: { acls: [{ id, file, rules, findings, coverage }] }. */
 export function renderLintJson(reports: LintReport[]): string {
   return `${JSON.stringify({ acls: reports }, null, 2)}\n`;
@@ -21,7 +24,7 @@ export function renderLintText(reports: LintReport[]): string {
         ),
       );
     if (r.coverage.length > 0) {
-      const probes = [...new Set(r.coverage.map((c) => `${c.direction === 'inbound' ? 'ingress' : 'egress'} IPv${c.family}: ${c.probe.src}:${c.probe.sport} -> ${c.probe.dst}:<port>`))];
+      const probes = [...new Set(r.coverage.map((c) => `${c.direction === 'inbound' ? 'ingress' : 'egress'} IPv${c.family}: ${hostPort(c.probe.src, c.probe.sport)} -> ${hostPort(c.probe.dst, '<port>')}`))];
       out.push(`return-traffic coverage (probes: ${probes.join('; ')})`);
       for (const c of r.coverage) out.push(`  ${coverageSentence(c)}`);
       out.push('');
