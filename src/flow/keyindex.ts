@@ -1,4 +1,5 @@
 /** Open-addressing hash index from a 4-word key to a dense entry id, over typed arrays (no Map, no strings). */
+import { grown } from '../typed.js';
 
 /** Mix four 32-bit words into a 32-bit hash (multiply-xorshift; keys are addresses and ports, not adversarial). */
 export function hash4(w0: number, w1: number, w2: number, w3: number): number {
@@ -75,12 +76,8 @@ export class KeyIndex {
 
   private grow(): void {
     const cap = this.values.length * 2;
-    const keys = new Uint32Array(4 * cap);
-    keys.set(this.keys);
-    const values = new Int32Array(cap);
-    values.set(this.values);
-    this.keys = keys;
-    this.values = values;
+    this.keys = grown(this.keys, 4 * cap);
+    this.values = grown(this.values, cap);
     this.slots = new Int32Array(2 * cap).fill(-1);
     this.mask = 2 * cap - 1;
     for (let id = 0; id < this.count; id++) this.place(id);

@@ -7,6 +7,7 @@
  * (src/replay/merge.ts) into the table of the whole capture. Both only call the methods here.
  */
 import { PacketBatch, Frag, AppFlag, Layer, hasPorts } from '../decode/batch.js';
+import { grown, type Column } from '../typed.js';
 import { hash4, probe, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
@@ -221,11 +222,7 @@ export class FlowTable {
 
   private grow(atLeast: number): void {
     const c = Math.max(atLeast, Math.ceil(this.capacity * GROWTH));
-    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, per: number): T => {
-      const b = new (a.constructor as { new (n: number): T })(per * c);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends Column>(a: T, per: number): T => grown(a, per * c);
     this.keys = g(this.keys, 4);
     this.counters = g(this.counters, 8);
     this.dirInfo = g(this.dirInfo, 2);
@@ -385,25 +382,15 @@ export class ChunkExtras {
   icmps = 0;
 
   firstHead(h: number, value: number): void {
-    if (h >= this.fragHeadFirst.length) {
-      const b = new Int32Array(Math.max(h + 1, 2 * this.fragHeadFirst.length));
-      b.set(this.fragHeadFirst);
-      this.fragHeadFirst = b;
-    }
+    if (h >= this.fragHeadFirst.length) this.fragHeadFirst = grown(this.fragHeadFirst, Math.max(h + 1, 2 * this.fragHeadFirst.length));
     this.fragHeadFirst[h] = value;
   }
 
   addOrphan(w0: number, w1: number, w2: number, w3: number, len: number, ts: number): void {
     if (this.orphans * 4 >= this.orphanKeys.length) {
-      const k = new Uint32Array(this.orphanKeys.length * 2);
-      k.set(this.orphanKeys);
-      this.orphanKeys = k;
-      const l = new Float64Array(this.orphanLen.length * 2);
-      l.set(this.orphanLen);
-      this.orphanLen = l;
-      const t = new Float64Array(this.orphanTs.length * 2);
-      t.set(this.orphanTs);
-      this.orphanTs = t;
+      this.orphanKeys = grown(this.orphanKeys, this.orphanKeys.length * 2);
+      this.orphanLen = grown(this.orphanLen, this.orphanLen.length * 2);
+      this.orphanTs = grown(this.orphanTs, this.orphanTs.length * 2);
     }
     const o = this.orphans++;
     const k = this.orphanKeys;
@@ -417,15 +404,9 @@ export class ChunkExtras {
 
   addIcmp(w0: number, w1: number, w2: number, w3: number, typeCode: number, flow: number): void {
     if (this.icmps * 4 >= this.icmpKeys.length) {
-      const k = new Uint32Array(this.icmpKeys.length * 2);
-      k.set(this.icmpKeys);
-      this.icmpKeys = k;
-      const c = new Uint16Array(this.icmpTypeCode.length * 2);
-      c.set(this.icmpTypeCode);
-      this.icmpTypeCode = c;
-      const f = new Int32Array(this.icmpFlow.length * 2);
-      f.set(this.icmpFlow);
-      this.icmpFlow = f;
+      this.icmpKeys = grown(this.icmpKeys, this.icmpKeys.length * 2);
+      this.icmpTypeCode = grown(this.icmpTypeCode, this.icmpTypeCode.length * 2);
+      this.icmpFlow = grown(this.icmpFlow, this.icmpFlow.length * 2);
     }
     const o = this.icmps++;
     const k = this.icmpKeys;

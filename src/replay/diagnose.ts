@@ -5,7 +5,7 @@
  * connections that failed in the capture to the rule that would deny them.
  */
 import { compileAcl, toShared } from '../acl/compile.js';
-import { parseCidr, formatCidr, cidrContains, anyCidr, type Acl, type Rule, type Cidr } from '../acl/model.js';
+import { parseCidr, formatCidr, cidrContains, anyCidr, maskWords, type Acl, type Rule, type Cidr } from '../acl/model.js';
 import { PORT_PROFILES, portRanges, formatRanges } from '../profiles.js';
 import type { Connection } from '../flow/connections.js';
 import type { ClientProfile } from '../flow/ports.js';
@@ -638,7 +638,7 @@ export function suggestSubnets(conns: Connection[], n = 3): string[] {
   for (const c of conns) {
     if (c.orientation.startsWith('icmp-') || c.orientation === 'first-packet') continue;
     for (const prefix of prefixes[c.family]) {
-      const net: Cidr = { family: c.family, words: maskWords(c.serverHost.words, prefix), prefix };
+      const net: Cidr = { family: c.family, words: maskWords(c.family, c.serverHost.words, prefix), prefix };
       if (cidrContains(net, c.clientHost.words, 0)) continue;
       const text = formatCidr(net);
       count.set(text, (count.get(text) ?? 0) + 1);
@@ -646,13 +646,4 @@ export function suggestSubnets(conns: Connection[], n = 3): string[] {
     }
   }
   return [...count].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k]) => k);
-}
-
-function maskWords(w: readonly number[], prefix: number): [number, number, number, number] {
-  const out: [number, number, number, number] = [0, 0, 0, 0];
-  for (let i = 0; i < 4; i++) {
-    const bits = Math.max(0, Math.min(32, prefix - 32 * i));
-    out[i] = bits === 0 ? 0 : ((w[i]! & (bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0)) >>> 0);
-  }
-  return out;
 }

@@ -7,6 +7,7 @@
  */
 import { FlowTable, FlowBit, KeyBit, startsNewConnection } from '../flow/table.js';
 import { KeyIndex } from '../flow/keyindex.js';
+import { grown } from '../typed.js';
 import { Problems } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
 import { CaptureStats } from '../decode/stats.js';
@@ -256,15 +257,9 @@ export class CaptureMerge {
   private reservePending(n: number): void {
     if (n <= this.pendingLen.length) return;
     const cap = Math.max(n, 2 * this.pendingLen.length);
-    const k = new Uint32Array(4 * cap);
-    k.set(this.pendingKeys.subarray(0, 4 * this.pendingCount));
-    this.pendingKeys = k;
-    const l = new Float64Array(cap);
-    l.set(this.pendingLen.subarray(0, this.pendingCount));
-    this.pendingLen = l;
-    const ts = new Float64Array(cap);
-    ts.set(this.pendingTs.subarray(0, this.pendingCount));
-    this.pendingTs = ts;
+    this.pendingKeys = grown(this.pendingKeys, 4 * cap);
+    this.pendingLen = grown(this.pendingLen, cap);
+    this.pendingTs = grown(this.pendingTs, cap);
   }
 
   /** Connection of the table before partial p for each of p's ICMP errors about no connection of its own (-1 otherwise). */

@@ -6,6 +6,7 @@
  */
 import { classify } from '../acl/classify.js';
 import { PacketBatch, Frag } from '../decode/batch.js';
+import { grown } from '../typed.js';
 import type { ReplaySpec } from './scenario.js';
 
 /** Verdict codes: 0 = not applicable; ±((gate + 1) << 16 | rule), positive = allowed, negative = denied. */
@@ -227,11 +228,7 @@ export class SegmentVerdicts {
     let c = this.capacity;
     while (c < flows) c = Math.ceil(c * 1.5);
     const n = c * this.scenarios * 2;
-    const grow = <T extends Uint32Array | Int32Array>(a: T): T => {
-      const b = new (a.constructor as { new (n: number): T })(n);
-      b.set(a);
-      return b;
-    };
+    const grow = <T extends Uint32Array | Int32Array>(a: T): T => grown(a, n);
     this.allow = grow(this.allow);
     this.deny = grow(this.deny);
     this.notApplicable = grow(this.notApplicable);
@@ -268,15 +265,9 @@ export class FragmentVerdicts {
     const need = (head + 1) * this.scenarios;
     if (need > this.codes.length) {
       const n = Math.max(need, this.codes.length * 2);
-      const b = new Int32Array(n);
-      b.set(this.codes);
-      this.codes = b;
-      const f = new Int32Array(n);
-      f.set(this.firstCodes);
-      this.firstCodes = f;
-      const h = new Uint8Array(n);
-      h.set(this.hasFirst);
-      this.hasFirst = h;
+      this.codes = grown(this.codes, n);
+      this.firstCodes = grown(this.firstCodes, n);
+      this.hasFirst = grown(this.hasFirst, n);
     }
     const k = head * this.scenarios + s;
     this.codes[k] = v;

@@ -47,7 +47,7 @@ function round6(x: number): number {
 }
 
 /** addr:port, with IPv6 addresses in brackets; the address alone for protocols without ports. */
-export function endpoint(addr: string, port: number | null): string {
+export function endpoint(addr: string, port: number | string | null): string {
   if (port === null) return addr;
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }

@@ -1,9 +1,7 @@
 /** Renders `aclreplay lint` reports: an aligned table per ACL for people, one JSON document for machines. */
 import { coverageSentence, type LintReport } from '../acl/lint.js';
 import { table } from './text.js';
-
-/** addr:port with IPv6 addresses in brackets. */
-const hostPort = (addr: string, port: number | string) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+import { endpoint } from './flows.js';
 
 /** The `lint -F json` document: { acls: [{ id, file, rules, findings, coverage }] }. */
 export function renderLintJson(reports: LintReport[]): string {
@@ -24,7 +22,7 @@ export function renderLintText(reports: LintReport[]): string {
         ),
       );
     if (r.coverage.length > 0) {
-      const probes = [...new Set(r.coverage.map((c) => `${c.direction === 'inbound' ? 'ingress' : 'egress'} IPv${c.family}: ${hostPort(c.probe.src, c.probe.sport)} -> ${hostPort(c.probe.dst, '<port>')}`))];
+      const probes = [...new Set(r.coverage.map((c) => `${c.direction === 'inbound' ? 'ingress' : 'egress'} IPv${c.family}: ${endpoint(c.probe.src, c.probe.sport)} -> ${endpoint(c.probe.dst, '<port>')}`))];
       out.push(`return-traffic coverage (probes: ${probes.join('; ')})`);
       for (const c of r.coverage) out.push(`  ${coverageSentence(c)}`);
       out.push('');
