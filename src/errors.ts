@@ -107,3 +107,52 @@ export function fromSystemError(file: string, err: unknown): AclReplayError {
   if (e && typeof e.code === 'string') return new IoError(file, `${e.code}: ${e.message.split('\n')[0]}`);
   return new IoError(file, String((e as Error)?.message ?? e).split('\n')[0] ?? 'I/O error');
 }
+
+/** An error as fields that survive a thread or process boundary (structured clone, msgpackr). */
+export interface ErrorFields {
+  name: string;
+  code: string;
+  exitCode: number;
+  detail: string;
+  file?: string;
+  offset?: number;
+  line?: number;
+  path?: string;
+}
+
+export function errorFields(e: AclReplayError): ErrorFields {
+  const f: ErrorFields = { name: e.name, code: e.code, exitCode: e.exitCode, detail: e.detail };
+  if (e.file !== undefined) f.file = e.file;
+  if (e.offset !== undefined) f.offset = e.offset;
+  if (e.line !== undefined) f.line = e.line;
+  if (e.path !== undefined) f.path = e.path;
+  return f;
+}
+
+/** The same error again, of the same subclass with the same context, from its fields. */
+export function errorFromFields(f: ErrorFields): AclReplayError {
+  let e: AclReplayError;
+  switch (f.name) {
+    case 'UsageError':
+      e = new UsageError(f.detail);
+      break;
+    case 'NoSuchFileError':
+      e = new NoSuchFileError(f.file ?? '', f.detail);
+      break;
+    case 'CaptureFormatError':
+      e = new CaptureFormatError(f.file ?? '', f.offset ?? 0, f.detail);
+      break;
+    case 'AclInvalidError':
+      e = new AclInvalidError(f.file ?? '', f.detail, { line: f.line, path: f.path });
+      break;
+    case 'IoError':
+      e = new IoError(f.file ?? '', f.detail);
+      break;
+    case 'InternalError':
+      e = new InternalError(f.detail);
+      break;
+    default:
+      e = new AclReplayError(f.code, f.exitCode, f.detail, { file: f.file, offset: f.offset, line: f.line, path: f.path });
+  }
+  return e;
+}

@@ -212,6 +212,64 @@ export class FlowTable {
     for (let f = 0; f < this.count; f++) this.place(f);
   }
 
+  /**
+   * Take a chunk's columns as this (empty) table's own, without copying: rows are then appended in place with
+   * keepRow(), in order, each at or before its own position (a merge that folds some rows into earlier ones).
+   */
+  adopt(cols: { count: number; keys: Uint32Array; counters: Float64Array; dirInfo: Uint32Array; bits: Uint16Array; synSeq: Uint32Array; synTtl: Uint8Array; synWindow: Uint16Array; synOptLayout: Uint32Array; synOptInfo: Uint32Array }): void {
+    if (this.count !== 0) throw new Error('adopt() needs an empty table');
+    const c = Math.max(16, cols.count);
+    if (cols.count < 16) {
+      // Too small to matter: copy into the table's own columns.
+      this.keys.set(cols.keys);
+      this.counters.set(cols.counters);
+      this.dirInfo.set(cols.dirInfo);
+      this.bits.set(cols.bits);
+      this.synSeq.set(cols.synSeq);
+      this.synTtl.set(cols.synTtl);
+      this.synWindow.set(cols.synWindow);
+      this.synOptLayout.set(cols.synOptLayout);
+      this.synOptInfo.set(cols.synOptInfo);
+      return;
+    }
+    this.keys = cols.keys;
+    this.counters = cols.counters;
+    this.dirInfo = cols.dirInfo;
+    this.bits = cols.bits;
+    this.synSeq = cols.synSeq;
+    this.synTtl = cols.synTtl;
+    this.synWindow = cols.synWindow;
+    this.synOptLayout = cols.synOptLayout;
+    this.synOptInfo = cols.synOptInfo;
+    this.icmpErrors = new Uint16Array(c);
+    this.icmpErrorLast = new Uint16Array(c);
+    this.capacity = c;
+    let slots = 32;
+    while (slots < 2 * c) slots <<= 1;
+    this.slots = new Int32Array(slots).fill(-1);
+    this.mask = slots - 1;
+  }
+
+  /** After adopt(): make adopted row `from` (>= count) the next row, with per-flow `bits`; returns its index. */
+  keepRow(from: number, bits: number): number {
+    const f = this.count++;
+    if (from !== f) {
+      this.keys.copyWithin(4 * f, 4 * from, 4 * from + 4);
+      this.counters.copyWithin(8 * f, 8 * from, 8 * from + 8);
+      this.dirInfo.copyWithin(2 * f, 2 * from, 2 * from + 2);
+      this.synSeq[f] = this.synSeq[from]!;
+      this.synTtl[f] = this.synTtl[from]!;
+      this.synWindow[f] = this.synWindow[from]!;
+      this.synOptLayout[f] = this.synOptLayout[from]!;
+      this.synOptInfo[f] = this.synOptInfo[from]!;
+    }
+    this.bits[f] = bits;
+    this.icmpErrors[f] = 0;
+    this.icmpErrorLast[f] = 0;
+    this.place(f);
+    return f;
+  }
+
   /** Make room for `flows` rows at once (a merge knows how many a partial brings). */
   reserve(flows: number): void {
     if (flows > this.capacity) this.grow(flows);

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { analyzeCapture } from '../../src/replay/analyze.js';
-import { connectionJson, connectionRecord, connectionTsv, FLOW_FIELDS } from '../../src/report/flows.js';
+import { analyzeCapture } from '../../src/analyze/capture.js';
+import { flowJson, flowRecord, flowTsv, FLOW_FIELDS } from '../../src/report/flows.js';
 import { tsvLine } from '../../src/report/text.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
@@ -11,9 +11,10 @@ describe('hand-written flow serializers equal the generic ones', () => {
     let n = 0;
     for (const f of ['mixed-clients.pcap', 'ipv6-and-frag.pcap', 'return-drop.pcap']) {
       const a = await analyzeCapture(join(REPO_ROOT, 'captures', f), { jobs: 1 });
-      for (const c of a.connections) {
-        expect(connectionJson(c)).toBe(JSON.stringify(connectionRecord(c)));
-        expect(connectionTsv(c)).toBe(tsvLine(connectionRecord(c), FLOW_FIELDS));
+      const ct = a.connections;
+      for (let i = 0; i < ct.count; i++) {
+        expect(flowJson(ct, i)).toBe(JSON.stringify(flowRecord(ct, i)));
+        expect(flowTsv(ct, i)).toBe(tsvLine(flowRecord(ct, i), FLOW_FIELDS));
         n++;
       }
     }

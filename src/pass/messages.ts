@@ -1,0 +1,40 @@
+/**
+ * What crosses between the main thread and the workers of a capture pass, declared once: the pass set-up (sent to
+ * each worker once, when the pool starts), one task per chunk, and the worker's reply (an encoded ChunkPartial or
+ * the error that stopped it).
+ */
+import type { PcapFileHeader } from '../capture/pcap.js';
+import type { PcapngSection } from '../capture/pcapng.js';
+import type { ReplaySpec } from '../verdict/spec.js';
+
+/** The reader state a chunk starts in. */
+export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null };
+
+/** Which analyses every chunk of a pass runs besides counting. */
+export interface ChunkOptions {
+  /** Observe connections (flows, clients, diagnose, replay); `info` only counts. */
+  flows: boolean;
+  batchSize?: number;
+}
+
+/** Sent to every worker once (piscina workerData): the options and the compiled candidates, in shared memory. */
+export interface PassSetup {
+  options: ChunkOptions;
+  /** Candidate ACLs to judge every packet against (implies flows), or null. */
+  spec: ReplaySpec | null;
+}
+
+/** One unit of work for a worker: a byte range of the capture (and its bytes when they cannot be re-read). */
+export interface ChunkTask {
+  chunk: number;
+  file: string;
+  start: number;
+  end: number;
+  bytes: Uint8Array | null;
+  context: ChunkContext;
+}
+
+/** A worker's error, with what the main thread needs to raise the same error again. */
+export interface ChunkFailure {
+  failure: { name: string; code: string; exitCode: number; detail: string; file?: string; offset?: number; line?: number; path?: string };
+}
