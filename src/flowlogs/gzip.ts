@@ -72,7 +72,7 @@ export async function gunzipFile(file: string, onData: (chunk: Uint8Array) => vo
 }
 
 /** Length of the member header at head[0..] (RFC 1952 2.3), -1 when cut short, -2 for a method other than deflate. */
-function headerLength(h: Uint8Array): number {
+export function headerLength(h: Uint8Array): number {
   if (h.length < 10) return -1;
   if (h[2] !== 8) return -2;
   const flg = h[3]!;

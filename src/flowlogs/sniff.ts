@@ -3,7 +3,8 @@
  * looked at), Parquet magic `PAR1`, or text whose first line is a header of field names or a record of the default
  * version 2 format. pcap (binary magic), pcapng (starts with an empty line, 0x0a0d0d0a) and gzipped pcap never pass.
  */
-import { gunzipSync, constants as zc } from 'node:zlib';
+import { gunzipSync, inflateRawSync, constants as zc } from 'node:zlib';
+import { headerLength } from './gzip.js';
 import { headerLayout, DEFAULT_V2 } from './fields.js';
 import { FlowLogBatch } from './batch.js';
 import { LineParser, LineError } from './parse.js';
@@ -34,7 +35,14 @@ export function gunzipHead(head: Uint8Array): Uint8Array {
   try {
     return gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH });
   } catch {
-    return new Uint8Array(0);
+    // a bad trailer or bytes after the first member: the first member's data is still what the file starts with
+    const h = headerLength(head);
+    if (h < 0) return new Uint8Array(0);
+    try {
+      return inflateRawSync(head.subarray(h), { finishFlush: zc.Z_SYNC_FLUSH });
+    } catch {
+      return new Uint8Array(0);
+    }
   }
 }
 
