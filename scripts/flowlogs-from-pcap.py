@@ -45,7 +45,9 @@ CHOICES = [
     "interface, not link-local control traffic).",
     "ACCEPT / REJECT: REJECT exactly for the packets the server's iptables dropped (NFLOG group 5): ingress "
     "drops are packets seen on eth0 whose IP bytes equal an NFLOG payload; egress drops never reached eth0 and "
-    "come from NFLOG alone (hook OUTPUT). Everything else is ACCEPT.",
+    "come from NFLOG alone (hook OUTPUT). Everything else is ACCEPT. The times of ingress drops are eth0's: the "
+    "NFLOG timestamps of INPUT drops recorded here lag by about one packet (each carries the time of the previous "
+    "packet of the flow), so they are not used.",
     "NAT gateway ENI (one arm): for ingress traffic whose destination is not the ENI's address, dstaddr is the "
     "ENI's primary address and pkt-dstaddr the real destination; for egress traffic whose source is not the "
     "ENI's address, srcaddr is the ENI's primary address and pkt-srcaddr the real source "
