@@ -10,7 +10,7 @@ Outputs (in --out): v2/lab.log, v5/lab.log, s3/AWSLogs/.../*.log.gz, manifest.js
 Semantics follow https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html; the choices
 this script had to make are listed in CHOICES below and in the README it writes.
 """
-import argparse, collections, gzip, json, math, os, socket, struct, time
+import argparse, collections, gzip, json, math, os, shutil, socket, struct, time
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -254,9 +254,8 @@ def main():
     day = time.gmtime(first_w)
     s3dir = os.path.join(out, "s3", "AWSLogs", ACCOUNT, "vpcflowlogs", REGION,
                          "%04d" % day.tm_year, "%02d" % day.tm_mon, "%02d" % day.tm_mday)
+    shutil.rmtree(os.path.join(out, "s3"), ignore_errors=True)   # files of an earlier run (another day) go
     os.makedirs(s3dir, exist_ok=True)
-    for old in os.listdir(s3dir):
-        os.remove(os.path.join(s3dir, old))
     mid = first_w + ((last_w - first_w) // (2 * INTERVAL)) * INTERVAL
     parts = [[r for r in records if r["_window"] <= mid], [r for r in records if r["_window"] > mid]]
     s3files = []

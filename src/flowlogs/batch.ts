@@ -57,7 +57,7 @@ export class FlowLogBatch {
   /** `pkt-srcaddr` / `pkt-dstaddr`, 4 words per row, same family as srcaddr (Has.PKT_SRCADDR / PKT_DSTADDR). */
   readonly pktSrc: Uint32Array;
   readonly pktDst: Uint32Array;
-  /** Has.* bits. */
+  /** Has.* bits (0x4000 and 0x8000 are the parser's: srcaddr / dstaddr seen; mask with 0x3ff). */
   readonly present: Uint16Array;
   /** Index of the record's file in the reader's `files`, and its 1-based line (Parquet: 1-based row). */
   readonly fileIndex: Int32Array;
