@@ -73,6 +73,14 @@ export class CaptureFormatError extends AclReplayError {
   }
 }
 
+/** A VPC flow-log file we cannot read at all: a header without the fields a record needs, a Parquet file without them. */
+export class FlowLogFormatError extends AclReplayError {
+  constructor(file: string, detail: string, where: { line?: number; offset?: number } = {}) {
+    super('E_FLOWLOG_FORMAT', ExitCode.DATA, detail, { file, line: where.line, offset: where.offset });
+    this.name = 'FlowLogFormatError';
+  }
+}
+
 /** An ACL file that fails validation; names the file, the line or path, and the bad value. */
 export class AclInvalidError extends AclReplayError {
   constructor(file: string, detail: string, where: { line?: number; path?: string } = {}) {
