@@ -107,3 +107,11 @@ export function fromSystemError(file: string, err: unknown): AclReplayError {
   if (e && typeof e.code === 'string') return new IoError(file, `${e.code}: ${e.message.split('\n')[0]}`);
   return new IoError(file, String((e as Error)?.message ?? e).split('\n')[0] ?? 'I/O error');
 }
+
+/** An ACL that one output format cannot hold (a rule AWS network ACLs cannot express, out-of-order rule numbers). */
+export class AclNotExpressibleError extends AclReplayError {
+  constructor(acl: string, detail: string) {
+    super('E_ACL_NOT_EXPRESSIBLE', ExitCode.DATA, detail, { path: acl });
+    this.name = 'AclNotExpressibleError';
+  }
+}
