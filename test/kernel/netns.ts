@@ -145,3 +145,26 @@ export function txChecksumOff(ns: string, ifaces: string[]): void {
   if (!haveTool('ethtool')) return;
   for (const i of ifaces) nsRun(ns, 'ethtool', ['-K', i, 'tx', 'off'], { allowFail: true });
 }
+
+/**
+ * Wait until no IPv6 address of the namespace is tentative. Addresses added before the link is ready stay tentative
+ * until it is (linkwatch takes up to a second), and a neighbour solicitation for a tentative address goes unanswered:
+ * the first packets to the host would wait a second for the next one.
+ */
+export function waitIpv6Ready(ns: string, timeoutMs = 5000): void {
+  const until = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (run('ip', ['-n', ns, '-6', 'addr', 'show', 'tentative']).trim() !== '') {
+    if (Date.now() > until) throw new Error(`IPv6 addresses of ${ns} still tentative after ${timeoutMs} ms`);
+    Atomics.wait(pause, 0, 0, 50);
+  }
+}
+
+/** One ping per (namespace, address), until answered or 3 s; without ping, a 2 s pause does the same. */
+export function settleNeighbours(pairs: [string, string][]): void {
+  if (!haveTool('ping')) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+    return;
+  }
+  for (const [ns, addr] of pairs) nsRun(ns, 'ping', [addr.includes(':') ? '-6' : '-4', '-c', '1', '-w', '3', '-q', addr], { allowFail: true });
+}

@@ -18,11 +18,17 @@ export interface Capture {
   child: ChildProcess;
   file: string;
   exited: Promise<void>;
+  /** tcpdump's stderr so far (its statistics once it has exited). */
+  stderr(): string;
 }
 
 /** tcpdump on `iface` (an interface or nflog:<group>) inside a namespace; resolves once it is listening. */
 export async function startCapture(ns: string, iface: string, file: string): Promise<Capture> {
-  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '-U', '-s', '262144', '-Z', 'root', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // --immediate-mode: every packet is handed over at once (else the last ring block is lost when tcpdump stops).
+  // It gives a ring of snaplen-sized frames: -s 4096 (the lab's frames are at most 1514 bytes) in -B 16 MiB makes
+  // room for 4096 packets, so hundreds of parallel attempts are not dropped by the capture itself.
+  // No -U: the file is written in large blocks and flushed when tcpdump exits on SIGINT.
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '--immediate-mode', '-B', '16384', '-s', '4096', '-Z', 'root', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await new Promise<void>((res, rej) => {
@@ -39,13 +45,15 @@ export async function startCapture(ns: string, iface: string, file: string): Pro
       rej(new Error(`tcpdump on ${ns} ${iface} exited ${code}: ${err.trim()}`));
     });
   });
-  return { child, file, exited };
+  return { child, file, exited, stderr: () => err };
 }
 
-/** Stop a capture (SIGINT flushes the file) and wait for tcpdump to exit. */
-export async function stopCapture(c: Capture): Promise<void> {
+/** Stop a capture (SIGINT flushes the file), wait for tcpdump to exit, and return its packet counts. */
+export async function stopCapture(c: Capture): Promise<{ captured: number; droppedByKernel: number }> {
   c.child.kill('SIGINT');
   await Promise.race([c.exited, sleep(5000).then(() => c.child.kill('SIGKILL'))]);
+  const n = (what: string) => Number(new RegExp(`(\\d+) packets? ${what}`).exec(c.stderr())?.[1] ?? 0);
+  return { captured: n('captured'), droppedByKernel: n('dropped by kernel') };
 }
 
 /** One attempt of a client plan (see agents/client.mjs). */

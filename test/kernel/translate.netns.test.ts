@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAclText } from '../../src/acl/load.js';
-import { createNamespace, deleteNamespace, haveTool, ipBatch, labUnavailable, nsRun, veth } from './netns.js';
+import { createNamespace, deleteNamespace, haveTool, ipBatch, labUnavailable, nsRun, settleNeighbours, veth, waitIpv6Ready } from './netns.js';
 import { readLabPcap } from './pcap.js';
 import { runClientAgent, sleep, startCapture, startServerAgent, stopCapture, type ClientReport } from './spawn.js';
 import { restoreInput, translateAcl } from './translate.js';
@@ -84,6 +84,12 @@ describe.skipIf(why !== null)('translated ACL enforced by the kernel', () => {
     // Two subnets on one link (on-link /16 and /32 routes): client traffic crosses the server's 10.9.2.0/24.
     ipBatch(srv, [`addr add ${SRV4}/16 dev eth0`, `addr add ${SRV6}/32 dev eth0 nodad`, 'link set eth0 up']);
     ipBatch(cli, [`addr add ${CLI4}/16 dev eth0`, `addr add ${CLI6}/32 dev eth0 nodad`, 'link set eth0 up']);
+    waitIpv6Ready(srv);
+    waitIpv6Ready(cli);
+    settleNeighbours([
+      [cli, SRV6],
+      [cli, SRV4],
+    ]);
     const [acl] = parseAclText(ACL, 'probe.yaml');
     const rs = translateAcl(acl!, { iface: 'eth0', nflogGroup: GROUP, subnets: ['10.9.2.0/24', 'fd00:9:2::/64'] });
     nsRun(srv, 'iptables-restore', [], { input: restoreInput(rs.iptables) });

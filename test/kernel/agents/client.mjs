@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const t0 = process.hrtime.bigint();
-const now = () => Number(process.hrtime.bigint() - t0) / 1e6;
+// Wall-clock milliseconds (the clock of the capture's timestamps), with sub-millisecond resolution.
+const now = () => performance.timeOrigin + performance.now();
 const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 /** The local port of a socket whose connect() is still in progress (Node's localPort is undefined then). */
