@@ -116,6 +116,14 @@ export function fromSystemError(file: string, err: unknown): AclReplayError {
   return new IoError(file, String((e as Error)?.message ?? e).split('\n')[0] ?? 'I/O error');
 }
 
+/** An ACL that one output format cannot hold (a rule AWS network ACLs cannot express, out-of-order rule numbers). */
+export class AclNotExpressibleError extends AclReplayError {
+  constructor(acl: string, detail: string) {
+    super('E_ACL_NOT_EXPRESSIBLE', ExitCode.DATA, detail, { path: acl });
+    this.name = 'AclNotExpressibleError';
+  }
+}
+
 /** An error as fields that survive a thread or process boundary (structured clone, msgpackr). */
 export interface ErrorFields {
   name: string;
