@@ -167,6 +167,12 @@ export function errorFromFields(f: ErrorFields): AclReplayError {
     case 'InternalError':
       e = new InternalError(f.detail);
       break;
+    case 'FlowLogFormatError':
+      e = new FlowLogFormatError(f.file ?? '', f.detail, { line: f.line, offset: f.offset });
+      break;
+    case 'AclNotExpressibleError':
+      e = new AclNotExpressibleError(f.path ?? '', f.detail);
+      break;
     default:
       e = new AclReplayError(f.code, f.exitCode, f.detail, { file: f.file, offset: f.offset, line: f.line, path: f.path });
   }
