@@ -82,6 +82,11 @@ export class ChunkRunner {
     }
     const problems = new Problems();
     const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, start < 0 ? task.end : start) : new PcapngReader(source, task.file, problems, start, ctx.section);
+    if (reader instanceof PcapngReader && ctx.format === 'pcapng') {
+      // The timestamp a leading Simple Packet Block takes: the previous packet's, before this chunk.
+      reader.lastSec = ctx.lastSec ?? 0;
+      reader.lastNsec = ctx.lastNsec ?? 0;
+    }
     const batch = this.batch;
     batch.length = 0;
     const parser = new PacketParser(batch, problems);
