@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { summarizeCapture } from '../pass/summary.js';
 import { renderInfoJson, renderInfoText } from '../report/info.js';
 import { writeStdout, warn } from './io.js';
-import { formatOption, jobsOption, workerThreads, type Format } from './options.js';
+import { formatOption, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 
 export function registerInfo(program: Command): void {
   program
@@ -12,8 +12,9 @@ export function registerInfo(program: Command): void {
     .argument('<capture>', 'pcap or pcapng file (gzip allowed), or - for stdin')
     .addOption(formatOption(['table', 'json'], 'table'))
     .addOption(jobsOption())
-    .action(async (capture: string, opts: { format: Format; jobs?: number }) => {
-      const summary = await summarizeCapture(capture, { jobs: workerThreads(opts.jobs, warn) });
+    .addOption(chunkOption())
+    .action(async (capture: string, opts: { format: Format; jobs?: number; chunkSize?: number }) => {
+      const summary = await summarizeCapture(capture, { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize });
       await writeStdout(opts.format === 'json' ? renderInfoJson(summary) : renderInfoText(summary));
     });
 }

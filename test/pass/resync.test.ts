@@ -106,7 +106,7 @@ describe('a pass cut at offsets gives the answer of one reader', () => {
   });
 });
 
-describe('pcapng read in chunks', () => {
+describe('pcapng cut at offsets', () => {
   /** A pcapng file: a second interface defined after packets, Simple Packet Blocks after enhanced ones, a second section. */
   function pcapngFile(): string {
     const w = new PcapngWriter().section().iface({ linkType: 1, snaplen: 65535 });
@@ -126,6 +126,9 @@ describe('pcapng read in chunks', () => {
     const file = pcapngFile();
     const base = await view(file, 1);
     expect(base.packets).toBe(120);
-    for (const chunk of [64, 300, 1000, 5000]) expect(await view(file, 1, chunk), `walk, chunk ${chunk}`).toEqual(base);
+    for (const chunk of [64, 300, 1000, 5000]) {
+      expect(await view(file, 2, chunk), `offsets, chunk ${chunk}`).toEqual(base);
+      expect(await view(file, 1, chunk), `walk, chunk ${chunk}`).toEqual(base);
+    }
   });
 });
