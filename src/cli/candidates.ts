@@ -61,12 +61,13 @@ export function failOnMatch(r: ReplayResult, failOn: Set<string>): string | null
   return null;
 }
 
-export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
+/** Replay the traffic arguments against the candidates, with a progress bar and one stderr line on problems. */
+export async function replayFromCli(traffic: string[], opts: ReplayOpts): Promise<ReplayResult> {
   const bar = progressBar('replaying');
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../analyze/replay.js');
-    const r = await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const r = await runReplay(traffic, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
     bar.stop();
     noteCaptureProblems(r.summary);
     return r;

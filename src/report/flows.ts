@@ -6,6 +6,7 @@ import { orientationName, portEvidenceName } from '../flow/orient.js';
 import type { CaptureSummary } from '../pass/summary.js';
 import type { Format } from './format.js';
 import { tsvHeader, isoTime, lineChunks, tableChunks, endpoint } from './text.js';
+import { loggedRecord, loggedJson, loggedTsv, LOGGED_TSV_FIELDS, LOGGED_TSV_TYPES } from './logged.js';
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
@@ -59,6 +60,7 @@ export function flowRecord(ct: ConnectionTable, i: number): Record<string, unkno
     icmpErrors: errors,
     lastIcmpError: errors > 0 ? { type: last >> 8, code: last & 0xff } : null,
     syn: synEvidence(ct, i),
+    ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
 }
 
@@ -93,7 +95,7 @@ export function flowJson(ct: ConnectionTable, i: number): string {
     `{"id":${i},"proto":"${protoName(ct.proto[i]!)}","family":${ct.family[i]},"client":"${ct.addresses.text(ct.client[i]!)}","clientPort":${ported ? ct.clientPort[i] : null},"server":"${ct.addresses.text(ct.server[i]!)}","serverPort":${ported ? ct.serverPort[i] : null},` +
     `"orientation":"${orientationName(o)}","portEvidence":${evidence === null ? 'null' : `"${evidence}"`},"state":"${CONN_STATES[ct.state[i]!]}","packets":${cp + sp},"bytes":${cb + sb},"firstTs":${first},"lastTs":${lastTs},"duration":${round6(lastTs - first)},` +
     `"clientPackets":${cp},"serverPackets":${sp},"clientBytes":${cb},"serverBytes":${sb},"attempt":"${ATTEMPTS[ct.attempt[i]!]}",` +
-    `"synRetransmits":${ct.synRetransmits[i]},"synAckRetransmits":${ct.synAckRetransmits[i]},"icmpType":${icmp ? ct.icmpType[i] : null},"icmpCode":${icmp ? ct.icmpCode[i] : null},"icmpErrors":${errors},"lastIcmpError":${errors > 0 ? `{"type":${last >> 8},"code":${last & 0xff}}` : 'null'},"syn":${syn}}`
+    `"synRetransmits":${ct.synRetransmits[i]},"synAckRetransmits":${ct.synAckRetransmits[i]},"icmpType":${icmp ? ct.icmpType[i] : null},"icmpCode":${icmp ? ct.icmpCode[i] : null},"icmpErrors":${errors},"lastIcmpError":${errors > 0 ? `{"type":${last >> 8},"code":${last & 0xff}}` : 'null'},"syn":${syn}${ct.logs ? `,"logged":${loggedJson(ct, i)}` : ''}}`
   );
 }
 
@@ -113,7 +115,7 @@ export interface Unplaced {
 }
 
 /** Flows in `format`, streamed in chunks straight from the columns. */
-export function* renderFlows(summary: CaptureSummary, ct: ConnectionTable, format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string> {
+export function* renderFlows(summary: Pick<CaptureSummary, 'file' | 'packets'>, ct: ConnectionTable, format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string> {
   const n = ct.count;
   if (format === 'json') {
     yield `{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"connections":${n},"unmatchedFragments":${unplaced.unmatchedFragments},"unattributedIcmpErrors":${unplaced.unattributedIcmpErrors},"flows":[`;
@@ -126,6 +128,11 @@ export function* renderFlows(summary: CaptureSummary, ct: ConnectionTable, forma
     return;
   }
   if (format === 'tsv') {
+    if (ct.logs) {
+      yield tsvHeader('flows', [...FLOW_FIELDS, ...LOGGED_TSV_FIELDS], [...FLOW_TYPES, ...LOGGED_TSV_TYPES]);
+      yield* lineChunks(n, (i) => `${flowTsv(ct, i)}\t${loggedTsv(ct, i)}`);
+      return;
+    }
     yield tsvHeader('flows', FLOW_FIELDS, FLOW_TYPES);
     yield* lineChunks(n, (i) => flowTsv(ct, i));
     return;

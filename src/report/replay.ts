@@ -5,6 +5,7 @@ import { ATTEMPTS, protoName } from '../flow/connections.js';
 import { CONN_STATES } from '../flow/state.js';
 import type { Format } from './format.js';
 import { diagnosisText } from './diagnoses.js';
+import { loggedRecord } from './logged.js';
 import { table, tsvHeader, lineChunks, count, endpoint } from './text.js';
 
 /** The per-direction object of a jsonl record. */
@@ -32,6 +33,7 @@ export function verdictRecord(r: ReplayResult, s: number, i: number): Record<str
     attempt: ATTEMPTS[ct.attempt[i]!],
     packets: ct.clientPackets[i]! + ct.serverPackets[i]!,
     firstTs: ct.firstTs[i]!,
+    ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
 }
 
