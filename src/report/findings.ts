@@ -27,5 +27,5 @@ function rejectsText(rejects: RejectExplanation[]): string {
 
 function examplesText(f: CaptureFinding): string {
   const refs = f.code === 'RETURN_DROP_SUSPECTED' ? [...f.examples.failed.map((r) => ['failed', r] as const), ...f.examples.ok.map((r) => ['ok', r] as const)] : f.examples.map((r) => ['failed', r] as const);
-  return refs.map(([k, r]) => `  ${k.padEnd(6)} ${endpoint(r.client, r.clientPort)} -> ${endpoint(r.server, r.serverPort)} ${r.state} ${r.attempt}${r.synRetransmits ? ` (${r.synRetransmits} SYN retransmits)` : ''}`).join('\n') + '\n';
+  return refs.map(([k, r]) => `  ${k.padEnd(6)} ${endpoint(r.client, r.clientPort)} -> ${endpoint(r.server, r.serverPort)} ${r.state} ${r.attempt}${r.synRetransmits ? ` (${r.synRetransmits} SYN retransmits)` : ''}${r.record ? ` (${r.record})` : ''}`).join('\n') + '\n';
 }
