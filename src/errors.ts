@@ -116,6 +116,14 @@ export function fromSystemError(file: string, err: unknown): AclReplayError {
   return new IoError(file, String((e as Error)?.message ?? e).split('\n')[0] ?? 'I/O error');
 }
 
+/** An ACL that one output format cannot hold (a rule AWS network ACLs cannot express, out-of-order rule numbers). */
+export class AclNotExpressibleError extends AclReplayError {
+  constructor(acl: string, detail: string) {
+    super('E_ACL_NOT_EXPRESSIBLE', ExitCode.DATA, detail, { path: acl });
+    this.name = 'AclNotExpressibleError';
+  }
+}
+
 /** An error as fields that survive a thread or process boundary (structured clone, msgpackr). */
 export interface ErrorFields {
   name: string;
@@ -158,6 +166,12 @@ export function errorFromFields(f: ErrorFields): AclReplayError {
       break;
     case 'InternalError':
       e = new InternalError(f.detail);
+      break;
+    case 'FlowLogFormatError':
+      e = new FlowLogFormatError(f.file ?? '', f.detail, { line: f.line, offset: f.offset });
+      break;
+    case 'AclNotExpressibleError':
+      e = new AclNotExpressibleError(f.path ?? '', f.detail);
       break;
     default:
       e = new AclReplayError(f.code, f.exitCode, f.detail, { file: f.file, offset: f.offset, line: f.line, path: f.path });

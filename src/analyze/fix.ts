@@ -7,6 +7,7 @@ import { portRanges, formatRanges } from '../profiles.js';
 import type { ReplayPlan } from '../verdict/plan.js';
 import { specAcl, type ReplaySpec } from '../verdict/spec.js';
 import { PortMaps } from '../verdict/probe.js';
+import { KeyIndex } from '../flow/keyindex.js';
 import { portMaps, type AwsEntry, type DiagnoseInput, type Fix } from './diagnoses/common.js';
 
 /**
@@ -92,17 +93,13 @@ export function proposeFix(input: DiagnoseInput, site: FixSite): Fix {
   // the first 32 host pairs (a scan can bring thousands; verification below checks every connection).
   const missingSet = new Uint8Array(65536);
   const maps = new Set<Uint8Array>();
-  const pairs = new Map<number, Set<number>>();
-  let pairCount = 0;
+  const pairs = new KeyIndex(256);
   for (const i of group) {
-    const service = ct.server[i]! * 65536 + ct.serverPort[i]!;
-    let clients = pairs.get(service);
-    if (!clients) pairs.set(service, (clients = new Set()));
-    if (clients.has(ct.client[i]!)) continue;
-    clients.add(ct.client[i]!);
-    pairCount++;
+    const known = pairs.count;
+    pairs.intern(ct.server[i]!, ct.client[i]!, ct.serverPort[i]!, 0);
+    if (pairs.count === known) continue;
     maps.add(portMaps(input).get(s, ct.server[i]!, ct.client[i]!, proto, ct.serverPort[i]!));
-    if (maps.size >= 32 || pairCount >= 4096) break;
+    if (maps.size >= 32 || pairs.count >= 4096) break;
   }
   for (const allowed of maps) for (let p = required[0]; p <= required[1]; p++) if (!allowed[p]) missingSet[p] = 1;
   const missing = portRanges(missingSet, 0, 65535, 1);
@@ -211,8 +208,13 @@ function verifyFix(input: DiagnoseInput, site: FixSite, fix: Fix, entry: AwsEntr
   const { scenario: s, proto, required } = site;
   const maps = new PortMaps(fixed.plan, fixed.spec, ct.addresses);
   const rangeChecked = new Set<Uint8Array>();
+  // One port map per distinct (server, client, server port): rows of a pair differ only in the client port.
+  const pairs = new KeyIndex(256);
+  const pairMaps: Uint8Array[] = [];
   for (const i of site.rows) {
-    const allowed = maps.get(s, ct.server[i]!, ct.client[i]!, proto, ct.serverPort[i]!);
+    const pair = pairs.intern(ct.server[i]!, ct.client[i]!, ct.serverPort[i]!, 0);
+    if (pair === pairMaps.length) pairMaps.push(maps.get(s, ct.server[i]!, ct.client[i]!, proto, ct.serverPort[i]!));
+    const allowed = pairMaps[pair]!;
     const client = ct.addresses.text(ct.client[i]!);
     if (!allowed[ct.clientPort[i]!]) return `the reply to ${client} port ${ct.clientPort[i]} is still denied`;
     if (rangeChecked.has(allowed)) continue;

@@ -38,8 +38,9 @@ function code(clientSide: number, rule: number, evidence = 0): number {
 export function clientSideOf(c: number): 0 | 1 {
   return (c & 1) as 0 | 1;
 }
+/** The rule's name (codes no rule has, 9-15, read as first-packet: tables of every code stay total). */
 export function orientationName(c: number): Orientation {
-  return ORIENTATIONS[(c >> 1) & 15]!;
+  return ORIENTATIONS[(c >> 1) & 15] ?? 'first-packet';
 }
 export function portEvidenceName(c: number): PortEvidence | null {
   const e = (c >> 5) & 3;

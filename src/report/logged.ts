@@ -82,11 +82,16 @@ export function loggedRecord(ct: ConnectionTable, i: number): LoggedRecord {
   };
 }
 
-/** JSON text of each name (interfaces, subnets, files), made once per table. */
+/** JSON text with every character above 0x7f escaped (\\uXXXX): ASCII, as the byte writers copy it. */
+function asciiJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** ASCII JSON text of each name (interfaces, subnets, files), made once per table. */
 const quoted = new WeakMap<readonly string[], string[]>();
 function q(names: readonly string[], id: number): string {
   let list = quoted.get(names);
-  if (!list) quoted.set(names, (list = names.map((n) => JSON.stringify(n))));
+  if (!list) quoted.set(names, (list = names.map(asciiJson)));
   return list[id] ?? '"-"';
 }
 
@@ -99,12 +104,12 @@ function sideJson(logs: LoggedColumns, k: number): string {
 }
 
 /**
- * JSON text of loggedRecord(ct, i), written from the columns (flowJson's `logged`): no intermediate object, names
- * quoted once per table (test/flowlogs/table.test.ts checks it against JSON.stringify of the record).
+ * JSON text of loggedRecord(ct, i), written from the columns (the flows writer's `logged`): no intermediate object,
+ * names quoted once per table, ASCII only (test/flowlogs/table.test.ts checks it against the record).
  */
 export function loggedJson(ct: ConnectionTable, i: number): string {
   const logs = ct.logs!;
-  if (logs.bits[i]! & (LoggedBit.CLIENT_TRANSLATED | LoggedBit.SERVER_TRANSLATED)) return JSON.stringify(loggedRecord(ct, i));
+  if (logs.bits[i]! & (LoggedBit.CLIENT_TRANSLATED | LoggedBit.SERVER_TRANSLATED)) return asciiJson(loggedRecord(ct, i));
   const first = logs.firstSide(i);
   const sub = logs.subnet[i]!;
   const record = first < 0 ? 'null' : `${q(logs.files, logs.firstFile[first]!).slice(0, -1)}:${logs.firstLine[first]}"`;

@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { tempFile } from './helpers.js';
 import { readTraffic } from '../../src/analyze/traffic.js';
 import { flowRecords } from '../helpers/tables.js';
-import { flowRecord, flowJson } from '../../src/report/flows.js';
+import { flowRecord, FlowWriter } from '../../src/report/flows.js';
 import { FlowLogConnections, foldRecords } from '../../src/flowlogs/connections.js';
 import { FlowLogBatch } from '../../src/flowlogs/batch.js';
 import { LogStatus, Action } from '../../src/flowlogs/fields.js';
@@ -83,7 +83,12 @@ describe('flow-log connections in the connection table', () => {
     expect(rec.client).toEqual({ records: 1, action: 'ACCEPT', rejectedRecords: 0, rejectedPackets: 0, firstRecord: `${file}:2`, tcpFlags: 2, flowDirection: 'ingress' });
     expect(rec.server).toEqual({ records: 2, action: 'mixed', rejectedRecords: 1, rejectedPackets: 4, firstRecord: `${file}:4`, tcpFlags: 19, flowDirection: 'egress' });
     expect((flowRecord(ct, 1).logged as Record<string, unknown>).interface).toBe('eni-b');
-    for (let i = 0; i < ct.count; i++) expect(JSON.parse(flowJson(ct, i))).toEqual(JSON.parse(JSON.stringify(flowRecord(ct, i))));
+    // the byte writer's JSON is the record's JSON.stringify text (names are ASCII here)
+    const w = new FlowWriter(ct);
+    for (let i = 0; i < ct.count; i++) {
+      w.json(i);
+      expect(Buffer.from(w.out.take()).toString('latin1')).toBe(JSON.stringify(flowRecord(ct, i)));
+    }
   });
 
   it('pkt-srcaddr / pkt-dstaddr: a NAT gateway ENI logs its own address; the connection uses the packet-level ones, and says so', async () => {
@@ -100,6 +105,20 @@ describe('flow-log connections in the connection table', () => {
     expect(addresses.serverLogged).toBe('10.0.2.20');
     expect(addresses.clientLogged).toBeNull();
     expect(addresses.note).toMatch(/pkt-srcaddr\/pkt-dstaddr/);
+    const w = new FlowWriter(ct);
+    w.json(0);
+    expect(Buffer.from(w.out.take()).toString('latin1')).toBe(JSON.stringify(flowRecord(ct, 0)));
+  });
+
+  it('the byte writer escapes what is not ASCII (a file name): the same record once parsed', async () => {
+    const file = tempFile([H, r('eni-a', '10.0.0.5', '10.0.1.9', 50000, 80, 3, 180, 100, 101, 'ACCEPT', 2, 'ingress')].join('\n') + '\n', 'räume/ü.log');
+    const ct = (await readTraffic([file])).connections;
+    const w = new FlowWriter(ct);
+    w.json(0);
+    const text = Buffer.from(w.out.take()).toString('latin1');
+    expect(text).toMatch(/^[\x20-\x7e]+$/);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(flowRecord(ct, 0))));
+    expect((JSON.parse(text) as { logged: { record: string } }).logged.record).toBe(`${file}:2`);
   });
 
   it('memory is proportional to connections, not records: a week of the same 5-tuples', () => {

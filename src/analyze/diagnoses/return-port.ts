@@ -5,6 +5,7 @@ import { PROFILE_CODES } from '../../flow/clients.js';
 import { gateInfo, ruleOf } from '../../verdict/outcomes.js';
 import { verdictGate } from '../../verdict/evaluator.js';
 import { refs } from '../findings.js';
+import { KeyIndex } from '../../flow/keyindex.js';
 import { proposeFix } from '../fix.js';
 import { capitalize, groupBy, maxOf, notAllowedIn, pct, portMaps, round3, ruleWords, type AffectedClient, type DiagnoseInput, type Diagnosis } from './common.js';
 
@@ -18,19 +19,19 @@ function requiredRange(input: DiagnoseInput, client: number, seen: [number, numb
 export function returnNotAllowed(input: DiagnoseInput, s: number): Diagnosis[] {
   const { plan, spec, connections: ct, verdicts: vt } = input;
   // Denied returns of TCP and UDP connections, grouped by deciding code, protocol and family.
-  const groups = new Map<number, number[]>();
+  const keys = new KeyIndex(64);
+  const groups: number[][] = [];
   for (let i = 0; i < ct.count; i++) {
     const proto = ct.proto[i]!;
     if (proto !== 6 && proto !== 17) continue;
     const code = vt.returnCode(s, i);
     if (code >= 0) continue;
-    const key = (code * 256 + proto) * 2 + (ct.family[i] === 6 ? 1 : 0);
-    const g = groups.get(key);
-    if (g) g.push(i);
-    else groups.set(key, [i]);
+    const g = keys.intern(code >>> 0, proto, ct.family[i]!, 0);
+    if (g === groups.length) groups.push([]);
+    groups[g]!.push(i);
   }
   const out: Diagnosis[] = [];
-  for (const group of groups.values()) {
+  for (const group of groups) {
     const first = group[0]!;
     const code = vt.returnCode(s, first);
     const gate = gateInfo(plan, spec, verdictGate(code));
