@@ -202,7 +202,10 @@ describe('aclreplay replay / diagnose / diff on flow logs', () => {
     const html = join(tmp, 'r.html');
     const r = runCli(['replay', V5, '--acl', DEPLOYED, ...AT_SERVER, '--fail-on', 'return-blocked', '--html', html]);
     expect(r.status).toBe(3);
-    expect(readFileSync(html, 'utf8')).toMatch(/acl-0f10000000000d001/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/acl-0f10000000000d001/);
+    expect(page).toMatch(/REJECT records explained/);
+    expect(page.match(/data-cause="network-acl"/g)).toHaveLength(3);
     const d = join(tmp, 'd.html');
     expect(runCli(['diagnose', V5, '--html', d]).status).toBe(0);
     expect(readFileSync(d, 'utf8')).toMatch(/Flow logs <b/);
