@@ -32,6 +32,7 @@ export interface TrafficHints {
   subnetIds: readonly string[];
 }
 
+/** How to read: worker threads and chunks (captures), the aggregation interval (flow logs), the replay's spec. */
 export interface ReadTrafficOptions {
   /** Worker threads for a capture pass. */
   jobs?: number;

@@ -23,6 +23,7 @@ export const LoggedBit = {
 
 /** What a side's records said, over all of them. */
 export const SideAction = { NONE: 0, ACCEPT: 1, REJECT: 2, MIXED: 3 } as const;
+/** SideAction names, as records print them. */
 export const SIDE_ACTIONS = ['none', 'ACCEPT', 'REJECT', 'mixed'] as const;
 
 /** Bits of LoggedColumns.flowDirs (a side's records' flow-direction values). */

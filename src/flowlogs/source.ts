@@ -14,6 +14,7 @@ import type { CoverageGap } from './gaps.js';
 import { Problem, type ProblemRecord } from '../capture/problems.js';
 import type { ConnectionTable } from '../flow/connections.js';
 
+/** How the flow-log source reads. */
 export interface FlowLogSourceOptions {
   /** The flow log's maximum aggregation interval in seconds (default 600, AWS's default; 60 on Nitro). */
   intervalSeconds?: number;

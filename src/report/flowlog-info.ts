@@ -2,6 +2,7 @@
 import type { FlowLogSummary } from '../flowlogs/source.js';
 import { keyValues, table, isoTime, count } from './text.js';
 
+/** `info` on flow logs for people: key facts, files, interfaces, coverage gaps, problems by file and line. */
 export function renderFlowLogInfoText(s: FlowLogSummary): string {
   const formats = [...new Set(s.files.map((f) => `${f.format}${f.compression ? ` (${f.compression})` : ''}`))].join(', ');
   const st = s.recordsByStatus;
@@ -32,6 +33,7 @@ export function renderFlowLogInfoText(s: FlowLogSummary): string {
   return out;
 }
 
+/** `info -F json` on flow logs (FlowLogSummary; the CLI contract). */
 export function renderFlowLogInfoJson(s: FlowLogSummary): string {
   return JSON.stringify(s, null, 2) + '\n';
 }

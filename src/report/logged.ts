@@ -118,7 +118,9 @@ export function loggedJson(ct: ConnectionTable, i: number): string {
 
 /** TSV columns added to `flows -F tsv` for logged traffic, and row i's values. */
 export const LOGGED_TSV_FIELDS = ['interface', 'record', 'clientAction', 'serverAction'];
+/** Their Zeek types. */
 export const LOGGED_TSV_TYPES = ['string', 'string', 'string', 'string'];
+/** Row i's values of LOGGED_TSV_FIELDS, tab-separated. */
 export function loggedTsv(ct: ConnectionTable, i: number): string {
   const logs = ct.logs!;
   const first = logs.firstSide(i);
