@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { summarizeCapture } from '../pass/summary.js';
 import { trafficKindOf } from '../analyze/traffic.js';
 import { renderInfoJson, renderInfoText } from '../report/info.js';
-import { writeStdout } from './io.js';
-import { formatOption, jobsOption, type Format } from './options.js';
+import { writeStdout, warn } from './io.js';
+import { formatOption, jobsOption, workerThreads, type Format } from './options.js';
 import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
 
 export function registerInfo(program: Command): void {
@@ -21,7 +21,7 @@ export function registerInfo(program: Command): void {
         await writeStdout(opts.format === 'json' ? renderFlowLogInfoJson(summary) : renderFlowLogInfoText(summary));
         return;
       }
-      const summary = await summarizeCapture(traffic[0]!, { jobs: opts.jobs });
+      const summary = await summarizeCapture(traffic[0]!, { jobs: workerThreads(opts.jobs, warn) });
       await writeStdout(opts.format === 'json' ? renderInfoJson(summary) : renderInfoText(summary));
     });
 }

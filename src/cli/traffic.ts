@@ -1,8 +1,8 @@
 /** What every command that reads traffic takes and does first: the traffic arguments, their options, one read. */
 import type { Command } from 'commander';
 import { readTraffic, type TrafficAnalysis } from '../analyze/traffic.js';
-import { noteCaptureProblems } from './io.js';
-import { formatOption, jobsOption, chunkOption, type Format } from './options.js';
+import { noteCaptureProblems, warn } from './io.js';
+import { formatOption, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
 
 export interface TrafficOpts {
@@ -24,7 +24,7 @@ export function withTrafficOptions(cmd: Command, formats: Format[] = ['table', '
 export async function analyzeTraffic(inputs: string[], opts: TrafficOpts): Promise<TrafficAnalysis> {
   const bar = progressBar('reading');
   try {
-    const a = await readTraffic(inputs, { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const a = await readTraffic(inputs, { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
     bar.stop();
     noteCaptureProblems(a.summary);
     return a;

@@ -54,7 +54,7 @@ export function buildPlan(input: PlanInput): ReplayPlan {
   }
   if (input.acls.length === 0) throw new UsageError('replay needs at least one --acl <file>[#id] (or a --topology)');
   const acls: Acl[] = [];
-  for (const spec of input.acls) acls.push(...loadAcls(spec, input.load));
+  for (const spec of input.acls) for (const acl of loadAcls(spec, input.load)) acls.push(acl);
   const described = input.subnetsFile ? loadSubnets(input.subnetsFile) : null;
   if (described) resolveAssociations(acls, described);
   const given = input.subnets.map((s) => cidrArg(s, '--subnet'));
