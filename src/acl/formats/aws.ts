@@ -3,7 +3,8 @@
  * every ACL in the file, with associations and tags; and `aws ec2 describe-subnets` JSON to give associations CIDRs.
  */
 import { AclInvalidError } from '../../errors.js';
-import type { Acl } from '../model.js';
+import { describeValue, excerpt } from '../../text/quote.js';
+import { parseCidr, type Acl } from '../model.js';
 import { boolValue, buildAwsAcl, type BuildOptions, type EntrySpec } from './entries.js';
 
 type Json = Record<string, unknown>;
@@ -20,7 +21,7 @@ export function parseJson(text: string, file: string): unknown {
     const msg = (e as Error).message;
     const m = /position (\d+)/.exec(msg);
     const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
-    throw new AclInvalidError(file, `not valid JSON: ${msg.split('\n')[0]}`, line !== undefined ? { line } : {});
+    throw new AclInvalidError(file, `not valid JSON: ${excerpt(msg.split('\n')[0]!)}`, line !== undefined ? { line } : {});
   }
 }
 
@@ -44,7 +45,7 @@ export function parseDescribeNetworkAcls(doc: unknown, file: string, opts: Build
       const ep = `${path}.Entries[${j}]`;
       if (!isObject(e)) throw new AclInvalidError(file, 'expected an object', { path: ep });
       const egress = boolValue(e.Egress);
-      if (egress === null) throw new AclInvalidError(file, `Egress ${JSON.stringify(e.Egress)} is not true or false`, { path: `${ep}.Egress` });
+      if (egress === null) throw new AclInvalidError(file, `Egress ${describeValue(e.Egress)} is not true or false`, { path: `${ep}.Egress` });
       const ports = isObject(e.PortRange) ? e.PortRange : null;
       const icmp = isObject(e.IcmpTypeCode) ? e.IcmpTypeCode : null;
       return {
@@ -85,11 +86,21 @@ export function parseDescribeSubnets(doc: unknown, file: string): Map<string, Su
   const out = new Map<string, SubnetInfo>();
   doc.Subnets.forEach((s, i) => {
     if (!isObject(s) || typeof s.SubnetId !== 'string') throw new AclInvalidError(file, 'subnet without a SubnetId', { path: `Subnets[${i}]` });
+    const cidr = (v: unknown, path: string, family: 4 | 6): string => {
+      const c = typeof v === 'string' ? parseCidr(v) : null;
+      if (!c || !c.ok) throw new AclInvalidError(file, `invalid CIDR ${describeValue(v)}${c && !c.ok ? `: ${c.reason}` : ''}`, { path });
+      if (c.cidr.family !== family) throw new AclInvalidError(file, `${describeValue(v)} is not an IPv${family} CIDR`, { path });
+      return v as string;
+    };
     const v6 = Array.isArray(s.Ipv6CidrBlockAssociationSet) ? s.Ipv6CidrBlockAssociationSet : [];
+    const ipv6Cidrs: string[] = [];
+    v6.forEach((a, j) => {
+      if (isObject(a) && a.Ipv6CidrBlock !== undefined) ipv6Cidrs.push(cidr(a.Ipv6CidrBlock, `Subnets[${i}].Ipv6CidrBlockAssociationSet[${j}].Ipv6CidrBlock`, 6));
+    });
     out.set(s.SubnetId, {
       subnetId: s.SubnetId,
-      cidr: typeof s.CidrBlock === 'string' ? s.CidrBlock : null,
-      ipv6Cidrs: v6.filter(isObject).map((a) => a.Ipv6CidrBlock).filter((x): x is string => typeof x === 'string'),
+      cidr: s.CidrBlock === undefined || s.CidrBlock === null ? null : cidr(s.CidrBlock, `Subnets[${i}].CidrBlock`, 4),
+      ipv6Cidrs,
     });
   });
   return out;

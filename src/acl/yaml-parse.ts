@@ -1,0 +1,75 @@
+/**
+ * The one way YAML inputs (native ACLs, CloudFormation templates, topologies) are parsed: syntax errors, unknown
+ * tags, alias bombs ("billion laughs") and nesting too deep for the parser become one-line AclInvalidErrors naming
+ * the file and line, never an internal error.
+ */
+import YAML, { LineCounter, type Document, type Tags } from 'yaml';
+import { AclInvalidError } from '../errors.js';
+import { excerpt } from '../text/quote.js';
+
+/** Most nodes the aliases of one document may expand to (yaml's maxAliasCount: alias uses x aliased size). */
+export const MAX_ALIAS_EXPANSION = 1000;
+
+/** A parsed YAML document with its plain JS value and line numbers. */
+export interface ParsedYaml {
+  doc: Document;
+  value: unknown;
+  lines: LineCounter;
+}
+
+export interface YamlParseOptions {
+  /** Tags besides YAML's own (the CloudFormation short forms); any other tag is an error. */
+  customTags?: Tags;
+  /** Allow repeated keys in a mapping (CloudFormation tolerates them; the last wins). */
+  duplicateKeys?: boolean;
+}
+
+/** 1-based line of character offset `pos` in `text` (for parse errors). */
+export function lineAt(text: string, pos: number): number {
+  pos = Math.min(pos, text.trimEnd().length); // an error "at the end" is on the last line, not after it
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < pos; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/** Parse `text` (the content of `file`) as one YAML document; throws AclInvalidError for anything it cannot take. */
+export function parseYaml(text: string, file: string, opts: YamlParseOptions = {}): ParsedYaml {
+  const lines = new LineCounter();
+  let doc: Document;
+  try {
+    doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: !opts.duplicateKeys, ...(opts.customTags ? { customTags: opts.customTags } : {}) });
+  } catch (e) {
+    if (isStackOverflow(e)) throw new AclInvalidError(file, 'YAML nests too deeply to read');
+    throw e;
+  }
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = lineAt(text, e.pos[0]);
+    if (/call stack/i.test(e.message)) throw new AclInvalidError(file, 'YAML nests too deeply to read', { line });
+    throw new AclInvalidError(file, `not valid YAML: ${excerpt(e.message.split('\n')[0]!)}`, { line });
+  }
+  for (const w of doc.warnings) {
+    if (w.code !== 'TAG_RESOLVE_FAILED') continue;
+    const tag = /tag:?\s*(\S+)/i.exec(w.message)?.[1] ?? w.message;
+    const known = opts.customTags ? ' (known here: YAML tags and the CloudFormation short forms !Ref, !Sub, !If, ...)' : '';
+    throw new AclInvalidError(file, `unknown YAML tag ${excerpt(tag)}${known}`, { line: lineAt(text, w.pos[0]) });
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSION });
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      if (/Excessive alias count/.test(e.message)) {
+        throw new AclInvalidError(file, `YAML aliases expand to more than ${MAX_ALIAS_EXPANSION} nodes (an alias bomb?); write the values out instead`);
+      }
+      throw new AclInvalidError(file, `YAML alias error: ${excerpt(e.message)}`);
+    }
+    if (isStackOverflow(e)) throw new AclInvalidError(file, 'YAML nests too deeply to read');
+    throw e;
+  }
+  return { doc, value, lines };
+}
