@@ -32,7 +32,7 @@ export function formatBytes(n: number): string {
     v /= 1024;
     u++;
   }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+  return `${Number(v.toFixed(1))} ${units[u]}`;
 }
 
 /** The bytes of `file` (a regular file, FIFO, device or socket path), at most `maxBytes` of them, else an error. */
@@ -53,7 +53,10 @@ export function readInputBytes(file: string, opts: InputReadOptions): Buffer {
       throw fromSystemError(file, e, opts.what);
     }
     if (st.isDirectory()) throw new NoSuchFileError(file, `is a directory, not ${opts.what}`);
-    if (st.isFile() && st.size > max) throw new InputTooLargeError(file, `${formatBytes(st.size)}, larger than ${limit}`);
+    if (st.isFile() && st.size > max) {
+      const size = formatBytes(st.size) === formatBytes(max) ? `${st.size} bytes` : formatBytes(st.size);
+      throw new InputTooLargeError(file, `${size}, larger than ${limit}`);
+    }
     // A regular file is read in one piece of its size (+1 to see growth); anything else in chunks.
     const chunks: Buffer[] = [];
     let total = 0;

@@ -3,12 +3,19 @@
  * tags, alias bombs ("billion laughs") and nesting too deep for the parser become one-line AclInvalidErrors naming
  * the file and line, never an internal error.
  */
-import YAML, { LineCounter, type Document, type Tags } from 'yaml';
+import { Composer, LineCounter, Parser, YAMLParseError, type CST, type Document, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags } from 'yaml';
 import { AclInvalidError } from '../errors.js';
 import { excerpt } from '../text/quote.js';
 
 /** Most nodes the aliases of one document may expand to (yaml's maxAliasCount: alias uses x aliased size). */
 export const MAX_ALIAS_EXPANSION = 1000;
+
+/**
+ * Deepest nesting of collections accepted. yaml composes recursively: near the stack's end V8 may even abort the
+ * process (a regexp compiled there fails "out of memory"), so depth is measured on the parser's tokens first,
+ * without recursion, and refused well before that (yaml overflows at about 1000 levels on a default stack).
+ */
+export const MAX_YAML_DEPTH = 100;
 
 /** A parsed YAML document with its plain JS value and line numbers. */
 export interface ParsedYaml {
@@ -36,16 +43,45 @@ function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
 }
 
+/** The first node nested deeper than `limit` in the parser's tokens, walked without recursion; null when none is. */
+function tooDeep(tokens: CST.Token[], limit: number): CST.Token | null {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [t, depth] = stack.pop()!;
+    if (depth > limit) return t;
+    if (t.type === 'document') {
+      if (t.value) stack.push([t.value, depth]);
+    } else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      for (const item of t.items as CST.CollectionItem[]) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
 /** Parse `text` (the content of `file`) as one YAML document; throws AclInvalidError for anything it cannot take. */
 export function parseYaml(text: string, file: string, opts: YamlParseOptions = {}): ParsedYaml {
   const lines = new LineCounter();
-  let doc: Document;
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = tooDeep(tokens, MAX_YAML_DEPTH);
+  if (deep) throw new AclInvalidError(file, `YAML nests more than ${MAX_YAML_DEPTH} levels deep`, { line: lines.linePos(deep.offset).line });
+  const options: ParseOptions & DocumentOptions & SchemaOptions = { prettyErrors: false, uniqueKeys: !opts.duplicateKeys, ...(opts.customTags ? { customTags: opts.customTags } : {}) };
+  let doc: Document | null = null;
   try {
-    doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: !opts.duplicateKeys, ...(opts.customTags ? { customTags: opts.customTags } : {}) });
+    for (const d of new Composer(options).compose(tokens, true, text.length)) {
+      if (!doc) doc = d;
+      else {
+        doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'the file holds several YAML documents; give one'));
+        break;
+      }
+    }
   } catch (e) {
     if (isStackOverflow(e)) throw new AclInvalidError(file, 'YAML nests too deeply to read');
     throw e;
   }
+  if (!doc) throw new AclInvalidError(file, 'no YAML document');
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = lineAt(text, e.pos[0]);

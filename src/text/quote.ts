@@ -13,7 +13,7 @@ export function excerpt(text: string, max = MAX_ECHO): string {
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return `'${excerpt(v)}'`;
   if (v === undefined) return 'nothing';
-  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'a number that is not a number (NaN)' : 'a number out of range';
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '(not a number)' : '(a number out of range)';
   if (typeof v === 'bigint') return excerpt(String(v));
   let text: string | undefined;
   try {
