@@ -1,6 +1,7 @@
 /** Where command output goes: records to stdout, diagnostics to stderr; write errors become IoError. */
 import { writeFileSync } from 'node:fs';
 import { IoError } from '../errors.js';
+import { escapeForTerminal } from '../text/terminal.js';
 
 /** Set once stdout's reader has gone away (EPIPE): later output is dropped. */
 let stdoutClosed = false;
@@ -68,9 +69,9 @@ export async function writeStdout(output: string | Iterable<string>): Promise<vo
   }
 }
 
-/** One diagnostic line on stderr. */
+/** One diagnostic line on stderr, its control characters escaped (it may quote ACL ids, file names, messages). */
 export function warn(line: string): void {
-  process.stderr.write(`aclreplay: ${line}\n`);
+  process.stderr.write(`aclreplay: ${escapeForTerminal(line)}\n`);
 }
 
 /** Write a report file. */
