@@ -60,10 +60,17 @@ function supportedVersion(major: number, minor: number): boolean {
   return major === 1 && (minor === 0 || minor === 2);
 }
 
-/** Check the first section header's first 16 bytes; throws CaptureFormatError when the file is not readable. */
-export function checkFirstSection(b: Uint8Array, file: string): void {
-  if (b.length < 16) throw new CaptureFormatError(file, 0, `pcapng section header needs 28 bytes, the file has ${b.length}`);
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
+/** Smallest section header block: type, length, byte-order magic, version, section length, trailing length. */
+export const MIN_SHB_LEN = 28;
+
+/**
+ * Check the first section header's fixed 28 bytes and return the block's length, so the caller can read it whole;
+ * throws CaptureFormatError when the file has no readable section. `cause` says why the input is short, if known.
+ */
+export function firstSectionLength(b: Uint8Array, file: string, cause: string | null = null): number {
+  const why = cause ? ` (${cause})` : '';
+  if (b.length < MIN_SHB_LEN) throw new CaptureFormatError(file, 0, `pcapng section header needs ${MIN_SHB_LEN} bytes, the file has ${b.length}${why}`);
+  const dv = new DataView(b.buffer, b.byteOffset, MIN_SHB_LEN);
   const bom = dv.getUint32(8, true);
   let le: boolean;
   if (bom === BYTE_ORDER_MAGIC) le = true;
@@ -74,6 +81,12 @@ export function checkFirstSection(b: Uint8Array, file: string): void {
   if (!supportedVersion(major, minor)) {
     throw new CaptureFormatError(file, 12, `unsupported pcapng version ${major}.${minor} (only 1.0 is defined)`);
   }
+  const len = dv.getUint32(4, le);
+  if (len < MIN_SHB_LEN || (len & 3) !== 0) {
+    throw new CaptureFormatError(file, 4, `pcapng section header block length ${len} is ${len < MIN_SHB_LEN ? `below ${MIN_SHB_LEN}` : 'not a multiple of 4'}`);
+  }
+  if (len > HARD_MAX_RECORD) throw new CaptureFormatError(file, 4, `pcapng section header block claims ${len} bytes, more than the ${HARD_MAX_RECORD}-byte limit`);
+  return len;
 }
 
 const TWO32 = 4294967296;
@@ -178,7 +191,7 @@ export class PcapngReader extends RecordReader {
       }
       if (!this.want(12)) {
         if (!this.eof) return NEED_MORE;
-        if (this.end > this.pos) return this.truncatedAtEnd(this.offset, 'block header', 12);
+        if (this.bytesLeftAtEnd()) return this.truncatedAtEnd(this.offset, 'block header', 12);
         return END;
       }
       const p = this.pos;
