@@ -44,8 +44,12 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
   let size = -1;
   let inner: ByteSource;
   let fd = -1;
+  const inherited = inheritedDescriptor(file);
   if (file === '-') {
     inner = new StreamSource(opts.stdin ?? process.stdin);
+  } else if (inherited !== null && !canOpen(file)) {
+    // /dev/stdin or /dev/fd/N on a socket cannot be opened again (ENXIO): read the descriptor we were given.
+    inner = new StreamSource(inherited === 0 ? (opts.stdin ?? process.stdin) : createReadStream('', { fd: inherited, autoClose: false }), file);
   } else {
     let regular = false;
     try {
@@ -118,6 +122,23 @@ export async function openCapture(file: string, problems: Problems, opts: OpenOp
     throw new CaptureFormatError(file, 0, `not a pcap or pcapng file (magic 0x${hex})`);
   }
   return { file, reader, compression, size, seekable, tee, streamProblems };
+}
+
+/** The descriptor a path such as /dev/stdin, /dev/fd/3 or /proc/self/fd/3 names, else null. */
+function inheritedDescriptor(file: string): number | null {
+  if (file === '/dev/stdin') return 0;
+  const m = /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(file);
+  return m ? Number(m[1]) : null;
+}
+
+/** False when opening `file` fails because it names a socket (ENXIO), which can only be read through its descriptor. */
+function canOpen(file: string): boolean {
+  try {
+    closeSync(openSync(file, 'r'));
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENXIO';
+  }
 }
 
 async function readUpTo(src: ByteSource, n: number): Promise<Uint8Array> {

@@ -53,10 +53,11 @@ describe('the bounded reader of non-capture inputs', () => {
     const fifo = join(dir, 'endless.fifo');
     execFileSync('mkfifo', [fifo]);
     const writer = spawn('sh', ['-c', `yes "acls: []" > "${fifo}"`], { stdio: 'ignore' });
+    const exited = new Promise((r) => writer.on('exit', r));
     const before = process.memoryUsage().rss;
     const e = failure(() => readInputText(fifo, { what: 'a topology file', maxBytes: 4 << 20 }));
     writer.kill();
-    await new Promise((r) => writer.on('exit', r));
+    await exited;
     expect(e.message).toBe(`${fifo}: larger than the 4 MiB limit for topology files (stopped reading there)`);
     expect(e.exitCode).toBe(ExitCode.DATA);
     expect(process.memoryUsage().rss - before).toBeLessThan(32 << 20);
@@ -66,8 +67,9 @@ describe('the bounded reader of non-capture inputs', () => {
     const fifo = join(dir, 'acl.fifo');
     execFileSync('mkfifo', [fifo]);
     const writer = spawn('sh', ['-c', `cat "${join(FIXTURES, 'native.yaml')}" > "${fifo}"`]);
+    const exited = new Promise((r) => writer.on('exit', r));
     const acls = loadAcls(fifo);
-    await new Promise((r) => writer.on('exit', r));
+    await exited;
     expect(acls[0]!.format).toBe('yaml');
     const d = join(dir, 'adir');
     mkdirSync(d);
