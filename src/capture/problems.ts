@@ -10,6 +10,8 @@ export const PROBLEM_KINDS = [
   'caplen-exceeds-snaplen',
   'caplen-exceeds-origlen',
   'unknown-interface',
+  'too-many-interfaces',
+  'too-many-sections',
   'bad-option',
   'unsupported-section',
   'truncated-packet',

@@ -4,6 +4,7 @@ import { FileSource, BufferSource, type ByteSource } from '../capture/source.js'
 import { Problems } from '../capture/problems.js';
 import { PcapReader } from '../capture/pcap.js';
 import { PcapngReader } from '../capture/pcapng.js';
+import { copyInterfaces } from '../capture/interfaces.js';
 import { fromSystemError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
@@ -58,7 +59,7 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
   }
   const interfacePackets: [number, number, number][] = [];
   if (reader instanceof PcapngReader) {
-    for (const s of reader.sections) s.interfaces.forEach((f, i) => f.packets > 0 && interfacePackets.push([s.offset, i, f.packets]));
+    for (const s of reader.sections) for (let i = 0; i < s.interfaces.count; i++) if (s.interfaces.packets[i]! > 0) interfacePackets.push([s.offset, i, s.interfaces.packets[i]!]);
   }
   const addrs6 = table.addrs6;
   return {
@@ -68,7 +69,7 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
     problemDetails: problems.details,
     stoppedEarly: reader.stoppedEarly,
     interfacePackets,
-    sections: reader instanceof PcapngReader ? reader.sections : [],
+    sections: reader instanceof PcapngReader ? reader.sections.map((s) => ({ ...s, interfaces: copyInterfaces(s.interfaces) })) : [],
     flows: flowColumns(table),
     addrs6: addrs6.keys.slice(0, 4 * addrs6.count),
     ...extrasColumns(extras),

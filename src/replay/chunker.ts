@@ -7,6 +7,7 @@ import type { OpenedCapture } from '../capture/open.js';
 import { RECORD, END } from '../capture/reader.js';
 import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
 import { PcapngReader, type PcapngSection } from '../capture/pcapng.js';
+import { copyInterfaces } from '../capture/interfaces.js';
 import type { ReplaySpec } from './scenario.js';
 
 /** The reader state a chunk starts in. */
@@ -34,7 +35,7 @@ export interface ChunkTask {
 function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
   if (reader instanceof PcapReader) return { format: 'pcap', header: reader.header };
   const s = reader.section;
-  return { format: 'pcapng', section: s ? { ...s, interfaces: s.interfaces.map((i) => ({ ...i, packets: 0 })) } : null };
+  return { format: 'pcapng', section: s ? { ...s, interfaces: copyInterfaces(s.interfaces, false) } : null };
 }
 
 /**
