@@ -84,6 +84,7 @@ export function buildAwsAcl(meta: AclMeta, entries: EntrySpec[], opts: BuildOpti
   const { file } = meta;
   const warnings: string[] = [];
   const lists: Record<Direction, { n: number; rule: Rule; where: string }[]> = { inbound: [], outbound: [] };
+  const byNumber: Record<Direction, Map<number, string>> = { inbound: new Map(), outbound: new Map() };
   for (const e of entries) {
     const names = { ...DEFAULT_NAMES, ...e.names };
     const fail = (f: keyof typeof DEFAULT_NAMES, detail: string): never => {
@@ -169,10 +170,11 @@ export function buildAwsAcl(meta: AclMeta, entries: EntrySpec[], opts: BuildOpti
       origin: { file, ...e.where },
     };
     if (e.description !== undefined) rule.description = e.description;
-    const list = lists[direction];
-    const dup = list.find((x) => x.n === number);
-    if (dup) fail('ruleNumber', `duplicate ${direction === 'inbound' ? 'ingress' : 'egress'} rule number ${number} (also at ${dup.where})`);
-    list.push({ n: number!, rule, where: where(e.where) || 'an earlier entry' });
+    const dup = byNumber[direction].get(number!);
+    if (dup !== undefined) fail('ruleNumber', `duplicate ${direction === 'inbound' ? 'ingress' : 'egress'} rule number ${number} (also at ${dup})`);
+    const at = where(e.where) || 'an earlier entry';
+    byNumber[direction].set(number!, at);
+    lists[direction].push({ n: number!, rule, where: at });
   }
   const acl: Acl = { ...meta, inbound: [], outbound: [], warnings };
   for (const direction of ['inbound', 'outbound'] as const) {
