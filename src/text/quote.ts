@@ -19,7 +19,8 @@ export function describeValue(v: unknown): string {
   try {
     text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : typeof x === 'bigint' ? String(x) : x));
   } catch {
-    text = undefined; // a cycle (YAML aliases) or a value JSON cannot show
+    text = undefined; // a cycle (YAML aliases), nesting too deep, or a value JSON cannot show
   }
-  return excerpt(text ?? String(v));
+  if (text === undefined) return Array.isArray(v) ? '(a list)' : typeof v === 'object' && v !== null ? '(a mapping)' : excerpt(String(v));
+  return excerpt(text);
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAcls, loadSubnets, parseAclText, resolveAssociations } from '../../src/acl/load.js';
+import { MAX_JSON_DEPTH } from '../../src/acl/formats/aws.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, FIXTURES, invalid, NACL, rule } from './helpers.js';
 
@@ -132,5 +133,18 @@ describe('rule numbers, numbers out of range and the subnets file', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('JSON nesting', () => {
+  it('past MAX_JSON_DEPTH is refused with the path, wherever it is (a field, a tag, the top)', () => {
+    const n = 100_000;
+    const deepArr = `${'['.repeat(n)}${']'.repeat(n)}`;
+    const field = `{"NetworkAcls": [{"NetworkAclId": "a", "Entries": [{"RuleNumber": 1, "Egress": false, "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "Protocol": ${deepArr}}]}]}`;
+    expect(invalid(() => parseAclText(field, 'f.json')).message).toBe(`f.json: NetworkAcls[0].Entries[0].Protocol[0]...: JSON nests more than ${MAX_JSON_DEPTH} levels deep`);
+    const tag = `{"NetworkAcls": [{"NetworkAclId": "a", "Tags": [{"Key": "Name", "Value": ${deepArr}}], "Entries": []}]}`;
+    expect(invalid(() => parseAclText(tag, 't.json')).message).toContain('t.json: NetworkAcls[0].Tags[0].Value[0]...: JSON nests');
+    const ok = `{"NetworkAcls": [{"NetworkAclId": "a", "Tags": [{"Key": "Name", "Value": ${'['.repeat(90)}${']'.repeat(90)}}], "Entries": []}]}`;
+    expect(parseAclText(ok, 'ok.json')[0]!.tags.Name).toContain('[');
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_EVAL_DEPTH } from '../../src/acl/formats/cloudformation.js';
+import { MAX_EVAL_DEPTH, parseCloudFormation } from '../../src/acl/formats/cloudformation.js';
 import { loadAcls, parseAclText } from '../../src/acl/load.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, FIXTURES, invalid, NACL, rule } from './helpers.js';
@@ -101,11 +101,16 @@ describe('CloudFormation templates that cannot be evaluated', () => {
   it('deeply nested !If and long chains of conditions: a depth limit naming the resource and field', () => {
     const n = 5_000;
     const nested = `${'!If [c, '.repeat(60)}1${', 2]'.repeat(60)}`;
-    const deepIf = `${'{"Fn::If": ["c", '.repeat(n)}1${', 2]}'.repeat(n)}`;
-    const json = `{"Conditions": {"c": {"Fn::Equals": ["a", "a"]}}, "Resources": {"Acl": {"Type": "AWS::EC2::NetworkAcl"},
-      "E": {"Type": "AWS::EC2::NetworkAclEntry", "Properties": {"NetworkAclId": {"Ref": "Acl"}, "RuleNumber": ${deepIf}, "Protocol": -1, "RuleAction": "allow", "CidrBlock": "0.0.0.0/0"}}}}`;
-    const e = invalid(() => parseAclText(json, 'deep.json'));
+    let deepIf: unknown = 1;
+    for (let i = 0; i < n; i++) deepIf = { 'Fn::If': ['c', deepIf, 2] };
+    const doc = {
+      Conditions: { c: { 'Fn::Equals': ['a', 'a'] } },
+      Resources: { Acl: { Type: 'AWS::EC2::NetworkAcl' }, E: { Type: 'AWS::EC2::NetworkAclEntry', Properties: { NetworkAclId: { Ref: 'Acl' }, RuleNumber: deepIf, Protocol: -1, RuleAction: 'allow', CidrBlock: '0.0.0.0/0' } } },
+    };
+    const e = invalid(() => parseCloudFormation(doc, 'deep.json'));
     expect(e.message).toBe(`deep.json: Resources.E.Properties.RuleNumber: intrinsic functions, lists and mappings nest more than ${MAX_EVAL_DEPTH} levels deep`);
+    const yamlIf = `Conditions:\n  c: !Equals [a, a]\n${entry(`${'!If [c, '.repeat(90)}1${', 2]'.repeat(90)}`)}`;
+    expect(invalid(() => parseAclText(yamlIf, 'deep.yaml')).message).toContain('deep.yaml: Resources.E.Properties.RuleNumber: intrinsic functions, lists and mappings nest more than');
     expect(() => parseAclText(`Conditions:\n  c: !Equals [a, a]\n${entry(nested)}`, 'ok.yaml')).not.toThrow();
     let chain = 'Conditions:\n  C0: !Equals [a, a]\n';
     for (let i = 1; i < 3000; i++) chain += `  C${i}: !Not [!Condition C${i - 1}]\n`;

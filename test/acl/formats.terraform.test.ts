@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAcls, parseAclText } from '../../src/acl/load.js';
+import { parseTerraformJson } from '../../src/acl/formats/terraform.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, FIXTURES, invalid, NACL, rule } from './helpers.js';
 
@@ -85,10 +86,13 @@ describeCorpus('Terraform files from the corpus', () => {
 });
 
 describe('hostile Terraform input', () => {
-  it('child_modules nested past the limit: an error, not a stack overflow', () => {
+  it('child_modules nested past the limit: an error, not a stack overflow (from text, and from a parsed document)', () => {
     const n = 20_000;
     const text = `{"format_version": "1.0", "values": {"root_module": ${'{"child_modules": ['.repeat(n)}{}${']}'.repeat(n)}}}`;
-    expect(invalid(() => parseAclText(text, 'deep.json')).message).toBe('deep.json: child_modules nest more than 64 levels deep');
+    expect(invalid(() => parseAclText(text, 'deep.json')).message).toBe('deep.json: values.root_module.child_modules[0].child_modules[0]...: JSON nests more than 100 levels deep');
+    let mod: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) mod = { child_modules: [mod] };
+    expect(invalid(() => parseTerraformJson({ format_version: '1.0', values: { root_module: mod } }, 'doc.json')).message).toBe('doc.json: child_modules nest more than 64 levels deep');
   });
 
   it('a .tf file nested too deeply names the line', () => {

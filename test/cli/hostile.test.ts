@@ -82,6 +82,7 @@ function fixtures(): void {
   symlinkSync('loop-a', at('loop-b'));
   const acl = (entries: string) => `{"NetworkAcls": [{"NetworkAclId": "acl-1", "Entries": [${entries}]}]}`;
   writeFileSync(at('deep.json'), deep('[', ']', 100_000, ''));
+  writeFileSync(at('deep-field.json'), acl(`{"RuleNumber": 1, "Egress": false, "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "Protocol": ${deep('[', ']', 100_000, '')}}`));
   writeFileSync(at('overflow.json'), acl('{"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 1e309, "To": 80}}'));
   writeFileSync(at('long-value.json'), acl(`{"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "${'9'.repeat(5_000_000)}"}`));
   writeFileSync(at('rule-32767.json'), acl('{"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0"}'));
@@ -144,7 +145,8 @@ const CASES: Case[] = [
   { name: '/dev/urandom as an ACL', args: ['replay', MIXED, '--acl', '/dev/urandom', '--subnet', '10.0.0.0/24'], exit: 65, stderr: /\/dev\/urandom: binary data/, maxRssMiB: 200 },
   { name: 'a directory as an ACL', args: ['lint', at('dir')], exit: 66, stderr: /is a directory, not an ACL file$/ },
   { name: 'a symlink loop as an ACL', args: ['lint', at('loop-a')], exit: 66, stderr: /loop-a: too many levels of symbolic links$/ },
-  { name: 'AWS JSON nested 100,000 deep', args: ['lint', at('deep.json')], exit: 65, stderr: /deep\.json: unrecognized JSON ACL format/ },
+  { name: 'AWS JSON nested 100,000 deep', args: ['lint', at('deep.json')], exit: 65, stderr: /deep\.json: \[0\]\[0\]\[0\]\[0\]\[0\]\[0\]\.\.\.: JSON nests more than 100 levels deep$/ },
+  { name: 'AWS JSON with a field nested 100,000 deep', args: ['lint', at('deep-field.json')], exit: 65, stderr: /deep-field\.json: NetworkAcls\[0\]\.Entries\[0\]\.Protocol\[0\]\.\.\.: JSON nests more than 100 levels deep$/ },
   { name: 'AWS JSON number out of range', args: ['lint', at('overflow.json')], exit: 65, stderr: /PortRange\.From: port \(a number out of range\) outside 0-65535$/ },
   { name: 'AWS JSON 5 MB value: a short line', args: ['lint', at('long-value.json')], exit: 65, stderr: oneLine(/^.{0,400}\(5000000 characters\).{0,100}$/) },
   { name: 'AWS RuleNumber 32767 allow', args: ['lint', at('rule-32767.json')], exit: 65, stderr: /rule number 32767 out of range 1-32766/ },
@@ -154,8 +156,8 @@ const CASES: Case[] = [
   { name: 'CloudFormation YAML alias bomb', args: ['replay', MIXED, '--acl', at('cfn-bomb.yaml'), '--subnet', '10.0.0.0/24'], exit: 65, stderr: /cfn-bomb\.yaml: YAML aliases expand/ },
   { name: 'CloudFormation Conditions in a loop', args: ['lint', at('cfn-loop.yaml')], exit: 65, stderr: /Conditions\.A: Conditions refer to each other in a loop: A -> B -> A$/ },
   { name: 'CloudFormation YAML !If nested 90 deep', args: ['lint', at('cfn-if.yaml')], exit: 65, stderr: /Resources\.E\.Properties\.RuleNumber: intrinsic functions, lists and mappings nest more than 64 levels deep$/ },
-  { name: 'CloudFormation JSON Fn::If nested 20,000 deep', args: ['lint', at('cfn-if.json')], exit: 65, stderr: /Resources\.E\.Properties\.RuleNumber: .*nest more than 64/ },
-  { name: 'terraform plan with child_modules 20,000 deep', args: ['lint', at('tf-plan-deep.json')], exit: 65, stderr: /child_modules nest more than 64 levels deep$/ },
+  { name: 'CloudFormation JSON Fn::If nested 20,000 deep', args: ['lint', at('cfn-if.json')], exit: 65, stderr: /cfn-if\.json: Resources\.E\.Properties\.RuleNumber\.Fn::If\[1\]\.\.\.: JSON nests more than 100 levels deep$/ },
+  { name: 'terraform plan with child_modules 20,000 deep', args: ['lint', at('tf-plan-deep.json')], exit: 65, stderr: /tf-plan-deep\.json: planned_values\.root_module\.child_modules\[0\]\.child_modules\[0\]\.\.\.: JSON nests more than 100 levels deep$/ },
   { name: '.tf list nested 20,000 deep', args: ['lint', at('deep-list.tf')], exit: 65, stderr: /deep-list\.tf:3: not valid HCL: expressions or blocks nest more than 64 levels deep$/ },
   { name: '.tf interpolation nested 5,000 deep', args: ['lint', at('deep-interp.tf')], exit: 65, stderr: /deep-interp\.tf:3: not valid HCL: .*nest more than 64 levels deep$/ },
   { name: '.tf locals in a loop', args: ['lint', at('locals-loop.tf')], exit: 65, stderr: /locals refer to each other in a loop: local\.a -> local\.b -> local\.a$/ },
@@ -169,7 +171,7 @@ const CASES: Case[] = [
   { name: 'topology unknown tag', args: ['replay', MIXED, '--topology', at('topology-tag.yaml')], exit: 65, stderr: /topology-tag\.yaml:2: unknown YAML tag !Env$/ },
   { name: 'describe-subnets /dev/zero', args: ['replay', MIXED, '--acl', GOOD_ACL, '--subnets', '/dev/zero'], exit: 65, stderr: /not a describe-subnets file$/ },
   { name: 'describe-subnets bad CIDR names the subnets file', args: ['replay', MIXED, '--acl', GOOD_ACL, '--subnets', at('subnets-bad.json')], exit: 65, stderr: /subnets-bad\.json: Subnets\[0\]\.CidrBlock: invalid CIDR '10\.0\.0\.0\/33'/ },
-  { name: 'describe-subnets nested 100,000 deep', args: ['replay', MIXED, '--acl', GOOD_ACL, '--subnets', at('subnets-deep.json')], exit: 65, stderr: /subnets-deep\.json: Subnets\[0\]: subnet without a SubnetId$/ },
+  { name: 'describe-subnets nested 100,000 deep', args: ['replay', MIXED, '--acl', GOOD_ACL, '--subnets', at('subnets-deep.json')], exit: 65, stderr: /subnets-deep\.json: Subnets\[0\]\[0\]\[0\]\[0\]\[0\]\.\.\.: JSON nests more than 100 levels deep$/ },
 
   // Terminal escapes: escaped on stderr, exact in JSON.
   {

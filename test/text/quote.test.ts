@@ -23,7 +23,7 @@ describe('excerpt and describeValue', () => {
     expect(describeValue({ a: 1 })).toBe('{"a":1}');
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(describeValue(cyclic)).toBe('[object Object]');
+    expect(describeValue(cyclic)).toBe('(a mapping)');
     expect(describeValue('y'.repeat(1000)).length).toBeLessThan(MAX_ECHO + 40);
   });
 });

@@ -13,22 +13,45 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** JSON.parse with the error turned into an AclInvalidError naming the line. */
+/** Deepest nesting of arrays and objects accepted in a JSON input (JSON.parse takes far more; our readers recurse). */
+export const MAX_JSON_DEPTH = 100;
+
+/** JSON.parse with the error turned into an AclInvalidError naming the line; nesting past MAX_JSON_DEPTH is refused. */
 export function parseJson(text: string, file: string): unknown {
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
     const m = /position (\d+)/.exec(msg);
     const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
     throw new AclInvalidError(file, `not valid JSON: ${excerpt(msg.split('\n')[0]!)}`, line !== undefined ? { line } : {});
   }
+  const deep = tooDeep(doc, MAX_JSON_DEPTH);
+  if (deep !== null) throw new AclInvalidError(file, `JSON nests more than ${MAX_JSON_DEPTH} levels deep`, { path: deep });
+  return doc;
+}
+
+/** Path of the first value nested deeper than `limit`, walked without recursion; null when none is. */
+function tooDeep(doc: unknown, limit: number): string | null {
+  // Each entry: the value, its depth, and its path (kept for the first levels only, which is all a message shows).
+  const shown = 6;
+  const stack: [unknown, number, string][] = [[doc, 0, '']];
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limit) return `${path || '(top)'}...`;
+    const child = (key: string) => (depth < shown ? `${path}${excerpt(key, 40)}` : path);
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], depth + 1, child(`[${i}]`)]);
+    else for (const [k, x] of Object.entries(v)) stack.push([x, depth + 1, child(path ? `.${k}` : k)]);
+  }
+  return null;
 }
 
 /** Tags as AWS lists them ([{Key, Value}]) to a record. */
 export function tagRecord(tags: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (Array.isArray(tags)) for (const t of tags) if (isObject(t) && typeof t.Key === 'string') out[t.Key] = typeof t.Value === 'string' ? t.Value : String(t.Value ?? '');
+  if (Array.isArray(tags)) for (const t of tags) if (isObject(t) && typeof t.Key === 'string') out[t.Key] = typeof t.Value === 'string' ? t.Value : typeof t.Value === 'object' && t.Value !== null ? describeValue(t.Value) : String(t.Value ?? '');
   return out;
 }
 
