@@ -592,8 +592,7 @@ class RuleAnalysis {
         while (ei < e.length && e[ei]! < pt) ei++;
         count.set(pt, always + si - ei);
       }
-      order = Int32Array.from(count.keys()).sort();
-      order = Int32Array.from([...order].sort((a, b) => count.get(a)! - count.get(b)! || a - b));
+      order = Int32Array.from([...count.keys()].sort((a, b) => count.get(a)! - count.get(b)! || a - b));
     }
     const distinct = new SubsetSet();
     const buf = new Int32Array(L.length);
