@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { AclInvalidError } from '../errors.js';
 import { excerpt } from '../text/quote.js';
 import { readInputText } from './input.js';
-import { parseYaml } from './yaml-parse.js';
+import { parseYaml, tryParseYaml } from './yaml-parse.js';
 import { MAX_RULES, type Acl } from './model.js';
 import { parseDescribeNetworkAcls, parseDescribeSubnets, parseJson, type SubnetInfo } from './formats/aws.js';
 import { looksLikeClassBench, looksLikeTrace, parseClassBench, parseClassBenchTrace } from './formats/classbench.js';
@@ -59,6 +59,9 @@ function parseAnyFormat(text: string, file: string, opts: LoadOptions): Acl[] {
     return parseTerraformHcl(text, file, { ...build, params: opts.params ?? {} });
   }
   if (looksLikeTrace(text)) throw new AclInvalidError(file, 'this is a ClassBench trace (packets), not a rule set; give it with --trace');
+  // Native YAML is read once, the native way; anything else (CloudFormation tags, repeated keys) the CloudFormation way.
+  const native = tryParseYaml(text, file);
+  if (native && looksLikeNativeYaml(native.value) && !looksLikeCloudFormation(native.value)) return parseNativeYaml(text, file, build, native);
   const doc = parseCfnYaml(text, file);
   return parseDocument(doc, text, file, opts, build, false);
 }

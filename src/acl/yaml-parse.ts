@@ -31,6 +31,19 @@ export interface YamlParseOptions {
   duplicateKeys?: boolean;
 }
 
+/**
+ * Parse as parseYaml does, but answer null instead of throwing for what another reading may accept (a syntax error
+ * such as a repeated key, an unknown tag): the caller tries its other reading. Bombs and depth still throw.
+ */
+export function tryParseYaml(text: string, file: string, opts: YamlParseOptions = {}): ParsedYaml | null {
+  try {
+    return parseYaml(text, file, opts);
+  } catch (e) {
+    if (e instanceof AclInvalidError && /^(not valid YAML|unknown YAML tag)/.test(e.detail)) return null;
+    throw e;
+  }
+}
+
 /** 1-based line of character offset `pos` in `text` (for parse errors). */
 export function lineAt(text: string, pos: number): number {
   pos = Math.min(pos, text.trimEnd().length); // an error "at the end" is on the last line, not after it

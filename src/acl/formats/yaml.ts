@@ -12,7 +12,7 @@
 import { isMap, isSeq, type Document, type Node } from 'yaml';
 import { AclInvalidError } from '../../errors.js';
 import { describeValue, excerpt } from '../../text/quote.js';
-import { parseYaml } from '../yaml-parse.js';
+import { parseYaml, type ParsedYaml } from '../yaml-parse.js';
 import type { Acl } from '../model.js';
 import { buildAwsAcl, type BuildOptions, type EntrySpec } from './entries.js';
 
@@ -32,9 +32,9 @@ export function looksLikeNativeYaml(doc: unknown): boolean {
 const RULE_KEYS = new Set(['rule', 'proto', 'protocol', 'ports', 'port', 'cidr', 'action', 'icmp', 'description']);
 const ACL_KEYS = new Set(['id', 'name', 'subnets', 'inbound', 'outbound', 'tags']);
 
-/** Parse the native format; `text` is needed again for line numbers. */
-export function parseNativeYaml(text: string, file: string, opts: BuildOptions = {}): Acl[] {
-  const { doc, value: js, lines: lc } = parseYaml(text, file);
+/** Parse the native format (`parsed`: the document already parsed from `text` the native way, if it was). */
+export function parseNativeYaml(text: string, file: string, opts: BuildOptions = {}, parsed: ParsedYaml | null = null): Acl[] {
+  const { doc, value: js, lines: lc } = parsed ?? parseYaml(text, file);
   const lineOf = (path: (string | number)[]): { line?: number; path?: string } => {
     const node = nodeAt(doc, path);
     const text = pathText(path);
