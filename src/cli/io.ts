@@ -2,6 +2,7 @@
 import { writeFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IoError, UsageError } from '../errors.js';
+import { escapeForTerminal } from '../text/terminal.js';
 
 /** Set once stdout's reader has gone away (EPIPE): later output is dropped. */
 let stdoutClosed = false;
@@ -69,9 +70,9 @@ export async function writeStdout(output: string | Iterable<string | Uint8Array>
   }
 }
 
-/** One diagnostic line on stderr. */
+/** One diagnostic line on stderr, its control characters escaped (it may quote ACL ids, file names, messages). */
 export function warn(line: string): void {
-  process.stderr.write(`aclreplay: ${line}\n`);
+  process.stderr.write(`aclreplay: ${escapeForTerminal(line)}\n`);
 }
 
 /**

@@ -113,7 +113,9 @@ export function notTrafficError(file: string, head: Uint8Array): CaptureFormatEr
   const n = Math.min(head.length, 16);
   let printable = true;
   for (let p = 0; p < n; p++) if ((head[p]! < 0x20 || head[p]! > 0x7e) && head[p] !== 0x09 && head[p] !== 0x0a && head[p] !== 0x0d) printable = false;
-  const shown = printable
+  const shown = head.length < 4 && !printable
+    ? `only ${head.length} byte${head.length === 1 ? '' : 's'}`
+    : printable
     ? `starts with ${JSON.stringify(Buffer.from(head.subarray(0, Math.min(head.length, 40))).toString('latin1').split('\n')[0])}`
     : `magic 0x${Buffer.from(head.subarray(0, 4)).toString('hex')}`;
   return new CaptureFormatError(file, 0, `not a pcap, pcapng or VPC flow-log file (${shown})`);

@@ -10,6 +10,7 @@ import { PcapReader } from '../capture/pcap.js';
 import { findPcapBoundary, findPcapngBoundary, pcapShape } from '../capture/resync.js';
 import { STANDARD_MAX_PACKET } from '../capture/reader.js';
 import { PcapngReader } from '../capture/pcapng.js';
+import { copyInterfaces } from '../capture/interfaces.js';
 import { snapshot } from './chunker.js';
 import { IoError, fromSystemError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
@@ -46,7 +47,7 @@ function resync(fd: number, task: ChunkTask): number {
     }
     const last = Math.min(got, RESYNC_WINDOW, limit - from);
     // pcapng blocks are aligned from the start of the file: search from an aligned window start.
-    const p = shape ? findPcapBoundary(window, 0, last, got, shape) : findPcapngBoundary(window, (4 - (from & 3)) & 3, last, got, section?.littleEndian ?? true, section?.interfaces.length ?? 0);
+    const p = shape ? findPcapBoundary(window, 0, last, got, shape) : findPcapngBoundary(window, (4 - (from & 3)) & 3, last, got, section?.littleEndian ?? true, section?.interfaces.count ?? 0);
     if (p >= 0) return from + p;
     if (got < window.length) break;
   }
@@ -125,7 +126,7 @@ export class ChunkRunner {
     }
     const interfacePackets: [number, number, number][] = [];
     if (reader instanceof PcapngReader) {
-      for (const s of reader.sections) s.interfaces.forEach((f, i) => f.packets > 0 && interfacePackets.push([s.offset, i, f.packets]));
+      for (const s of reader.sections) for (let i = 0; i < s.interfaces.count; i++) if (s.interfaces.packets[i]! > 0) interfacePackets.push([s.offset, i, s.interfaces.packets[i]!]);
     }
     const copy = !this.inProcess;
     const addrs6 = table.addrs6;
@@ -136,7 +137,7 @@ export class ChunkRunner {
       problemDetails: problems.details,
       stoppedEarly: reader.stoppedEarly,
       interfacePackets,
-      sections: reader instanceof PcapngReader ? reader.sections : [],
+      sections: reader instanceof PcapngReader ? reader.sections.map((s) => ({ ...s, interfaces: copyInterfaces(s.interfaces) })) : [],
       flows: flowColumns(table, copy),
       addrs6: copy ? addrs6.keys.slice(0, 4 * addrs6.count) : addrs6.keys.subarray(0, 4 * addrs6.count),
       ...extrasColumns(extras, copy),

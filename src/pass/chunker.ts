@@ -8,10 +8,11 @@ import { RECORD, END } from '../capture/reader.js';
 import { PcapReader } from '../capture/pcap.js';
 import { PcapngReader, type PcapngSection } from '../capture/pcapng.js';
 import type { ChunkContext, ChunkTask } from './messages.js';
+import { copyInterfaces } from '../capture/interfaces.js';
 
 /** A pcapng section as a chunk resumes it: everything but the packet counts. */
 export function sectionSnapshot(s: PcapngSection | null): PcapngSection | null {
-  return s ? { ...s, interfaces: s.interfaces.map((i) => ({ ...i, packets: 0 })) } : null;
+  return s ? { ...s, interfaces: copyInterfaces(s.interfaces, false) } : null;
 }
 
 /** The reader state a chunk starting here is in. */

@@ -116,8 +116,8 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
     }
     while (inFlight.size > 0) await drainOne();
     merge.finish();
-    // A broken gzip stream is found by the walk, not by the chunk that then ends early: report why it ended.
-    for (const e of opened.streamProblems) merge.problems.add(e.kind, e.offset, e.message);
+    // A broken gzip stream is found by the walk, not by the chunk that then ends early: report why it ended, first.
+    for (const e of opened.streamProblems) merge.problems.addFirst(e.kind, e.offset, e.message);
   } finally {
     opened.reader.close();
     if (pool) await pool.close();

@@ -3,14 +3,11 @@
  * candidate ACL given with --acl is its own scenario on the same subnets; a --topology puts one ACL on each of
  * several subnets and evaluates them together. Everything workers need is compiled here into typed arrays.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { AclInvalidError, UsageError, fromSystemError } from '../errors.js';
-import { loadAcls, loadSubnets, resolveAssociations, type LoadOptions } from '../acl/load.js';
+import { AclInvalidError, UsageError } from '../errors.js';
+import { loadAcls, loadSubnets, loadYamlFile, resolveAssociations, type LoadOptions } from '../acl/load.js';
 import { parseCidr, formatCidr, type Acl, type Cidr } from '../acl/model.js';
-import { lineAt } from '../acl/formats/cloudformation.js';
 
 /** An ACL guarding subnets. */
 export interface Placement {
@@ -55,7 +52,7 @@ export function buildPlan(input: PlanInput): ReplayPlan {
   if (input.acls.length === 0) throw new UsageError('replay needs at least one --acl <file>[#id] (or a --topology)');
   const acls: Acl[] = [];
   for (const spec of input.acls) for (const acl of loadAcls(spec, input.load)) acls.push(acl);
-  const described = input.subnetsFile ? loadSubnets(input.subnetsFile) : null;
+  const described = input.subnetsFile ? loadSubnets(input.subnetsFile, input.load) : null;
   if (described) resolveAssociations(acls, described);
   const given = input.subnets.map((s) => cidrArg(s, '--subnet'));
   const logged = described && input.trafficSubnetIds ? trafficSubnets(input.trafficSubnetIds, described, input.subnetsFile!) : [];
@@ -130,18 +127,7 @@ const TopologySchema = z.object({
  * ACL paths are relative to the topology file.
  */
 function topologyPlan(file: string, input: PlanInput): ReplayPlan {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fromSystemError(file, e);
-  }
-  const parsedDoc = YAML.parseDocument(text, { prettyErrors: false });
-  if (parsedDoc.errors.length > 0) {
-    const e = parsedDoc.errors[0]!;
-    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, { line: lineAt(text, e.pos[0]) });
-  }
-  const doc: unknown = parsedDoc.toJS();
+  const doc = loadYamlFile(file, 'a topology file', input.load);
   const parsed = TopologySchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
