@@ -75,6 +75,11 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
     const suggestions = suggestSubnets(fromFlowTable(flows.merge.table));
     throw new UsageError(`${e.detail}${suggestions.length ? `; busiest servers in ${capture} are in ${suggestions.join(', ')} (e.g. --subnet ${suggestions[0]})` : ''}`);
   }
+  return replayPlan(capture, plan, pass);
+}
+
+/** Replay the capture against a plan built already (suggest builds its own from ACLs it made). */
+export async function replayPlan(capture: string, plan: ReplayPlan, pass: PassOptions = {}, diagnoseOptions: { ruleQuota?: number; skipDiagnoses?: boolean } = {}): Promise<ReplayResult> {
   const spec = compilePlan(plan);
   const result = await runPass(capture, { ...pass, flows: true, replay: spec });
   const summary = describeCapture(result);
@@ -84,7 +89,7 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
   const clients = inferClients(connections);
   const verdicts = new VerdictTable(plan, spec, connections, merge.verdicts ?? new SegmentVerdicts(spec.scenarios.length, connections.count));
   // One input for every scenario's diagnoses: port maps are shared.
-  const diagnoseInput = { plan, spec, verdicts, connections, clients };
+  const diagnoseInput = { plan, spec, verdicts, connections, clients, ruleQuota: diagnoseOptions.ruleQuota };
   const acls: ScenarioReport[] = plan.scenarios.map((sc, s) => {
     const outcomes = verdicts.outcomeCounts(s);
     const rules: RuleHits[] = [];
@@ -132,7 +137,7 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
       rules,
       unusedRules: rules.filter((r) => r.hits === 0).map((r) => ({ acl: r.acl, direction: r.direction, number: r.number })),
       outcomes,
-      diagnoses: diagnose(diagnoseInput, s),
+      diagnoses: diagnoseOptions.skipDiagnoses ? [] : diagnose(diagnoseInput, s),
     };
   });
   return {

@@ -204,6 +204,44 @@ export function directionAllows(compiled: CompiledDirection, allow: Uint8Array, 
   return allowed;
 }
 
+/**
+ * The rule of one compiled direction each listed connection direction meets: rows[k] sent by its client
+ * (fromClient[k] = 1: a SYN, a request, an echo request) or by its server (a SYN-ACK, a reply); an ICMP message row
+ * is its message, from the side given; other protocols a packet of the protocol alone. -1 when no rule matches.
+ */
+export function connectionRules(compiled: CompiledDirection, ct: ConnectionTable, rows: ArrayLike<number>, fromClient: ArrayLike<number>): Int32Array {
+  const batch = batchOf();
+  const res = new Int32Array(PROBES);
+  const index = new Int32Array(PROBES);
+  const out = new Int32Array(rows.length).fill(-1);
+  const w = ct.addresses.words;
+  for (let at = 0; at < rows.length; at += PROBES) {
+    const end = Math.min(rows.length, at + PROBES);
+    let n = 0;
+    for (let k = at; k < end; k++) {
+      const row = rows[k]!;
+      const forward = fromClient[k] === 1;
+      if (ct.bits[row]! & ConnBit.ICMP_MESSAGE) {
+        // An ICMP error or other message, sent by whichever side the row says sent it.
+        const c = 4 * ct.client[row]!;
+        const s = 4 * ct.server[row]!;
+        writePacket(batch, n, ct.family[row] as 4 | 6, w, forward ? c : s, w, forward ? s : c, ct.proto[row]!, 0, 0, 0, ct.icmpType[row]!);
+        batch.icmpCode[n] = ct.icmpCode[row]!;
+      } else if (!writeConnectionPacket(batch, n, ct, row, forward)) {
+        // Other protocols (GRE, ESP, ...): a packet with the protocol alone.
+        const c = 4 * ct.client[row]!;
+        const s = 4 * ct.server[row]!;
+        writePacket(batch, n, ct.family[row] as 4 | 6, w, forward ? c : s, w, forward ? s : c, ct.proto[row]!, 0, 0, 0);
+      }
+      index[n++] = k;
+    }
+    batch.length = n;
+    classify(compiled, batch, null, n, res);
+    for (let i = 0; i < n; i++) out[index[i]!] = res[i]!;
+  }
+  return out;
+}
+
 /** Sorted distinct ports where a destination port range of some rule of the ACLs begins or ends (+1), with 0. */
 export function portBreaks(acls: readonly Acl[]): Int32Array {
   const set = new Set<number>([0]);
