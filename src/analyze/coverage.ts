@@ -17,6 +17,7 @@ import type { VerdictTable } from '../verdict/outcomes.js';
 import { ruleOf } from '../verdict/outcomes.js';
 import { verdictGate } from '../verdict/evaluator.js';
 import { PortMaps, type PortVerdicts } from '../verdict/probe.js';
+import { KeyIndex } from '../flow/keyindex.js';
 
 /**
  * Linux connect() picks TCP source ports of the range's low-end parity first (inet_hash_connect, kernel 4.6+); the
@@ -212,8 +213,10 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
 
   const isDefault = defaultDenyTest(plan, spec);
   const out: ClientCoverage[] = [];
-  const comboIndex = new Map<number, number>();
-  const lastPort = new Map<number, number>();
+  // Combos keyed by (client, pair, server port, protocol); the last port per (client, server, server port, protocol).
+  const comboIndex = new KeyIndex(1024);
+  const comboOf: Combo[] = [];
+  const lastPort = new KeyIndex(1024);
   for (let g = 0; g < groups; g++) {
     const s0 = start[g]!;
     const s1 = start[g + 1]!;
@@ -221,8 +224,6 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
     const c = g >> 1;
     const proto = (g & 1 ? 17 : 6) as 6 | 17;
     const address = t.address[c]!;
-    comboIndex.clear();
-    lastPort.clear();
     const combos: Combo[] = [];
     let lo = 65535;
     let hi = 0;
@@ -246,20 +247,20 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
       const server = ct.server[i]!;
       const sp = ct.serverPort[i]!;
       const pair = pm.pairId(s, server, address);
-      const key = pair * 65536 + sp;
-      let ci = comboIndex.get(key);
-      if (ci === undefined) {
-        comboIndex.set(key, (ci = combos.length));
-        combos.push({ pair, serverPort: sp, server, connections: 0 });
+      const ci = comboIndex.intern(address, pair, sp, proto);
+      if (ci === comboOf.length) {
+        const combo = { pair, serverPort: sp, server, connections: 0 };
+        comboOf.push(combo);
+        combos.push(combo);
       }
-      combos[ci]!.connections++;
-      const dest = server * 65536 + sp;
-      const last = lastPort.get(dest);
-      if (last !== undefined) {
+      comboOf[ci]!.connections++;
+      const dest = lastPort.intern(address, server, sp, proto);
+      const last = lastPort.values[dest]!;
+      if (last >= 0) {
         steps++;
         if (Math.abs(port - last) <= SEQUENTIAL_STEP) sequential++;
       }
-      lastPort.set(dest, port);
+      lastPort.values[dest] = port;
     }
     const connections = s1 - s0;
     const profile = PROFILE_CODES[t.profile[c]!]!;

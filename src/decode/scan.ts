@@ -8,8 +8,8 @@ import type { CaptureStats } from './stats.js';
 export type BatchSink = (batch: PacketBatch) => void;
 
 /**
- * Read every record, decode into `batch`, call `sink` when it fills and at the end. Synchronous for file sources
- * except at refills; awaits only when the source is a stream.
+ * Read every record (those starting before file offset `stopAt`), decode into `batch`, call `sink` when it fills and
+ * at the end. Synchronous for file sources except at refills; awaits only when the source is a stream.
  */
 export async function decodeAll(
   reader: RecordReader,
@@ -17,9 +17,11 @@ export async function decodeAll(
   batch: PacketBatch,
   stats: CaptureStats,
   sink: BatchSink,
+  stopAt = Infinity,
 ): Promise<void> {
   const cap = batch.capacity;
   for (;;) {
+    if (reader.offset >= stopAt) break;
     const r = reader.next();
     if (r === RECORD) {
       const i = batch.length;

@@ -73,6 +73,11 @@ const LAST_TS = 3;
 export class FlowTable {
   count = 0;
   capacity: number;
+  /**
+   * True when the table sees every packet of the capture from its first (a capture's first chunk): a bare SYN on a
+   * known 5-tuple is decided at once instead of being split off for the merge (no UNDECIDED rows).
+   */
+  wholeHistory = false;
   /** Canonical keys, 4 words per flow: lower address (IPv4) or address id (IPv6), higher address, ports, kind. */
   keys: Uint32Array;
   /** Per direction: packets, bytes, first and last timestamp (see packetsOf() and friends). */
@@ -565,8 +570,10 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       // a SYN repeating the connection's ISN is a retransmission. Both depend on the connection's state and ISN,
       // which may come from before this chunk (even a segment's own ISN may not be its connection's), so the
       // segment is split off undecided and merge.ts decides with the whole history; a retransmitted SYN costs one
-      // segment row.
-      f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      // segment row. A table that holds the whole history (the capture's first chunk) decides at once, by the
+      // same rule.
+      if (!table.wholeHistory) f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      else if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(w0, w1, w2, w3, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
     }
     table.count1(f, dir, ts, wireLen, flags | extra);
     if (extra & (DirFlag.BARE_SYN | DirFlag.SYN_ACK)) noteHandshake(table, f, dir, extra, batch, i);

@@ -3,12 +3,13 @@
  * returns the chunk's ChunkPartial. One runner per worker (or per in-process pass) keeps what every chunk of a pass
  * shares (the packet batch, the compiled candidates, the evaluator), so a chunk pays only for its own work.
  */
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readSync } from 'node:fs';
 import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
 import { Problems } from '../capture/problems.js';
-import { PcapReader } from '../capture/pcap.js';
+import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
+import { findPcapBoundary, pcapShape } from '../capture/resync.js';
 import { PcapngReader } from '../capture/pcapng.js';
-import { fromSystemError } from '../errors.js';
+import { IoError, fromSystemError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
 import { CaptureStats } from '../decode/stats.js';
@@ -19,6 +20,31 @@ import { Evaluator } from '../verdict/evaluator.js';
 import { SegmentVerdicts, FragmentVerdicts, countVerdicts } from '../verdict/counters.js';
 import type { ChunkTask, PassSetup } from './messages.js';
 import { flowColumns, extrasColumns, replayColumns, type ChunkPartial } from './columns.js';
+
+/** Window read at a time while looking for a record boundary. */
+const RESYNC_WINDOW = 1 << 20;
+
+/**
+ * The first record boundary at or after task.start that a chain of plausible record headers starts (before
+ * task.stopAt; -1 when none does). Only a claim: the pass checks it against where the previous chunk stopped.
+ */
+function resyncPcap(fd: number, task: ChunkTask, header: PcapFileHeader): number {
+  const shape = pcapShape(header, task.firstTs);
+  const window = new Uint8Array(RESYNC_WINDOW + 2 * shape.maxRecord);
+  const limit = Math.min(task.stopAt, task.end);
+  for (let from = task.start; from < limit; from += RESYNC_WINDOW) {
+    let got: number;
+    try {
+      got = readSync(fd, window, 0, Math.min(window.length, task.end - from), from);
+    } catch (e) {
+      throw new IoError(task.file, `read error at offset ${from}: ${(e as Error).message}`);
+    }
+    const p = findPcapBoundary(window, 0, Math.min(got, RESYNC_WINDOW, limit - from), got, shape);
+    if (p >= 0) return from + p;
+    if (got < window.length) break;
+  }
+  return -1;
+}
 
 export class ChunkRunner {
   private readonly batch: PacketBatch;
@@ -42,6 +68,8 @@ export class ChunkRunner {
   async run(task: ChunkTask, batchSink?: (batch: PacketBatch) => void): Promise<ChunkPartial> {
     let source: ByteSource;
     let fd = -1;
+    let start = task.start;
+    const ctx = task.context;
     if (task.bytes) source = new BufferSource(task.bytes, task.end - task.start);
     else {
       try {
@@ -49,18 +77,20 @@ export class ChunkRunner {
       } catch (e) {
         throw fromSystemError(task.file, e);
       }
-      source = new FileSource(fd, task.start, task.end, task.file);
+      if (task.resync && ctx.format === 'pcap') start = resyncPcap(fd, task, ctx.header);
+      source = new FileSource(fd, start < 0 ? task.end : start, task.end, task.file);
     }
     const problems = new Problems();
-    const ctx = task.context;
-    const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, task.start) : new PcapngReader(source, task.file, problems, task.start, ctx.section);
+    const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, start < 0 ? task.end : start) : new PcapngReader(source, task.file, problems, start, ctx.section);
     const batch = this.batch;
     batch.length = 0;
     const parser = new PacketParser(batch, problems);
     const stats = new CaptureStats();
     // Sized from the chunk's bytes (about one connection per 600 bytes of typical traffic) so it rarely grows.
-    const span = Number.isFinite(task.end - task.start) ? task.end - task.start : 1 << 24;
+    const range = Math.min(task.end, task.stopAt) - task.start;
+    const span = Number.isFinite(range) ? range : 1 << 24;
     const table = new FlowTable(Math.min(1 << 20, Math.max(1024, Math.ceil(span / 600))));
+    table.wholeHistory = task.chunk === 0;
     const extras = new ChunkExtras();
     const ev = this.ev;
     ev?.resetCounts();
@@ -76,7 +106,7 @@ export class ChunkRunner {
       if (batchSink) batchSink(b);
     };
     try {
-      await decodeAll(reader, parser, batch, stats, sink);
+      await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt);
     } finally {
       if (fd >= 0) closeSync(fd);
     }
@@ -98,6 +128,10 @@ export class ChunkRunner {
       addrs6: copy ? addrs6.keys.slice(0, 4 * addrs6.count) : addrs6.keys.subarray(0, 4 * addrs6.count),
       ...extrasColumns(extras, copy),
       replay: ev ? replayColumns(ev, segs!, frags!, table.count, extras.fragHeads.count, copy) : null,
+      decided: table.wholeHistory,
+      startOffset: start,
+      stopOffset: start < 0 ? -1 : reader.offset,
+      ...(this.inProcess ? { own: { table, segments: segs } } : {}),
     };
   }
 }

@@ -35,6 +35,9 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
     file: opened.file,
     start,
     end,
+    stopAt: Infinity,
+    resync: false,
+    firstTs: 0,
     bytes: tee ? tee.cut(start, end) : null,
     context,
   });
@@ -77,7 +80,7 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
   const end = tee ? tee.total : opened.size;
   if (start > end && skipHeader) {
     // Only the header travels; `end` says how much of the block the input really held.
-    yield { chunk: chunk++, file: opened.file, start: skipped, end, bytes: skipHeader, context: skipContext! };
+    yield { chunk: chunk++, file: opened.file, start: skipped, end, stopAt: Infinity, resync: false, firstTs: 0, bytes: skipHeader, context: skipContext! };
   } else if (end > start || chunk === 0) yield task(Math.max(end, start));
   onProgress?.(end);
 }

@@ -50,6 +50,13 @@ export interface ChunkPartial {
   /** The chunk's connection each ICMP error quotes, -1 when it started in an earlier chunk. */
   icmpFlow: Int32Array;
   replay: ReplayColumns | null;
+  /** The chunk needs no merge decision: it starts the capture, so its table decided every bare SYN itself. */
+  decided: boolean;
+  /** File offset of the record the chunk started at (-1: no record starts in its range), and where it stopped. */
+  startOffset: number;
+  stopOffset: number;
+  /** In this thread only (never encoded): the chunk's own table and verdict counters, which the merge may take over. */
+  own?: { table: FlowTable; segments: SegmentVerdicts | null };
 }
 
 /** A chunk's verdict counters (see verdicts.ts), cut to its segments and fragment heads. */

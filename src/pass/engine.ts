@@ -4,6 +4,8 @@
  */
 import os from 'node:os';
 import { openCapture, type OpenedCapture, type OpenOptions } from '../capture/open.js';
+import { FileSource } from '../capture/source.js';
+import type { PcapReader } from '../capture/pcap.js';
 import { Problems } from '../capture/problems.js';
 import { cutChunks } from './chunker.js';
 import { ChunkRunner } from './chunk.js';
@@ -64,33 +66,45 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   const total = opened.size;
   const progress = opts.onProgress ? (done: number) => opts.onProgress!(done, total) : undefined;
   let chunks = 0;
+  // A plain pcap file read by workers is cut at fixed offsets, without reading it here; each worker finds the
+  // record boundary after its cut point and every boundary is proven against where the previous chunk stopped.
+  const byOffsets = jobs > 1 && opened.seekable && opened.reader.format === 'pcap' && Number.isFinite(chunkBytes);
   // piscina is loaded only when there are workers to run.
   const pool = jobs > 1 ? new (await import('./pool.js')).WorkerPool(jobs, setup) : null;
+  const runner = pool ? null : new ChunkRunner(setup, true);
+  const run = (task: ChunkTask) => (pool ? dispatch(pool, task) : runner!.run(task, opts.batchSink));
   try {
-    if (!pool) {
-      const runner = new ChunkRunner(setup, true);
-      for await (const task of cutChunks(opened, chunkBytes, progress)) {
-        merge.add(await runner.run(task, opts.batchSink));
-        chunks++;
+    const tasks = byOffsets ? cutAtOffsets(opened, chunkBytes) : cutChunks(opened, chunkBytes, progress);
+    // Partials complete out of order; merge them in order, with a bounded number in flight.
+    const inFlight = new Map<number, { task: ChunkTask; partial: Promise<ChunkPartial> }>();
+    const limit = pool ? jobs * 3 : 1;
+    let next = 0;
+    let boundary = -1; // where the previous chunk's reader stopped: the record boundary the next chunk must start at
+    let stopped = false; // a chunk's reader stopped at a problem: nothing after it is read (as one reader would)
+    const drainOne = async () => {
+      const { task, partial } = inFlight.get(next)!;
+      inFlight.delete(next);
+      let p = await partial;
+      next++;
+      if (stopped) return;
+      if (byOffsets) {
+        if (task.chunk === 0) boundary = task.start;
+        // The chunk's claimed start must be exactly where the true chain of records reached; otherwise (payload that
+        // looked like record headers, a chunk inside one huge record) it is read again from that boundary.
+        const agrees = p.startOffset === boundary || (p.startOffset < 0 && boundary >= task.stopAt);
+        if (!agrees) p = await run({ ...task, start: boundary, resync: false });
+        if (p.startOffset >= 0) boundary = p.stopOffset;
+        progress?.(Math.min(task.stopAt, opened.size));
       }
-    } else {
-      // Partials complete out of order; merge them in order, with a bounded number in flight.
-      const inFlight = new Map<number, Promise<ChunkPartial>>();
-      const limit = jobs * 3;
-      let next = 0;
-      const drainOne = async () => {
-        const p = inFlight.get(next)!;
-        inFlight.delete(next);
-        merge.add(await p);
-        next++;
-      };
-      for await (const task of cutChunks(opened, chunkBytes, progress)) {
-        inFlight.set(task.chunk, dispatch(pool, task));
-        chunks++;
-        while (inFlight.size >= limit) await drainOne();
-      }
-      while (inFlight.size > 0) await drainOne();
+      merge.add(p);
+      if (p.stoppedEarly) stopped = byOffsets;
+    };
+    for await (const task of tasks) {
+      inFlight.set(task.chunk, { task, partial: run(task) });
+      chunks++;
+      while (inFlight.size >= limit) await drainOne();
     }
+    while (inFlight.size > 0) await drainOne();
     merge.finish();
     // A broken gzip stream is found by the walk, not by the chunk that then ends early: report why it ended.
     for (const e of opened.streamProblems) merge.problems.add(e.kind, e.offset, e.message);
@@ -99,6 +113,33 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
     if (pool) await pool.close();
   }
   return { opened, merge, chunks };
+}
+
+/**
+ * Tasks for a plain pcap file cut every `chunkBytes` bytes after its first record: chunk k holds the records that
+ * start in [cut k, cut k + 1) (the first boundary at or after each cut, found by its worker). Nothing is read here
+ * but the first record header (whose timestamp tells a plausible record header from payload).
+ */
+function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number): Generator<ChunkTask> {
+  const reader = opened.reader as PcapReader;
+  const first = reader.offset;
+  const head = new Uint8Array(16);
+  const source = FileSource.open(opened.file, first, first + 16);
+  let got = 0;
+  try {
+    got = source.read(head, 0, 16);
+  } finally {
+    source.close();
+  }
+  const le = reader.header.littleEndian;
+  const firstTs = got === 16 ? new DataView(head.buffer).getUint32(0, le) : 0;
+  const context = { format: 'pcap' as const, header: reader.header };
+  let chunk = 0;
+  for (let cut = first; chunk === 0 || cut < opened.size; cut += chunkBytes) {
+    const stopAt = cut + chunkBytes < opened.size ? cut + chunkBytes : Infinity;
+    yield { chunk, file: opened.file, start: cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context };
+    chunk++;
+  }
 }
 
 function dispatch(pool: WorkerPool, task: ChunkTask): Promise<ChunkPartial> {

@@ -66,13 +66,24 @@ export class CaptureMerge {
     const f = p.flows;
     // Adopting keeps the partial's keys, so its IPv6 ids must be the merge's: true while the merge has none.
     const first = t.count === 0 && t.addrs6.count === 0;
+    const takeOver = first && p.own !== undefined && p.decided;
+    // The capture's first chunk, run in this thread: its table (and hash index) becomes the merge's as it is.
+    if (takeOver) this.takeOver(p.own!.table);
+    // The partial's IPv6 ids in the merge's numbering (the same ids when the merge had none).
     const ids = this.mapAddresses(p.addrs6);
-    const resolved = new Int32Array(f.count);
     // ICMP errors about a connection from an earlier chunk: found before this chunk's segments join the table, so
-    // a reuse of the key later in this chunk cannot take them.
-    const icmpBefore = this.findEarlierIcmp(p, ids);
-    if (first) this.adoptFirst(f, resolved);
-    else {
+    // a reuse of the key later in this chunk cannot take them. (None before the first partial.)
+    const icmpBefore = first ? null : this.findEarlierIcmp(p, ids);
+    let resolved: Int32Array;
+    let ownSegments = null;
+    if (takeOver) {
+      resolved = identity(f.count);
+      ownSegments = p.own!.segments;
+    } else if (first) {
+      resolved = new Int32Array(f.count);
+      this.adoptFirst(f, resolved);
+    } else {
+      resolved = new Int32Array(f.count);
       t.reserve(t.count + f.count);
       const keys = globalKeys(f.keys, ids, 3);
       for (let s = 0; s < f.count; s++) {
@@ -102,10 +113,16 @@ export class CaptureMerge {
       }
     }
     this.lastResolved = resolved;
-    if (p.replay) this.mergeVerdicts(p.replay, resolved);
+    if (p.replay) this.mergeVerdicts(p.replay, resolved, ownSegments);
     this.attributeFragments(p, ids, resolved);
     this.attributeIcmp(p, icmpBefore, resolved);
     this.mergeStats(p);
+  }
+
+  /** Take a whole-history chunk's own table as the merge's: per-flow bits keep only what describes a connection. */
+  private takeOver(table: FlowTable): void {
+    for (let f = 0; f < table.count; f++) table.bits[f] = table.bits[f]! & KEPT_BITS;
+    this.table = table;
   }
 
   /**
@@ -183,10 +200,11 @@ export class CaptureMerge {
     for (let s = 0; s < this.unknownFragments.length; s++) this.unknownFragments[s]!++;
   }
 
-  private mergeVerdicts(r: ReplayColumns, resolved: Int32Array): void {
+  /** Fold a partial's verdict counters in; `own` is the first chunk's own counters (in this thread), taken as they are. */
+  private mergeVerdicts(r: ReplayColumns, resolved: Int32Array, own: SegmentVerdicts | null): void {
     const S = r.scenarios;
     if (!this.verdicts) {
-      this.verdicts = new SegmentVerdicts(S, this.table.capacity);
+      this.verdicts = own ?? new SegmentVerdicts(S, this.table.capacity);
       this.ruleHits = r.ruleHits.map((h) => new Float64Array(h.length));
       this.packetsNotApplicable = new Float64Array(S);
       this.unknownFragments = new Float64Array(S);
@@ -194,7 +212,7 @@ export class CaptureMerge {
     }
     const v = this.verdicts;
     v.ensure(this.table.count);
-    for (let s = 0; s < resolved.length; s++) {
+    for (let s = 0; own === null && s < resolved.length; s++) {
       const g = resolved[s]!;
       for (let k = 0; k < 2 * S; k++) {
         const src = s * 2 * S + k;
@@ -322,11 +340,11 @@ export class CaptureMerge {
     return out;
   }
 
-  private attributeIcmp(p: ChunkPartial, before: Int32Array, resolved: Int32Array): void {
+  private attributeIcmp(p: ChunkPartial, before: Int32Array | null, resolved: Int32Array): void {
     const t = this.table;
     for (let e = 0; e < p.icmpTypeCode.length; e++) {
       const own = p.icmpFlow[e]!;
-      const g = own >= 0 ? resolved[own]! : before[e]!;
+      const g = own >= 0 ? resolved[own]! : before ? before[e]! : -1;
       if (g < 0) {
         this.unattributedIcmpErrors++;
         continue;
@@ -349,6 +367,13 @@ export class CaptureMerge {
       this.interfacePackets.set(key, (this.interfacePackets.get(key) ?? 0) + n);
     }
   }
+}
+
+/** 0, 1, ..., n - 1. */
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
 }
 
 /**

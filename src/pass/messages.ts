@@ -28,8 +28,16 @@ export interface PassSetup {
 export interface ChunkTask {
   chunk: number;
   file: string;
+  /** Where reading starts: a record boundary, or (with `resync`) a cut point to find the next boundary from. */
   start: number;
+  /** End of the bytes the reader may read (a record may run past stopAt up to here). */
   end: number;
+  /** The chunk holds the records starting before this offset (Infinity: every record up to `end`). */
+  stopAt: number;
+  /** `start` is not known to be a record boundary: find one (classic pcap only; see src/capture/resync.ts). */
+  resync: boolean;
+  /** With resync: seconds of the capture's first record (what a plausible timestamp is near). */
+  firstTs: number;
   bytes: Uint8Array | null;
   context: ChunkContext;
 }

@@ -7,6 +7,7 @@ import { protoName } from '../../flow/connections.js';
 import { gateInfo, ruleOf } from '../../verdict/outcomes.js';
 import { verdictGate } from '../../verdict/evaluator.js';
 import { refs } from '../findings.js';
+import { KeyIndex } from '../../flow/keyindex.js';
 import { planFixes, gateFixKey } from '../fix.js';
 import { capitalize, coverageOf, groupBy, maxOf, pct, ruleWords, type AffectedClient, type DiagnoseInput, type Diagnosis } from './common.js';
 import { affectedClient, coverageIndex } from './clients.js';
@@ -17,23 +18,23 @@ const LISTED = 50;
 export function returnNotAllowed(input: DiagnoseInput, s: number): Diagnosis[] {
   const { plan, spec, connections: ct, verdicts: vt } = input;
   // Denied returns of TCP and UDP connections, grouped by deciding code, protocol and family.
-  const groups = new Map<number, number[]>();
+  const keys = new KeyIndex(64);
+  const groups: number[][] = [];
   for (let i = 0; i < ct.count; i++) {
     const proto = ct.proto[i]!;
     if (proto !== 6 && proto !== 17) continue;
     const code = vt.returnCode(s, i);
     if (code >= 0) continue;
-    const key = (code * 256 + proto) * 2 + (ct.family[i] === 6 ? 1 : 0);
-    const g = groups.get(key);
-    if (g) g.push(i);
-    else groups.set(key, [i]);
+    const g = keys.intern(code >>> 0, proto, ct.family[i]!, 0);
+    if (g === groups.length) groups.push([]);
+    groups[g]!.push(i);
   }
-  if (groups.size === 0) return [];
+  if (groups.length === 0) return [];
   const cov = coverageIndex(coverageOf(input, s).clients);
   const fixes = planFixes(input, s);
   const attached = new Set<string>();
   const out: Diagnosis[] = [];
-  for (const group of groups.values()) {
+  for (const group of groups) {
     const first = group[0]!;
     const code = vt.returnCode(s, first);
     const gateIndex = verdictGate(code);
