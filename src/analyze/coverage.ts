@@ -189,7 +189,7 @@ export interface CoverageInput {
  * `portMaps` may be a fixed copy of the replay's: rows, clients and which returns were denied in the capture come
  * from the replay's own tables.
  */
-export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCoverage {
+export function scenarioCoverage(input: CoverageInput, s: number, only: Uint8Array | null = null): ScenarioCoverage {
   const { plan, spec, connections: ct, clients: t, verdicts: vt, portMaps: pm } = input;
   const n = ct.count;
   // Group rows by (client, protocol) with a counting sort; rows keep their order (the order connections began).
@@ -203,6 +203,7 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
     const c = t.ofConnection(i);
     if (c < 0) continue;
     const g = 2 * c + (proto === 17 ? 1 : 0);
+    if (only && !only[g]) continue;
     groupOf[i] = g;
     start[g + 1]!++;
   }
@@ -228,7 +229,14 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
     let lo = 65535;
     let hi = 0;
     let denied = 0;
-    const deniedAt = new Map<number, number>();
+    // Gates met per group: one or two (a topology), so arrays and a linear search.
+    const gateList: GateCoverage[] = [];
+    const gateOf = (gate: number): GateCoverage => {
+      for (const x of gateList) if (x.gate === gate) return x;
+      const x: GateCoverage = { gate, failureProbability: 0, deniedReturns: 0, missing: [], inForce: [] };
+      gateList.push(x);
+      return x;
+    };
     let steps = 0;
     let sequential = 0;
     let even = 0;
@@ -241,8 +249,7 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
       const r = vt.returnCode(s, i);
       if (r < 0) {
         denied++;
-        const gate = verdictGate(r);
-        deniedAt.set(gate, (deniedAt.get(gate) ?? 0) + 1);
+        gateOf(verdictGate(r)).deniedReturns++;
       }
       const server = ct.server[i]!;
       const sp = ct.serverPort[i]!;
@@ -273,16 +280,13 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
     const bursty = stepsMeasured ? sequential * 2 >= steps : profile === 'linux' && proto === 6 && parity;
 
     // Denied shares per gate, weighted by the connections of each combo.
-    const gateAt = new Map<number, GateCoverage>();
     let failure = 0;
     for (const combo of combos) {
       const pv = pm.verdicts(s, combo.server, address, proto, combo.serverPort);
       const rv = rangeVerdicts(pv, range[0], range[1], parity);
       const w = combo.connections / connections;
       for (const d of rv.denied) {
-        const gate = verdictGate(d.code);
-        let gc = gateAt.get(gate);
-        if (!gc) gateAt.set(gate, (gc = { gate, failureProbability: 0, deniedReturns: deniedAt.get(gate) ?? 0, missing: [], inForce: [] }));
+        const gc = gateOf(verdictGate(d.code));
         const share = rv.total ? (w * d.weight) / rv.total : 0;
         gc.failureProbability += share;
         failure += share;
@@ -294,8 +298,7 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
         }
       }
     }
-    // Gates that denied replies in the capture for ports outside the modelled range still appear (no share).
-    for (const [gate, count] of deniedAt) if (!gateAt.has(gate)) gateAt.set(gate, { gate, failureProbability: 0, deniedReturns: count, missing: [], inForce: [] });
+    // (Gates that denied replies only to ports outside the modelled range keep a share of 0.)
     out.push({
       client: c,
       address,
@@ -313,7 +316,7 @@ export function scenarioCoverage(input: CoverageInput, s: number): ScenarioCover
       bursty,
       burstEvidence: stepsMeasured ? 'measured' : 'profile',
       failureProbability: Math.min(1, failure),
-      gates: [...gateAt.values()].sort((a, b) => a.gate - b.gate),
+      gates: gateList.sort((a, b) => a.gate - b.gate),
       combos,
     });
   }

@@ -402,10 +402,13 @@ export function planFixes(input: DiagnoseInput, s: number): Map<string, Fix> {
         byAcl.set(d.acl, list);
       }
     }
-    // Probe again with every fix so far applied to the original ACLs.
+    // Probe again with every fix so far applied to the original ACLs: only the (client, protocol) groups that had
+    // a denied port can have one now (fixes only add allows).
+    const only = new Uint8Array(2 * input.clients.count);
+    for (const cc of cov.clients) if (cc.gates.some((g) => g.missing.length > 0 || g.inForce.length > 0)) only[2 * cc.client + (cc.proto === 17 ? 1 : 0)] = 1;
     ({ plan, spec } = fixedScenario(input.plan, input.spec, byAcl));
     pm = new PortMaps(plan, spec, input.connections.addresses);
-    cov = scenarioCoverage({ ...input, plan, spec, portMaps: pm }, s);
+    cov = scenarioCoverage({ ...input, plan, spec, portMaps: pm }, s, only);
   }
   // What stays denied after all fixes: default-denied ports (the fix falls short) and explicit denies (in force).
   const inForce = new Map<string, Map<number, { ports: [number, number][]; clients: Set<number> }>>();
