@@ -5,6 +5,9 @@
  * replace/delete of a missing one an error (NetworkAclEntryAlreadyExists / InvalidNetworkAclEntry.NotFound). The
  * result is read back with our describe-network-acls importer, so a test never trusts our own model of a change.
  */
+import type { Acl } from '../../src/acl/model.js';
+import { aclEntries } from '../../src/acl/emit/entries.js';
+import { parseAclText } from '../../src/acl/load.js';
 
 /** A describe-network-acls entry. */
 export interface DescribeEntry {
@@ -109,6 +112,28 @@ export function applyCommand(acls: Map<string, DescribeEntry[]>, line: string): 
   }
   if (op === 'create') entries.push(e);
   else entries[at] = e;
+}
+
+/** An ACL's entries as describe-network-acls lists them (egress first), from the writers' AWS entries. */
+export function describeEntries(acl: Acl): DescribeEntry[] {
+  const { ingress, egress } = aclEntries(acl);
+  return [...egress, ...ingress].map((e) => ({
+    RuleNumber: e.ruleNumber,
+    Protocol: e.protocol,
+    RuleAction: e.ruleAction,
+    Egress: e.egress,
+    ...(e.cidrBlock !== undefined ? { CidrBlock: e.cidrBlock } : { Ipv6CidrBlock: e.ipv6CidrBlock! }),
+    ...(e.portRange ? { PortRange: { From: e.portRange.from, To: e.portRange.to } } : {}),
+    ...(e.icmpTypeCode ? { IcmpTypeCode: { Type: e.icmpTypeCode.type, Code: e.icmpTypeCode.code } } : {}),
+  }));
+}
+
+/** The ACL after the commands, applied EC2's way and read back with our describe-network-acls importer. */
+export function applyCommands(acl: Acl, commands: readonly string[]): Acl {
+  const acls = new Map([[acl.id, describeEntries(acl)]]);
+  for (const c of commands) applyCommand(acls, c);
+  const back = parseAclText(describeDocument(acl.id, acls.get(acl.id)!), `${acl.id}-applied.json`);
+  return back[0]!;
 }
 
 /** A describe-network-acls document of one ACL from its entries. */
