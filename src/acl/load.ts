@@ -2,7 +2,8 @@
  * Load ACLs from a file in any supported format, sniffed from the content (not only the extension): AWS
  * describe-network-acls JSON, CloudFormation, terraform show -json, .tf, native YAML, ClassBench filter sets.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { parseAclSpec } from './spec.js';
+import { readFileSync } from 'node:fs';
 import { AclInvalidError, fromSystemError } from '../errors.js';
 import type { Acl } from './model.js';
 import { parseDescribeNetworkAcls, parseDescribeSubnets, parseJson, type SubnetInfo } from './formats/aws.js';
@@ -19,12 +20,7 @@ export interface LoadOptions {
   awsLimits?: boolean;
 }
 
-/** Split `file#id` into file and id; a path that exists as given (even with a '#') is a file. */
-export function parseAclSpec(spec: string): { file: string; id: string | null } {
-  const hash = spec.lastIndexOf('#');
-  if (hash <= 0 || existsSync(spec)) return { file: spec, id: null };
-  return { file: spec.slice(0, hash), id: spec.slice(hash + 1) };
-}
+export { parseAclSpec };
 
 function readText(file: string): string {
   try {

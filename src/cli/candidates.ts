@@ -5,8 +5,9 @@ import type { PlanInput } from '../verdict/plan.js';
 import { OUTCOMES } from '../verdict/outcomes.js';
 import { DIAGNOSIS_CODES } from '../analyze/diagnoses/codes.js';
 import { UsageError } from '../errors.js';
-import { noteCaptureProblems } from './io.js';
-import { collect, jobsOption, chunkOption, type Format } from './options.js';
+import { parseAclSpec } from '../acl/spec.js';
+import { noteCaptureProblems, warn } from './io.js';
+import { collect, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
 
 export interface ReplayOpts {
@@ -61,12 +62,17 @@ export function failOnMatch(r: ReplayResult, failOn: Set<string>): string | null
   return null;
 }
 
+/** The files a replay reads (capture, ACL files, topology, subnets): what no report may overwrite. */
+export function replayInputs(capture: string, opts: ReplayOpts): string[] {
+  return [capture, ...opts.acl.map((a) => parseAclSpec(a).file), opts.topology, opts.subnets].filter((x): x is string => x !== undefined);
+}
+
 export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
   const bar = progressBar('replaying');
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../analyze/replay.js');
-    const r = await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const r = await runReplay(capture, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
     bar.stop();
     noteCaptureProblems(r.summary);
     return r;

@@ -5,16 +5,17 @@ import { captureFindings, CAPTURE_FINDING_CODES } from '../analyze/findings.js';
 import { DIAGNOSIS_CODES } from '../analyze/diagnoses/codes.js';
 import { renderFindings } from '../report/findings.js';
 import { ExitCode } from '../errors.js';
-import { writeStdout, writeReportFile } from './io.js';
+import { checkReportPath, writeStdout, writeReportFile } from './io.js';
 import { failOnOption } from './options.js';
 import { withTrafficOptions, analyzeTraffic } from './traffic.js';
-import { addAclSelection, replayFromCli, type ReplayOpts } from './candidates.js';
+import { addAclSelection, replayFromCli, replayInputs, type ReplayOpts } from './candidates.js';
 
 export function registerDiagnose(program: Command): void {
   addAclSelection(withTrafficOptions(program.command('diagnose').description('find failed connections that look like dropped return traffic; with --acl, also why candidate ACLs would drop them')))
     .addOption(failOnOption('exit 3 when a finding or diagnosis has this code', [...CAPTURE_FINDING_CODES, ...DIAGNOSIS_CODES], 'finding or diagnosis code'))
     .addOption(new Option('--html <file>', 'also write a self-contained HTML report (the replay report with --acl)'))
     .action(async (capture: string, opts: ReplayOpts) => {
+      checkReportPath('--html', opts.html, replayInputs(capture, opts));
       const failOn = opts.failOn ?? new Set<string>();
       if (opts.acl.length > 0 || opts.topology) {
         const r = await replayFromCli(capture, opts);

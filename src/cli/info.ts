@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { summarizeCapture } from '../pass/summary.js';
 import { renderInfoJson, renderInfoText } from '../report/info.js';
-import { writeStdout } from './io.js';
-import { formatOption, jobsOption, type Format } from './options.js';
+import { writeStdout, warn } from './io.js';
+import { formatOption, jobsOption, workerThreads, type Format } from './options.js';
 
 export function registerInfo(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function registerInfo(program: Command): void {
     .addOption(formatOption(['table', 'json'], 'table'))
     .addOption(jobsOption())
     .action(async (capture: string, opts: { format: Format; jobs?: number }) => {
-      const summary = await summarizeCapture(capture, { jobs: opts.jobs });
+      const summary = await summarizeCapture(capture, { jobs: workerThreads(opts.jobs, warn) });
       await writeStdout(opts.format === 'json' ? renderInfoJson(summary) : renderInfoText(summary));
     });
 }

@@ -1,6 +1,7 @@
 /** Where command output goes: records to stdout, diagnostics to stderr; write errors become IoError. */
-import { writeFileSync } from 'node:fs';
-import { IoError } from '../errors.js';
+import { writeFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { IoError, UsageError } from '../errors.js';
 
 /** Set once stdout's reader has gone away (EPIPE): later output is dropped. */
 let stdoutClosed = false;
@@ -71,6 +72,28 @@ export async function writeStdout(output: string | Iterable<string | Uint8Array>
 /** One diagnostic line on stderr. */
 export function warn(line: string): void {
   process.stderr.write(`aclreplay: ${line}\n`);
+}
+
+/**
+ * Refuse a report path that names one of the command's inputs (`--html capture.pcap` would overwrite the capture):
+ * a usage error before any work is done.
+ */
+export function checkReportPath(option: string, path: string | undefined, inputs: readonly (string | undefined)[]): void {
+  if (path === undefined) return;
+  const target = canonical(path);
+  for (const input of inputs) {
+    if (input === undefined || input === '-') continue;
+    if (canonical(input) === target) throw new UsageError(`${option} ${path} would overwrite the input ${input}: write the report to another file`);
+  }
+}
+
+/** A path with links resolved when it exists (so two spellings of one file compare equal). */
+function canonical(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
 }
 
 /** Write a report file. */

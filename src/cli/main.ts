@@ -22,9 +22,12 @@ export function buildProgram(): Command {
     .name('aclreplay')
     .description('Replay recorded traffic (pcap/pcapng) against candidate stateless ACLs such as AWS network ACLs')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Usage errors are one line like every other error: "aclreplay: unknown option '--x' (run with --help for usage)".
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(`aclreplay: ${s.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
+    });
   registerInfo(program);
   registerFlows(program);
   registerClients(program);

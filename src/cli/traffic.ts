@@ -1,8 +1,8 @@
 /** What every command that reads traffic takes and does first: the capture argument, its options, one pass. */
 import type { Command } from 'commander';
 import { analyzeCapture, type CaptureAnalysis } from '../analyze/capture.js';
-import { noteCaptureProblems } from './io.js';
-import { formatOption, jobsOption, chunkOption, type Format } from './options.js';
+import { noteCaptureProblems, warn } from './io.js';
+import { formatOption, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
 
 export interface TrafficOpts {
@@ -24,7 +24,7 @@ export function withTrafficOptions(cmd: Command, formats: Format[] = ['table', '
 export async function analyzeTraffic(file: string, opts: TrafficOpts): Promise<CaptureAnalysis> {
   const bar = progressBar('reading');
   try {
-    const a = await analyzeCapture(file, { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const a = await analyzeCapture(file, { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
     bar.stop();
     noteCaptureProblems(a.summary);
     return a;

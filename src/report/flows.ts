@@ -151,7 +151,7 @@ export class FlowWriter {
     this.key(',"lastTs":');
     out.num(last);
     this.key(',"duration":');
-    out.num(round6(last - first));
+    out.micros(Math.round((last - first) * 1e6));
     this.key(',"clientPackets":');
     out.num(cp);
     this.key(',"serverPackets":');
@@ -232,7 +232,7 @@ export class FlowWriter {
     out.byte(TAB);
     out.bytes(ATTEMPT_BYTES[ct.attempt[i]!]!);
     out.byte(TAB);
-    out.num(round6(ct.lastTs[i]! - first));
+    out.micros(Math.round((ct.lastTs[i]! - first) * 1e6));
     out.byte(TAB);
     out.num(ct.clientPackets[i]!);
     out.byte(TAB);

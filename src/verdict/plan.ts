@@ -49,7 +49,7 @@ export function buildPlan(input: PlanInput): ReplayPlan {
   }
   if (input.acls.length === 0) throw new UsageError('replay needs at least one --acl <file>[#id] (or a --topology)');
   const acls: Acl[] = [];
-  for (const spec of input.acls) acls.push(...loadAcls(spec, input.load));
+  for (const spec of input.acls) for (const acl of loadAcls(spec, input.load)) acls.push(acl);
   if (input.subnetsFile) resolveAssociations(acls, loadSubnets(input.subnetsFile));
   const given = input.subnets.map((s) => cidrArg(s, '--subnet'));
   const scenarios: Scenario[] = acls.map((acl, i) => {

@@ -141,7 +141,7 @@ export function parseTerraformJson(doc: unknown, file: string, opts: BuildOption
     }
     if (r.type !== 'aws_network_acl' && r.type !== 'aws_default_network_acl') continue;
     const b: AclBuild = { id: r.address, awsId: typeof r.values.id === 'string' ? r.values.id : null, tags: tagsOf(r.values.tags), entries: [], subnetIds: [] };
-    if (Array.isArray(r.values.subnet_ids)) b.subnetIds.push(...r.values.subnet_ids.filter((x): x is string => typeof x === 'string'));
+    if (Array.isArray(r.values.subnet_ids)) for (const x of r.values.subnet_ids) if (typeof x === 'string') b.subnetIds.push(x);
     inlineEntries(r.address, r.values, `${rootKey} ${r.address}.values`, b);
     builds.set(r.address, b);
     if (b.awsId) byAwsId.set(b.awsId, b);
