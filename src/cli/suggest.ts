@@ -7,8 +7,8 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseCidr, type Cidr } from '../acl/model.js';
-import { writeStdout, noteCaptureProblems } from './io.js';
-import { collect, jobsOption, chunkOption, positiveInt } from './options.js';
+import { writeStdout, noteCaptureProblems, warn } from './io.js';
+import { collect, jobsOption, chunkOption, intInRange, workerThreads } from './options.js';
 
 /** Output forms of suggest: an ACL format, the aws ec2 commands, or the whole report as JSON. */
 export const SUGGEST_FORMS = ['aws', 'yaml', 'terraform', 'cloudformation', 'commands', 'json'] as const;
@@ -29,6 +29,8 @@ interface SuggestOpts {
 
 /** The AWS quota of rules per direction and family can be raised to 40, not beyond. */
 const AWS_MAX_RULES = 40;
+/** Rule numbers an entry may have (1-32766): no direction holds more rules than that. */
+const MAX_ENTRY_NUMBER = 32766;
 
 export function registerSuggest(program: Command): void {
   program
@@ -37,7 +39,7 @@ export function registerSuggest(program: Command): void {
     .argument('<traffic>', 'pcap or pcapng file (gzip allowed), or - for stdin')
     .option('--subnet <cidr>', 'the subnet the ACL guards (repeatable; required)', collect, [])
     .option('--acl <file[#id]>', 'the current ACL of the subnet: propose a tightening of it instead')
-    .addOption(new Option('--max-rules <n>', 'rules per direction and address family (AWS: 20 by default, 40 at most)').argParser(positiveInt('--max-rules')).default(20))
+    .addOption(new Option('--max-rules <n>', 'rules per direction and address family (AWS: 20 by default, 40 at most)').argParser(intInRange('--max-rules', 1, MAX_ENTRY_NUMBER)).default(20))
     .option('--no-aws-limits', 'allow --max-rules above 40')
     .addOption(new Option('--as <form>', 'output: aws (describe-network-acls JSON), yaml, terraform, cloudformation, commands (aws ec2), json (the report) [default: aws, or commands with --acl]').choices([...SUGGEST_FORMS]))
     .option('--id <id>', 'id of the new ACL (default: suggested)')
@@ -71,7 +73,7 @@ export function registerSuggest(program: Command): void {
         if (acls.length !== 1) throw new UsageError(`suggest: --acl ${opts.acl} holds ${acls.length} ACLs (${acls.slice(0, 5).map((a) => a.id).join(', ')}${acls.length > 5 ? ', ...' : ''}): name one as ${parseAclSpec(opts.acl).file}#<id>`);
         current = acls[0]!;
       }
-      const r = await suggestAcl(traffic, { subnets, current, maxRules: opts.maxRules, id: opts.id, pass: { jobs: opts.jobs, chunkBytes: opts.chunkSize } });
+      const r = await suggestAcl(traffic, { subnets, current, maxRules: opts.maxRules, id: opts.id, pass: { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize } });
       noteCaptureProblems(r.summary);
       const form: SuggestForm = opts.as ?? (current ? 'commands' : 'aws');
       const err = (line: string) => process.stderr.write(`${line}\n`);
