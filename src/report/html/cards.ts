@@ -43,9 +43,9 @@ function isRefs(x: unknown): x is ConnectionRef[] {
 
 function affectedTable(all: AffectedClient[], limit = 10): Html {
   const clients = all.slice(0, limit);
-  return html`${all.length > limit ? html`<p class="muted">The ${limit} first of ${count(all.length)} affected clients:</p>` : ''}<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th></tr></thead><tbody>${clients.map(
+  return html`${all.length > limit ? html`<p class="muted">The ${limit} first of ${count(all.length)} affected clients:</p>` : ''}<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th><th>next connections failing</th></tr></thead><tbody>${clients.map(
     (c) =>
-      html`<tr><td class="mono">${c.host}</td><td>${c.profile} (${c.confidence.toFixed(2)})</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="mono">${c.ports[0]}–${c.ports[1]}</td><td class="num">${count(c.connections)}</td><td>${Math.round(c.notAllowedShare * 100)}% of the range: <span class="mono">${c.notAllowed}</span></td></tr>`,
+      html`<tr><td class="mono">${c.host}</td><td>${c.profile} (${c.confidence.toFixed(2)})</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="mono">${c.ports[0]}–${c.ports[1]}</td><td class="num">${count(c.connections)}</td><td>${Math.round(c.notAllowedShare * 100)}% of the range: <span class="mono">${c.notAllowed}</span></td><td>${c.failureProbability === undefined ? '' : `${Math.round(c.failureProbability * 100)}%${c.failurePattern === 'bursty' ? ', in runs' : ''}`}</td></tr>`,
   )}</tbody></table>`;
 }
 
