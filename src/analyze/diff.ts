@@ -6,6 +6,7 @@ import type { ReplayResult } from './replay.js';
 import { OUTCOMES, OutcomeCode, type Outcome, type VerdictTable } from '../verdict/outcomes.js';
 import { connectionRef, type ConnectionRef } from './findings.js';
 import { KeyIndex } from '../flow/keyindex.js';
+import { newlyDenied, type NewlyDenied } from './newly-denied.js';
 
 export interface Change {
   from: Outcome;
@@ -27,6 +28,8 @@ export interface DiffReport {
   fixed: number;
   broken: number;
   changes: Change[];
+  /** What the new candidate denies that the old one did not, per rule of the new one (src/analyze/newly-denied.ts). */
+  newlyDenied: NewlyDenied[];
 }
 
 /** Cause texts, numbered: what explains an outcome, said once per distinct deciding code and direction. */
@@ -84,5 +87,5 @@ export function diffScenarios(r: ReplayResult, a: number, b: number): DiffReport
     if (g.examples.length < 5) g.examples.push(connectionRef(ct, i));
   }
   const changes = groups.map(({ hosts, ...c }) => ({ ...c, clients: hosts.size })).sort((p, q) => q.connections - p.connections);
-  return { old: r.report.acls[a]!.acl, new: r.report.acls[b]!.acl, connections: n, changed, unchanged: n - changed, fixed, broken, changes };
+  return { old: r.report.acls[a]!.acl, new: r.report.acls[b]!.acl, connections: n, changed, unchanged: n - changed, fixed, broken, changes, newlyDenied: newlyDenied(r, a, b) };
 }

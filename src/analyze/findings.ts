@@ -23,6 +23,8 @@ export interface ConnectionRef {
   attempt: string;
   synRetransmits: number;
   firstTs: number;
+  /** Flow logs: the connection's first record (file:line), where a capture has none. */
+  record?: string;
 }
 
 export interface ReturnDropSuspected {
@@ -70,6 +72,7 @@ export function connectionRef(ct: ConnectionTable, i: number): ConnectionRef {
     attempt: ATTEMPTS[ct.attempt[i]!]!,
     synRetransmits: ct.synRetransmits[i]!,
     firstTs: ct.firstTs[i]!,
+    ...(ct.logs && ct.logs.firstSide(i) >= 0 ? { record: ct.logs.where(ct.logs.firstSide(i))! } : {}),
   };
 }
 

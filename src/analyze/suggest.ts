@@ -11,7 +11,7 @@
  * then replayed beside the base on the same traffic: every connection that worked under the base must still work
  * (else this is a bug, raised as such), and the diff of outcomes lists what stops working.
  */
-import { analyzeCapture } from './capture.js';
+import { readTraffic, type ReadTrafficOptions, type TrafficSummary } from './traffic.js';
 import { replayPlan, type ReplayResult } from './replay.js';
 import { diffScenarios, type DiffReport } from './diff.js';
 import { inferClients, type ClientTable } from '../flow/clients.js';
@@ -22,8 +22,6 @@ import { ruleEntry } from '../acl/emit/entries.js';
 import { entryCommand, type EntryChange } from '../acl/emit/commands.js';
 import { connectionRules } from '../verdict/probe.js';
 import { OutcomeCode } from '../verdict/outcomes.js';
-import type { PassOptions } from '../pass/engine.js';
-import type { CaptureSummary } from '../pass/summary.js';
 import type { ReplayPlan } from '../verdict/plan.js';
 import { UsageError } from '../errors.js';
 import { addRange } from './coverage.js';
@@ -40,7 +38,7 @@ export interface SuggestOptions {
   current: Acl | null;
   /** Rules per direction and address family. */
   maxRules: number;
-  pass?: PassOptions;
+  pass?: ReadTrafficOptions;
   /** Id of a new ACL (default 'suggested'). */
   id?: string;
 }
@@ -61,9 +59,9 @@ export interface ChangeReason {
 }
 
 export interface SuggestReport {
-  traffic: string;
-  /** The capture as read (problems met reading it). */
-  summary: CaptureSummary;
+  traffic: string[];
+  /** The traffic as read (problems met reading it). */
+  summary: TrafficSummary;
   subnets: string[];
   mode: 'new' | 'tighten';
   /** The proposed ACL (the tightened one with --acl). */
@@ -362,8 +360,9 @@ function pieceReason(ct: ConnectionTable, t: ClientTable, dir: Direction, p: Pie
 const dirWord = (d: Direction) => (d === 'outbound' ? 'egress' : 'ingress');
 
 /** Propose a new ACL for the subnets, or tighten `opts.current`, from the traffic. */
-export async function suggestAcl(traffic: string, opts: SuggestOptions): Promise<SuggestReport> {
-  const analysis = await analyzeCapture(traffic, opts.pass ?? {});
+export async function suggestAcl(traffic: string | readonly string[], opts: SuggestOptions): Promise<SuggestReport> {
+  const inputs = typeof traffic === 'string' ? [traffic] : [...traffic];
+  const analysis = await readTraffic(inputs, { ...opts.pass, replay: undefined });
   const ct = analysis.connections;
   const clients = inferClients(ct);
   const tighten = opts.current !== null;
@@ -488,7 +487,7 @@ export async function suggestAcl(traffic: string, opts: SuggestOptions): Promise
   changes.sort((a, b) => order[a.change.action] - order[b.change.action]);
   for (const c of changes) c.command = entryCommand(id, c.change);
 
-  const result = await judge(traffic, base, proposed, opts);
+  const result = await judge(inputs, base, proposed, opts);
   const diff = diffScenarios(result, 0, 1);
   const n = result.connections.count;
   let still = 0;
@@ -506,7 +505,7 @@ export async function suggestAcl(traffic: string, opts: SuggestOptions): Promise
     throw new Error(`suggest: ${broken.length} connection${broken.length === 1 ? '' : 's'} that worked would stop working (first: ${protoName(a.proto[i]!)} ${a.addresses.text(a.client[i]!)}:${a.clientPort[i]} -> ${a.addresses.text(a.server[i]!)}:${a.serverPort[i]})`);
   }
   return {
-    traffic,
+    traffic: inputs,
     summary: analysis.summary,
     subnets: opts.subnets.map(formatCidr),
     mode: tighten ? 'tighten' : 'new',
@@ -524,7 +523,7 @@ export async function suggestAcl(traffic: string, opts: SuggestOptions): Promise
 }
 
 /** Replay the traffic against the base and the proposal (two scenarios on the same subnets). */
-async function judge(traffic: string, base: Acl, proposed: Acl, opts: SuggestOptions): Promise<ReplayResult> {
+async function judge(traffic: readonly string[], base: Acl, proposed: Acl, opts: SuggestOptions): Promise<ReplayResult> {
   const name = opts.subnets.map(formatCidr).join(', ');
   const plan: ReplayPlan = {
     acls: [base, proposed],

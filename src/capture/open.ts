@@ -1,5 +1,5 @@
 /** Open a capture by its content, never its name: sniff gzip, then the pcap or pcapng magic. `-` is stdin. */
-import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
+import { openSync, readSync, fstatSync, closeSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { CaptureFormatError, fromSystemError } from '../errors.js';
@@ -8,6 +8,7 @@ import { PcapReader, parseFileHeader, isPcapMagic, FILE_HEADER_LEN } from './pca
 import { PcapngReader, isPcapngMagic, checkFirstSection } from './pcapng.js';
 import type { RecordReader } from './reader.js';
 import { Problems, Problem } from './problems.js';
+import { sniffFlowLog, gunzipHead, notTrafficError, FLOWLOG_SNIFF_BYTES } from '../flowlogs/sniff.js';
 
 export type Compression = 'gzip' | null;
 
@@ -126,3 +127,36 @@ export function sniff(file: string, n: number): Uint8Array {
   }
 }
 
+
+/** The two kinds of traffic input: a capture (pcap, pcapng) or VPC flow logs (text, gzip, Parquet; directories). */
+export type TrafficKind = 'capture' | 'flow-logs';
+
+/**
+ * What kind of traffic `path` holds, from its content (gzip is looked into): `-` (stdin) is a capture, a directory is
+ * flow logs (its files are sniffed one by one as they are read), a file is a capture when it starts with the pcap or
+ * pcapng magic and flow logs when the flow-log sniffer accepts it. Anything else throws CaptureFormatError (exit
+ * 65) naming what the file starts with; a missing file throws NoSuchFileError.
+ */
+export function trafficKind(path: string): TrafficKind {
+  if (path === '-') return 'capture';
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw fromSystemError(path, e);
+  }
+  if (st.isDirectory()) return 'flow-logs';
+  let head: Uint8Array;
+  try {
+    head = sniff(path, FLOWLOG_SNIFF_BYTES);
+  } catch (e) {
+    throw fromSystemError(path, e);
+  }
+  const inner = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b ? gunzipHead(head) : head;
+  if (inner.length >= 4) {
+    const le32 = (inner[0]! | (inner[1]! << 8) | (inner[2]! << 16) | (inner[3]! << 24)) >>> 0;
+    if (isPcapMagic(le32) || isPcapngMagic(le32)) return 'capture';
+  }
+  if (sniffFlowLog(head, head.length < FLOWLOG_SNIFF_BYTES)) return 'flow-logs';
+  throw notTrafficError(path, inner.length > 0 ? inner : head);
+}

@@ -150,8 +150,12 @@ export class PcapngReader extends RecordReader {
   /** Packets seen per interface of the current section (for `info`). */
   section: PcapngSection | null;
   private le = true;
-  private lastSec = 0;
-  private lastNsec = 0;
+  /** The previous packet's timestamp, which a Simple Packet Block takes (it has none of its own). */
+  lastSec = 0;
+  lastNsec = 0;
+  /** True once an SPB took the timestamp this reader started with (a chunk's inherited one): the chunk depends on it. */
+  inheritedTimestamp = false;
+  private ownTimestamp = false;
 
   /** `resume` continues a section already described (a worker's chunk that starts mid-section). */
   constructor(source: ByteSource, file: string, problems: Problems, startOffset = 0, resume: PcapngSection | null = null, chunkBytes?: number) {
@@ -319,7 +323,9 @@ export class PcapngReader extends RecordReader {
       // An SPB has no timestamp; it inherits the previous packet's so time stays monotonic.
       this.tsSec = this.lastSec;
       this.tsNsec = this.lastNsec;
+      if (!this.ownTimestamp) this.inheritedTimestamp = true;
     } else {
+      this.ownTimestamp = true;
       this.convertTimestamp(iface, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le));
     }
     const snap = iface.snaplen;

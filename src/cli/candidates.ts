@@ -62,17 +62,18 @@ export function failOnMatch(r: ReplayResult, failOn: Set<string>): string | null
   return null;
 }
 
-/** The files a replay reads (capture, ACL files, topology, subnets): what no report may overwrite. */
-export function replayInputs(capture: string, opts: ReplayOpts): string[] {
-  return [capture, ...opts.acl.map((a) => parseAclSpec(a).file), opts.topology, opts.subnets].filter((x): x is string => x !== undefined);
+/** The files a replay reads (traffic, ACL files, topology, subnets): what no report may overwrite. */
+export function replayInputs(traffic: string[], opts: ReplayOpts): string[] {
+  return [...traffic, ...opts.acl.map((a) => parseAclSpec(a).file), opts.topology, opts.subnets].filter((x): x is string => x !== undefined);
 }
 
-export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
+/** Replay the traffic arguments against the candidates, with a progress bar and one stderr line on problems. */
+export async function replayFromCli(traffic: string[], opts: ReplayOpts): Promise<ReplayResult> {
   const bar = progressBar('replaying');
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../analyze/replay.js');
-    const r = await runReplay(capture, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const r = await runReplay(traffic, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
     bar.stop();
     noteCaptureProblems(r.summary);
     return r;

@@ -109,11 +109,13 @@ export function writeReportFile(path: string, text: string): void {
  * One stderr line when reading the capture met problems (commands other than `info` do not list them): how many,
  * whether reading stopped early, the first one, and where to see them all.
  */
-export function noteCaptureProblems(summary: { file: string; incomplete: boolean; problems: { kind: string; offset: number; message: string }[]; problemTotals: Record<string, number> }): void {
+export function noteCaptureProblems(summary: { file: string; format?: string; incomplete: boolean; problems: { kind: string; offset: number; message: string; file?: string; line?: number }[]; problemTotals: Record<string, number> }): void {
   let total = 0;
   for (const n of Object.values(summary.problemTotals)) total += n;
   if (total === 0) return;
   const first = summary.problems[0];
-  const what = first ? `; first: ${first.kind} at offset ${first.offset}${first.message ? `: ${first.message}` : ''}` : '';
-  warn(`${summary.file}: ${total} problem${total === 1 ? '' : 's'} reading the capture${summary.incomplete ? ', reading stopped early (everything before is included)' : ''}${what}; \`aclreplay info\` lists them`);
+  const where = first ? (first.file !== undefined && first.line !== undefined ? `${first.file}:${first.line}` : `offset ${first.offset}`) : '';
+  const what = first ? `; first: ${first.kind} at ${where}${first.message ? `: ${first.message}` : ''}` : '';
+  const logs = summary.format === 'vpc-flow-logs';
+  warn(`${summary.file}: ${total} problem${total === 1 ? '' : 's'} reading the ${logs ? 'flow logs' : 'capture'}${summary.incomplete ? `, reading ${logs ? 'a file ' : ''}stopped early (everything before is included)` : ''}${what}; \`aclreplay info\` lists them`);
 }

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseCidr, type Cidr } from '../acl/model.js';
 import { writeStdout, noteCaptureProblems, warn } from './io.js';
 import { collect, jobsOption, chunkOption, intInRange, workerThreads } from './options.js';
+import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
 
 /** Output forms of suggest: an ACL format, the aws ec2 commands, or the whole report as JSON. */
 export const SUGGEST_FORMS = ['aws', 'yaml', 'terraform', 'cloudformation', 'commands', 'json'] as const;
@@ -36,7 +37,7 @@ export function registerSuggest(program: Command): void {
   program
     .command('suggest')
     .description('propose a least-privilege network ACL from traffic (or, with --acl, a tightening of the current one)')
-    .argument('<traffic>', 'pcap or pcapng file (gzip allowed), or - for stdin')
+    .argument(TRAFFIC_ARGUMENT, TRAFFIC_HELP)
     .option('--subnet <cidr>', 'the subnet the ACL guards (repeatable; required)', collect, [])
     .option('--acl <file[#id]>', 'the current ACL of the subnet: propose a tightening of it instead')
     .addOption(new Option('--max-rules <n>', 'rules per direction and address family (AWS: 20 by default, 40 at most)').argParser(intInRange('--max-rules', 1, MAX_ENTRY_NUMBER)).default(20))
@@ -47,7 +48,7 @@ export function registerSuggest(program: Command): void {
     .option('--param <name=value>', 'CloudFormation parameter / Terraform variable of --acl (repeatable)', collect, [])
     .addOption(jobsOption())
     .addOption(chunkOption())
-    .action(async (traffic: string, opts: SuggestOpts) => {
+    .action(async (traffic: string[], opts: SuggestOpts) => {
       if (opts.awsLimits && opts.maxRules > AWS_MAX_RULES) throw new UsageError(`--max-rules ${opts.maxRules}: AWS allows at most ${AWS_MAX_RULES} rules per direction and address family (a raised quota); give --no-aws-limits to go beyond`);
       if (opts.subnet.length === 0) throw new UsageError('suggest needs --subnet <cidr>: the subnet the ACL guards (repeatable)');
       const subnets: Cidr[] = opts.subnet.map((t) => {

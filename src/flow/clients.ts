@@ -265,6 +265,9 @@ export class ClientTable {
     else if (profile === 'unknown' && n > 0) note = `ports ${this.minPort[i]}-${this.maxPort[i]} fit no known ephemeral range`;
     const ttl = this.initialTtl[i]!;
     const win = this.synWindow[i]!;
+    // Flow logs carry no TTL and no SYN options: without them inferProfile weighs the ports against the base priors
+    // alone, so profiles sharing a range (windows and macos, 49152-65535) stay apart only by those priors.
+    if (this.connections.logs && ttl === 0 && n > 0) note = `${note ? `${note}; ` : ''}flow logs carry no TTL or SYN options: the profile rests on the client ports alone${profile === 'windows' || profile === 'macos' ? ' (windows and macos share 49152-65535)' : ''}`;
     return {
       host: this.host(i),
       family: this.connections.addresses.family[this.address[i]!] as 4 | 6,

@@ -30,8 +30,20 @@ export function isParquet(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31;
 }
 
-/** Inflate what the head of a gzip file holds (no error for a cut stream); empty when it is not inflatable. */
+/**
+ * Inflate what the head of a gzip file holds (no error for a cut stream); empty when it is not inflatable. A stream
+ * corrupt within the head gives what inflates before the damage: shorter prefixes are tried (halving), since zlib
+ * reports the error instead of the output it had.
+ */
 export function gunzipHead(head: Uint8Array): Uint8Array {
+  for (let n = head.length; n >= 64; n >>= 1) {
+    const out = gunzipWhole(n === head.length ? head : head.subarray(0, n));
+    if (out.length > 0) return out;
+  }
+  return new Uint8Array(0);
+}
+
+function gunzipWhole(head: Uint8Array): Uint8Array {
   try {
     return gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH });
   } catch {

@@ -6,9 +6,11 @@
 import { openSync, closeSync, readSync } from 'node:fs';
 import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
 import { Problems } from '../capture/problems.js';
-import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
-import { findPcapBoundary, pcapShape } from '../capture/resync.js';
+import { PcapReader } from '../capture/pcap.js';
+import { findPcapBoundary, findPcapngBoundary, pcapShape } from '../capture/resync.js';
+import { STANDARD_MAX_PACKET } from '../capture/reader.js';
 import { PcapngReader } from '../capture/pcapng.js';
+import { snapshot } from './chunker.js';
 import { IoError, fromSystemError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
@@ -25,12 +27,15 @@ import { flowColumns, extrasColumns, replayColumns, type ChunkPartial } from './
 const RESYNC_WINDOW = 1 << 20;
 
 /**
- * The first record boundary at or after task.start that a chain of plausible record headers starts (before
- * task.stopAt; -1 when none does). Only a claim: the pass checks it against where the previous chunk stopped.
+ * The first record (pcap) or block (pcapng) boundary at or after task.start where a chain of plausible headers
+ * starts (before task.stopAt; -1 when none does). Only a claim: the pass checks it against where the previous chunk
+ * stopped, in the same reader state.
  */
-function resyncPcap(fd: number, task: ChunkTask, header: PcapFileHeader): number {
-  const shape = pcapShape(header, task.firstTs);
-  const window = new Uint8Array(RESYNC_WINDOW + 2 * shape.maxRecord);
+function resync(fd: number, task: ChunkTask): number {
+  const ctx = task.context;
+  const shape = ctx.format === 'pcap' ? pcapShape(ctx.header, task.firstTs) : null;
+  const section = ctx.format === 'pcapng' ? ctx.section : null;
+  const window = new Uint8Array(RESYNC_WINDOW + 2 * (shape ? shape.maxRecord : STANDARD_MAX_PACKET));
   const limit = Math.min(task.stopAt, task.end);
   for (let from = task.start; from < limit; from += RESYNC_WINDOW) {
     let got: number;
@@ -39,7 +44,9 @@ function resyncPcap(fd: number, task: ChunkTask, header: PcapFileHeader): number
     } catch (e) {
       throw new IoError(task.file, `read error at offset ${from}: ${(e as Error).message}`);
     }
-    const p = findPcapBoundary(window, 0, Math.min(got, RESYNC_WINDOW, limit - from), got, shape);
+    const last = Math.min(got, RESYNC_WINDOW, limit - from);
+    // pcapng blocks are aligned from the start of the file: search from an aligned window start.
+    const p = shape ? findPcapBoundary(window, 0, last, got, shape) : findPcapngBoundary(window, (4 - (from & 3)) & 3, last, got, section?.littleEndian ?? true, section?.interfaces.length ?? 0);
     if (p >= 0) return from + p;
     if (got < window.length) break;
   }
@@ -77,11 +84,17 @@ export class ChunkRunner {
       } catch (e) {
         throw fromSystemError(task.file, e);
       }
-      if (task.resync && ctx.format === 'pcap') start = resyncPcap(fd, task, ctx.header);
+      if (task.resync) start = resync(fd, task);
       source = new FileSource(fd, start < 0 ? task.end : start, task.end, task.file);
     }
     const problems = new Problems();
-    const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, start < 0 ? task.end : start) : new PcapngReader(source, task.file, problems, start, ctx.section);
+    const from = start < 0 ? task.end : start;
+    const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, from) : new PcapngReader(source, task.file, problems, from, ctx.section);
+    if (reader instanceof PcapngReader && ctx.format === 'pcapng') {
+      // The timestamp a leading Simple Packet Block takes: the previous packet's, before this chunk.
+      reader.lastSec = ctx.lastSec ?? 0;
+      reader.lastNsec = ctx.lastNsec ?? 0;
+    }
     const batch = this.batch;
     batch.length = 0;
     const parser = new PacketParser(batch, problems);
@@ -131,6 +144,8 @@ export class ChunkRunner {
       decided: table.wholeHistory,
       startOffset: start,
       stopOffset: start < 0 ? -1 : reader.offset,
+      endContext: reader instanceof PcapngReader ? snapshot(reader) : ctx,
+      inheritedTimestamp: reader instanceof PcapngReader && reader.inheritedTimestamp,
       ...(this.inProcess ? { own: { table, segments: segs } } : {}),
     };
   }

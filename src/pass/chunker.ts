@@ -6,13 +6,18 @@
 import type { OpenedCapture } from '../capture/open.js';
 import { RECORD, END } from '../capture/reader.js';
 import { PcapReader } from '../capture/pcap.js';
-import { PcapngReader } from '../capture/pcapng.js';
+import { PcapngReader, type PcapngSection } from '../capture/pcapng.js';
 import type { ChunkContext, ChunkTask } from './messages.js';
 
-function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
+/** A pcapng section as a chunk resumes it: everything but the packet counts. */
+export function sectionSnapshot(s: PcapngSection | null): PcapngSection | null {
+  return s ? { ...s, interfaces: s.interfaces.map((i) => ({ ...i, packets: 0 })) } : null;
+}
+
+/** The reader state a chunk starting here is in. */
+export function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
   if (reader instanceof PcapReader) return { format: 'pcap', header: reader.header };
-  const s = reader.section;
-  return { format: 'pcapng', section: s ? { ...s, interfaces: s.interfaces.map((i) => ({ ...i, packets: 0 })) } : null };
+  return { format: 'pcapng', section: sectionSnapshot(reader.section), lastSec: reader.lastSec, lastNsec: reader.lastNsec };
 }
 
 /**

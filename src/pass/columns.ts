@@ -5,6 +5,7 @@
  */
 import type { ProblemRecord } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
+import type { ChunkContext } from './messages.js';
 import type { FlowTable, ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
 import type { Evaluator } from '../verdict/evaluator.js';
@@ -55,6 +56,10 @@ export interface ChunkPartial {
   /** File offset of the record the chunk started at (-1: no record starts in its range), and where it stopped. */
   startOffset: number;
   stopOffset: number;
+  /** The reader state where the chunk stopped (the next chunk must start in the same one). */
+  endContext: ChunkContext;
+  /** pcapng: a Simple Packet Block took the timestamp the chunk started with (so that one must be right too). */
+  inheritedTimestamp: boolean;
   /** In this thread only (never encoded): the chunk's own table and verdict counters, which the merge may take over. */
   own?: { table: FlowTable; segments: SegmentVerdicts | null };
 }

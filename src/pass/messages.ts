@@ -8,7 +8,7 @@ import type { PcapngSection } from '../capture/pcapng.js';
 import type { ReplaySpec } from '../verdict/spec.js';
 
 /** The reader state a chunk starts in. */
-export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null };
+export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null; lastSec?: number; lastNsec?: number };
 
 /** Which analyses every chunk of a pass runs besides counting. */
 export interface ChunkOptions {

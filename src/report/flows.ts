@@ -7,6 +7,7 @@ import type { CaptureSummary } from '../pass/summary.js';
 import type { Format } from './format.js';
 import { tsvHeader, isoTime, tableChunks, endpoint } from './text.js';
 import { ascii, ByteOutput } from './bytes.js';
+import { loggedRecord, loggedJson, loggedTsv, LOGGED_TSV_FIELDS, LOGGED_TSV_TYPES } from './logged.js';
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
@@ -60,6 +61,7 @@ export function flowRecord(ct: ConnectionTable, i: number): Record<string, unkno
     icmpErrors: errors,
     lastIcmpError: errors > 0 ? { type: last >> 8, code: last & 0xff } : null,
     syn: synEvidence(ct, i),
+    ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
 }
 
@@ -201,6 +203,11 @@ export class FlowWriter {
       out.text(layoutText(ct.synOptLayout[i]!, info & 0xff));
       this.key('"}');
     } else out.bytes(NULL);
+    if (ct.logs) {
+      // flow logs: where the connection came from (ASCII JSON: src/report/logged.ts escapes the rest)
+      this.key(',"logged":');
+      out.text(loggedJson(ct, i));
+    }
     out.byte(125);
   }
 
@@ -272,7 +279,7 @@ export interface Unplaced {
 }
 
 /** Flows in `format`, streamed in chunks straight from the columns. */
-export function* renderFlows(summary: CaptureSummary, ct: ConnectionTable, format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string | Uint8Array> {
+export function* renderFlows(summary: Pick<CaptureSummary, 'file' | 'packets'>, ct: ConnectionTable, format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string | Uint8Array> {
   const n = ct.count;
   if (format === 'json') {
     yield `{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"connections":${n},"unmatchedFragments":${unplaced.unmatchedFragments},"unattributedIcmpErrors":${unplaced.unattributedIcmpErrors},"flows":[`;
@@ -287,8 +294,13 @@ export function* renderFlows(summary: CaptureSummary, ct: ConnectionTable, forma
     return;
   }
   if (format === 'tsv') {
-    yield tsvHeader('flows', FLOW_FIELDS, FLOW_TYPES);
     const w = new FlowWriter(ct);
+    if (ct.logs) {
+      yield tsvHeader('flows', [...FLOW_FIELDS, ...LOGGED_TSV_FIELDS], [...FLOW_TYPES, ...LOGGED_TSV_TYPES]);
+      yield* rowChunks(w, n, (i) => (w.tsv(i), w.out.byte(TAB), w.out.bytes(Buffer.from(loggedTsv(ct, i)))), false);
+      return;
+    }
+    yield tsvHeader('flows', FLOW_FIELDS, FLOW_TYPES);
     yield* rowChunks(w, n, (i) => w.tsv(i), false);
     return;
   }

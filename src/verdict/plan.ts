@@ -39,6 +39,11 @@ export interface PlanInput {
   subnetsFile?: string;
   topology?: string;
   load: LoadOptions;
+  /**
+   * Flow logs: the subnet-id values the records carry. With subnetsFile, an ACL that has no subnet otherwise (no
+   * --subnet, no association) guards the subnets these name, as if associated with each of them.
+   */
+  trafficSubnetIds?: readonly string[];
 }
 
 /** Load ACLs and subnets into scenarios; throws UsageError when no subnet is known (the caller adds suggestions). */
@@ -50,14 +55,17 @@ export function buildPlan(input: PlanInput): ReplayPlan {
   if (input.acls.length === 0) throw new UsageError('replay needs at least one --acl <file>[#id] (or a --topology)');
   const acls: Acl[] = [];
   for (const spec of input.acls) for (const acl of loadAcls(spec, input.load)) acls.push(acl);
-  if (input.subnetsFile) resolveAssociations(acls, loadSubnets(input.subnetsFile));
+  const described = input.subnetsFile ? loadSubnets(input.subnetsFile) : null;
+  if (described) resolveAssociations(acls, described);
   const given = input.subnets.map((s) => cidrArg(s, '--subnet'));
+  const logged = described && input.trafficSubnetIds ? trafficSubnets(input.trafficSubnetIds, described, input.subnetsFile!) : [];
   const scenarios: Scenario[] = acls.map((acl, i) => {
     let subnets = given;
     if (subnets.length === 0) {
       subnets = acl.associations.flatMap((a) => (a.cidr ? [cidrArg(a.cidr, `${acl.file} association`)] : []));
     }
-    if (subnets.length === 0) throw new NoSubnetError(acl.id);
+    if (subnets.length === 0) subnets = logged;
+    if (subnets.length === 0) throw new NoSubnetError(acl.id, input.trafficSubnetIds);
     return { name: acl.id, placements: [{ acl: i, subnets, name: subnets.map(formatCidr).join(', ') }] };
   });
   const names = new Map<string, number>();
@@ -71,9 +79,27 @@ export function buildPlan(input: PlanInput): ReplayPlan {
 
 /** No subnet for an ACL: replay cannot tell inbound from outbound. */
 export class NoSubnetError extends UsageError {
-  constructor(readonly aclId: string) {
-    super(`no subnet for ACL ${aclId}: give --subnet <cidr> (the subnet the ACL guards), --subnets <describe-subnets.json>, or --topology <yaml>`);
+  constructor(
+    readonly aclId: string,
+    subnetIds?: readonly string[],
+  ) {
+    super(
+      subnetIds
+        ? `no subnet for ACL ${aclId}: the flow logs name ${subnetIds.length === 0 ? 'no subnet-id (their format lacks the field)' : `subnet-id ${subnetIds.slice(0, 3).join(', ')}${subnetIds.length > 3 ? ', ...' : ''}, not in the --subnets file`}; give --subnet <cidr> (the subnet the ACL guards) or --topology <yaml>`
+        : `no subnet for ACL ${aclId}: give --subnet <cidr> (the subnet the ACL guards), --subnets <describe-subnets.json> (with flow logs: their subnet-id), or --topology <yaml>`,
+    );
   }
+}
+
+/** The CIDRs (IPv4 and IPv6) of the subnet ids found in describe-subnets, in the order the ids come. */
+function trafficSubnets(ids: readonly string[], described: Map<string, { cidr: string | null; ipv6Cidrs: string[] }>, file: string): Cidr[] {
+  const out: Cidr[] = [];
+  for (const id of ids) {
+    const s = described.get(id);
+    if (!s) continue;
+    for (const c of [s.cidr, ...s.ipv6Cidrs]) if (c) out.push(cidrArg(c, `${file} ${id}`));
+  }
+  return out;
 }
 
 function cidrArg(text: string, what: string): Cidr {

@@ -28,7 +28,7 @@ export function examplesTable(refs: ConnectionRef[], caption: string): Html {
   if (refs.length === 0) return html``;
   return html`<div class="examples"><span class="muted">${caption}:</span><ul>${refs.map(
     (e) =>
-      html`<li><span class="mono">${e.proto} ${endpoint(e.client, e.clientPort)} → ${endpoint(e.server, e.serverPort)}</span> <span class="muted">· ${e.state} · ${e.attempt}${e.synRetransmits ? ` · ${e.synRetransmits} SYN retransmissions` : ''}</span></li>`,
+      html`<li><span class="mono">${e.proto} ${endpoint(e.client, e.clientPort)} → ${endpoint(e.server, e.serverPort)}</span> <span class="muted">· ${e.state} · ${e.attempt}${e.synRetransmits ? ` · ${e.synRetransmits} SYN retransmissions` : ''}${e.record ? ` · record ${e.record}` : ''}</span></li>`,
   )}</ul></div>`;
 }
 
