@@ -8,7 +8,7 @@ import { VerdictTable, type Outcome } from '../verdict/outcomes.js';
 import { captureFindings, type CaptureFinding } from './findings.js';
 import { diagnose, type Diagnosis } from './diagnoses/index.js';
 import { suggestSubnets } from './subnets.js';
-import { readTraffic, trafficKindOf, type ReadTrafficOptions, type TrafficKind, type TrafficSummary } from './traffic.js';
+import { readTraffic, trafficKindOf, type ReadTrafficOptions, type TrafficAnalysis, type TrafficKind, type TrafficSummary } from './traffic.js';
 import { explainRejects, type RejectExplanation } from './rejects.js';
 import { formatCidr, describeRule, formatPorts, protocolName, type Rule } from '../acl/model.js';
 import { UsageError } from '../errors.js';
@@ -91,14 +91,31 @@ export async function runReplay(traffic: string | readonly string[], input: Plan
     ...pass,
     replay: (hints) => compilePlan((planned ??= buildPlan({ ...input, trafficSubnetIds: hints.subnetIds }))),
   });
-  plan = planned!;
+  return judged(read, planned!, {});
+}
+
+/** Replay the traffic against a plan built already (suggest builds its own from ACLs it made). */
+export async function replayPlan(traffic: string | readonly string[], plan: ReplayPlan, pass: ReadTrafficOptions = {}, diagnoseOptions: DiagnoseOptions = {}): Promise<ReplayResult> {
+  const inputs = typeof traffic === 'string' ? [traffic] : [...traffic];
+  const read = await readTraffic(inputs, { ...pass, replay: () => compilePlan(plan) });
+  return judged(read, plan, diagnoseOptions);
+}
+
+/** What a caller may ask of the diagnoses: the AWS rule quota fixes respect, or none at all (suggest's checks). */
+export interface DiagnoseOptions {
+  ruleQuota?: number;
+  skipDiagnoses?: boolean;
+}
+
+/** Outcomes, rule hits and diagnoses of traffic read with verdicts. */
+function judged(read: TrafficAnalysis, plan: ReplayPlan, diagnoseOptions: DiagnoseOptions): ReplayResult {
   const { spec, counts: passCounts } = read.replay!;
   const summary = read.summary;
   const connections = read.connections;
   const clients = inferClients(connections);
   const verdicts = new VerdictTable(plan, spec, connections, passCounts.verdicts ?? new SegmentVerdicts(spec.scenarios.length, connections.count));
   // One input for every scenario's diagnoses: port maps are shared.
-  const diagnoseInput = { plan, spec, verdicts, connections, clients };
+  const diagnoseInput = { plan, spec, verdicts, connections, clients, ruleQuota: diagnoseOptions.ruleQuota };
   const acls: ScenarioReport[] = plan.scenarios.map((sc, s) => {
     const outcomes = verdicts.outcomeCounts(s);
     const rules: RuleHits[] = [];
@@ -146,7 +163,7 @@ export async function runReplay(traffic: string | readonly string[], input: Plan
       rules,
       unusedRules: rules.filter((r) => r.hits === 0).map((r) => ({ acl: r.acl, direction: r.direction, number: r.number })),
       outcomes,
-      diagnoses: diagnose(diagnoseInput, s),
+      diagnoses: diagnoseOptions.skipDiagnoses ? [] : diagnose(diagnoseInput, s),
     };
   });
   const report: ReplayReport = { file: summary.file, packets: summary.packets, connections: connections.count, topology: plan.topology, acls, captureFindings: captureFindings(connections) };

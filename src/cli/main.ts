@@ -15,6 +15,7 @@ import { registerReplay } from './replay.js';
 import { registerDiff } from './diff.js';
 import { registerLint } from './lint.js';
 import { registerBench } from './bench.js';
+import { registerSuggest } from './suggest.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerLint(program);
   registerBench(program);
+  registerSuggest(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -192,7 +192,7 @@ describe('flow logs replayed against the deployed ACL = the kernel', () => {
     expect(e.reduce((n, x) => n + x.records, 0)).toBe(a.reduce((n, x) => n + x.records, 0));
   });
 
-  it('the return drop is found, with a fix that covers the failing clients (clients.log timeouts)', async () => {
+  it('the return drop is found and pinned on the explicit denies that cover the failing clients (clients.log timeouts)', async () => {
     const seen = readFileSync(dir + 'clients.log', 'utf8')
       .trim()
       .split('\n')
@@ -200,24 +200,29 @@ describe('flow logs replayed against the deployed ACL = the kernel', () => {
     // Clients the server sees with their own ports (behind-nat is seen as the gateway's ports).
     const failing = seen.filter((c) => c.result === 'timeout' && c.dport !== 8080 && c.client !== 'behind-nat' && c.dst === '10.1.2.10');
     expect(failing.length).toBeGreaterThan(3);
+    const inside = (ports: string, p: number) => ports.split(', ').some((r) => {
+      const [a, b] = r.split('-').map(Number);
+      return p >= a! && p <= (b ?? a)!;
+    });
     for (const f of LOGS) {
       const r = await replay(f);
       const diags = r.report.acls[0]!.diagnoses.filter((d) => d.code === 'RETURN_PORT_NOT_ALLOWED');
       expect(diags.map((d) => d.protocol).sort(), f).toEqual(['tcp', 'udp']);
       for (const d of diags) {
-        const fix = d.fix as { verified: boolean; entry: { egress: boolean; portRange: { from: number; to: number }; protocol: string; ruleAction: string } };
-        expect(fix.verified).toBe(true);
-        expect(fix.entry).toMatchObject({ egress: true, ruleAction: 'allow' });
-        for (const c of failing.filter((x) => (d.protocol === 'tcp' ? x.dport === 80 : x.dport === 53))) {
-          expect(c.sport!, `${c.client}:${c.sport}`).toBeGreaterThanOrEqual(fix.entry.portRange.from);
-          expect(c.sport!, `${c.client}:${c.sport}`).toBeLessThanOrEqual(fix.entry.portRange.to);
-        }
+        // Egress 100 / 110 deny tcp / udp 0-32767 explicitly: a fix never shadows an explicit deny, so it has no
+        // change, is not verified, and names the deny with the ports it keeps closed.
+        const fix = d.fix as { verified: boolean; changes: unknown[]; deniesInForce: { rule: number; ports: string }[]; note: string };
+        expect(fix).toMatchObject({ verified: false, changes: [] });
+        expect(fix.deniesInForce.map((x) => x.rule), f).toEqual([d.protocol === 'tcp' ? 100 : 110]);
+        const ports = fix.deniesInForce[0]!.ports;
+        for (const c of failing.filter((x) => (d.protocol === 'tcp' ? x.dport === 80 : x.dport === 53))) expect(inside(ports, c.sport!), `${c.client}:${c.sport} in ${ports}`).toBe(true);
         // and the whole Windows XP range (1025-5000) the failing client draws from
-        expect(fix.entry.portRange.from).toBeLessThanOrEqual(1025);
-        expect(fix.entry.portRange.to).toBeGreaterThanOrEqual(5000);
+        expect(inside(ports, 1025) && inside(ports, 5000)).toBe(true);
+        expect(fix.note).toMatch(/an explicit deny is never overridden/);
       }
     }
   });
+
 
   it('client port ranges from the logs match the pcap, with no more confidence (no TTL, no SYN options)', async () => {
     const pcap = clientRecords(inferClients((await readTraffic([dir + 'server.pcap'], { jobs: 1 })).connections));

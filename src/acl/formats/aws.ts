@@ -50,9 +50,10 @@ function tooDeep(doc: unknown, limit: number): string | null {
 
 /** Tags as AWS lists them ([{Key, Value}]) to a record. */
 export function tagRecord(tags: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(tags)) for (const t of tags) if (isObject(t) && typeof t.Key === 'string') out[t.Key] = typeof t.Value === 'string' ? t.Value : typeof t.Value === 'object' && t.Value !== null ? describeValue(t.Value) : String(t.Value ?? '');
-  return out;
+  // Object.fromEntries makes every key an own property, "__proto__" too (an assignment would set the prototype).
+  const out: [string, string][] = [];
+  if (Array.isArray(tags)) for (const t of tags) if (isObject(t) && typeof t.Key === 'string') out.push([t.Key, typeof t.Value === 'string' ? t.Value : typeof t.Value === 'object' && t.Value !== null ? describeValue(t.Value) : String(t.Value ?? '')]);
+  return Object.fromEntries(out);
 }
 
 /** Every ACL of a describe-network-acls document. */

@@ -280,15 +280,17 @@ export function parseCloudFormation(doc: unknown, file: string, opts: BuildOptio
   for (const [id, r] of Object.entries(resources)) {
     if (!isObject(r) || r.Type !== 'AWS::EC2::NetworkAcl' || !active(id, r)) continue;
     const props = isObject(r.Properties) ? r.Properties : {};
-    const tags: Record<string, string> = {};
+    const pairs: [string, string][] = [];
     if (Array.isArray(props.Tags)) {
       for (const t of props.Tags) {
         if (!isObject(t)) continue;
         const k = lenient(`${at(id)}.Properties.Tags`, t.Key);
         const v = lenient(`${at(id)}.Properties.Tags`, t.Value);
-        if (typeof k === 'string' && (typeof v === 'string' || typeof v === 'number')) tags[k] = String(v);
+        if (typeof k === 'string' && (typeof v === 'string' || typeof v === 'number')) pairs.push([k, String(v)]);
       }
     }
+    // Own properties for every key, "__proto__" too.
+    const tags: Record<string, string> = Object.fromEntries(pairs);
     acls.set(id, { tags, entries: [], associations: [] });
   }
   for (const [id, r] of Object.entries(resources)) {

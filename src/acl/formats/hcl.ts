@@ -545,9 +545,8 @@ export function evaluate(e: Expr, scope: Scope, depth = 0): unknown {
     case 'tuple':
       return e.items.map(ev);
     case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const it of e.items) out[String(ev(it.key))] = ev(it.value);
-      return out;
+      // Object.fromEntries: an own property for every key, "__proto__" too (an assignment would set the prototype).
+      return Object.fromEntries(e.items.map((it) => [String(ev(it.key)), ev(it.value)]));
     }
     case 'variable':
       throw new HclEvalError(`'${excerpt(e.name)}' is only known to Terraform (run terraform plan and give 'terraform show -json' output instead)`, e.line);

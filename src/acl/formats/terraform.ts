@@ -114,9 +114,10 @@ const INLINE_NAMES = { ruleNumber: 'rule_no', protocol: 'protocol', action: 'act
 const RULE_NAMES = { ...INLINE_NAMES, ruleNumber: 'rule_number', action: 'rule_action' };
 
 function tagsOf(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number') out[k] = String(x);
-  return out;
+  // Object.fromEntries: own properties for every key, "__proto__" too.
+  const out: [string, string][] = [];
+  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number') out.push([k, String(x)]);
+  return Object.fromEntries(out);
 }
 
 function finish(builds: Map<string, AclBuild>, subnets: Map<string, string[]>, file: string, opts: BuildOptions): Acl[] {
