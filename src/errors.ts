@@ -148,6 +148,17 @@ export class AclNotExpressibleError extends AclReplayError {
   }
 }
 
+/**
+ * A shard plan or a shard's partial we cannot use: not a plan or partial at all, another version, truncated or
+ * corrupt, from another plan, or an input or candidate ACL that changed since the plan was made.
+ */
+export class ShardError extends AclReplayError {
+  constructor(file: string, detail: string, where: { offset?: number; path?: string } = {}) {
+    super('E_SHARD', ExitCode.DATA, detail, { file, offset: where.offset, path: where.path });
+    this.name = 'ShardError';
+  }
+}
+
 /** An error as fields that survive a thread or process boundary (structured clone, msgpackr). */
 export interface ErrorFields {
   name: string;
@@ -196,6 +207,9 @@ export function errorFromFields(f: ErrorFields): AclReplayError {
       break;
     case 'AclNotExpressibleError':
       e = new AclNotExpressibleError(f.path ?? '', f.detail);
+      break;
+    case 'ShardError':
+      e = new ShardError(f.file ?? '', f.detail, { offset: f.offset, path: f.path });
       break;
     case 'InputTooLargeError':
       e = new InputTooLargeError(f.file ?? '', f.detail);

@@ -1,6 +1,6 @@
 /** Errors cross thread and process boundaries as fields and come back as the same subclass with the same context. */
 import { describe, it, expect } from 'vitest';
-import { AclInvalidError, AclNotExpressibleError, CaptureFormatError, ExitCode, FlowLogFormatError, InputTooLargeError, InternalError, IoError, NoSuchFileError, UsageError, errorFields, errorFromFields, fromSystemError, type AclReplayError } from '../src/errors.js';
+import { AclInvalidError, AclNotExpressibleError, CaptureFormatError, ExitCode, FlowLogFormatError, InputTooLargeError, InternalError, IoError, NoSuchFileError, ShardError, UsageError, errorFields, errorFromFields, fromSystemError, type AclReplayError } from '../src/errors.js';
 import { decodePartial, encodeFailure } from '../src/pass/codec.js';
 
 describe('errors across a boundary', () => {
@@ -14,6 +14,7 @@ describe('errors across a boundary', () => {
     new FlowLogFormatError('f.log', 'not a flow log', { line: 3 }),
     new AclNotExpressibleError('acl-1', 'rule 5: TCP flags'),
     new InputTooLargeError('acl.yaml', 'larger than the 64 MiB limit (--max-input-bytes)'),
+    new ShardError('part-3.bin', 'from another plan', { offset: 16 }),
   ];
   for (const e of cases) {
     it(`${e.name} keeps its class, code, exit code, message and context through a worker's failure reply`, () => {

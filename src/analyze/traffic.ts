@@ -6,7 +6,7 @@
  * (packets are judged as they are decoded), flow logs after folding (each logged side is judged once, weighted by its
  * packets), so subnets can come from the records' subnet-id. A later source (shards) adds an entry to SOURCES.
  */
-import { runPass } from '../pass/engine.js';
+import { runPass, type PassRunner } from '../pass/engine.js';
 import { describeCapture, type CaptureSummary } from '../pass/summary.js';
 import { trafficKind, type TrafficKind } from '../capture/open.js';
 import { fromFlowTable, type ConnectionTable } from '../flow/connections.js';
@@ -42,6 +42,13 @@ export interface ReadTrafficOptions {
   flowLogInterval?: number;
   /** Replay: called once by the source with its hints; the spec every packet or record is judged against. */
   replay?: (hints: TrafficHints) => ReplaySpec;
+  /** Read another way with the same result (shard partials merged, src/shard/). */
+  via?: TrafficVia;
+}
+
+/** How the sources read when the work was done elsewhere: a capture's pass, flow logs' reading. */
+export interface TrafficVia {
+  pass?: PassRunner;
 }
 
 /** What reading traffic yields, whatever the source. */
@@ -88,7 +95,7 @@ export async function readTraffic(inputs: readonly string[], opts: ReadTrafficOp
 
 async function readCapture(inputs: string[], opts: ReadTrafficOptions): Promise<TrafficAnalysis> {
   const spec = opts.replay ? opts.replay({ kind: 'capture', subnetIds: [] }) : null;
-  const pass = await runPass(inputs[0]!, { jobs: opts.jobs, chunkBytes: opts.chunkBytes, onProgress: opts.onProgress, flows: true, replay: spec });
+  const pass = await runPass(inputs[0]!, { jobs: opts.jobs, chunkBytes: opts.chunkBytes, onProgress: opts.onProgress, flows: true, replay: spec, runner: opts.via?.pass });
   const merge = pass.merge;
   const connections = fromFlowTable(merge.table);
   merge.releaseTable();

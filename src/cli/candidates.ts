@@ -9,6 +9,7 @@ import { parseAclSpec } from '../acl/spec.js';
 import { noteCaptureProblems, warn } from './io.js';
 import { collect, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
+import { trafficVia } from './via.js';
 
 export interface ReplayOpts {
   acl: string[];
@@ -73,7 +74,7 @@ export async function replayFromCli(traffic: string[], opts: ReplayOpts): Promis
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../analyze/replay.js');
-    const r = await runReplay(traffic, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const r = await runReplay(traffic, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress, via: trafficVia() });
     bar.stop();
     noteCaptureProblems(r.summary);
     return r;

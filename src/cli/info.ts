@@ -6,6 +6,7 @@ import { renderInfoJson, renderInfoText } from '../report/info.js';
 import { writeStdout, warn } from './io.js';
 import { formatOption, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
+import { trafficVia } from './via.js';
 
 export function registerInfo(program: Command): void {
   program
@@ -22,7 +23,7 @@ export function registerInfo(program: Command): void {
         await writeStdout(opts.format === 'json' ? renderFlowLogInfoJson(summary) : renderFlowLogInfoText(summary));
         return;
       }
-      const summary = await summarizeCapture(traffic[0]!, { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize });
+      const summary = await summarizeCapture(traffic[0]!, { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, runner: trafficVia()?.pass });
       await writeStdout(opts.format === 'json' ? renderInfoJson(summary) : renderInfoText(summary));
     });
 }

@@ -16,6 +16,9 @@ import { registerDiff } from './diff.js';
 import { registerLint } from './lint.js';
 import { registerBench } from './bench.js';
 import { registerSuggest } from './suggest.js';
+import { registerPlan } from './plan.js';
+import { registerWork } from './work.js';
+import { registerMerge } from './merge.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -39,6 +42,9 @@ export function buildProgram(): Command {
   registerLint(program);
   registerBench(program);
   registerSuggest(program);
+  registerPlan(program, buildProgram);
+  registerWork(program, buildProgram);
+  registerMerge(program, buildProgram);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

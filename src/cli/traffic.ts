@@ -4,6 +4,7 @@ import { readTraffic, type TrafficAnalysis } from '../analyze/traffic.js';
 import { noteCaptureProblems, warn } from './io.js';
 import { formatOption, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
+import { trafficVia } from './via.js';
 
 export interface TrafficOpts {
   format: Format;
@@ -24,7 +25,7 @@ export function withTrafficOptions(cmd: Command, formats: Format[] = ['table', '
 export async function analyzeTraffic(inputs: string[], opts: TrafficOpts): Promise<TrafficAnalysis> {
   const bar = progressBar('reading');
   try {
-    const a = await readTraffic(inputs, { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const a = await readTraffic(inputs, { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress, via: trafficVia() });
     bar.stop();
     noteCaptureProblems(a.summary);
     return a;

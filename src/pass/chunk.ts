@@ -32,7 +32,7 @@ const RESYNC_WINDOW = 1 << 20;
  * starts (before task.stopAt; -1 when none does). Only a claim: the pass checks it against where the previous chunk
  * stopped, in the same reader state.
  */
-function resync(fd: number, task: ChunkTask): number {
+export function resync(fd: number, task: ChunkTask): number {
   const ctx = task.context;
   const shape = ctx.format === 'pcap' ? pcapShape(ctx.header, task.firstTs) : null;
   const section = ctx.format === 'pcapng' ? ctx.section : null;

@@ -33,7 +33,12 @@ export interface PassOptions extends OpenOptions {
   replay?: ReplaySpec | null;
   /** Sees every decoded batch, in file order (forces one job: batches do not leave their thread). */
   batchSink?: (batch: PacketBatch) => void;
+  /** Runs the pass another way with the same result: from shard partials (src/shard/). */
+  runner?: PassRunner;
 }
+
+/** A pass run another way than reading the capture here: the same result for the same file and options. */
+export type PassRunner = (file: string, opts: PassOptions) => Promise<PassResult>;
 
 export const DEFAULT_CHUNK_BYTES = 16 << 20;
 
@@ -57,6 +62,7 @@ export interface PassResult {
 
 /** Run the pass over `file` ('-' for stdin). */
 export async function runPass(file: string, opts: PassOptions = {}): Promise<PassResult> {
+  if (opts.runner) return opts.runner(file, opts);
   let jobs = opts.batchSink ? 1 : (opts.jobs ?? defaultJobs());
   const scanProblems = new Problems(0); // the workers report problems; the walk only finds boundaries
   const opened = await openCapture(file, scanProblems, { ...opts, tee: true });
@@ -80,34 +86,14 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
     // Partials complete out of order; merge them in order, with a bounded number in flight.
     const inFlight = new Map<number, { task: ChunkTask; partial: Promise<ChunkPartial> }>();
     const limit = pool ? jobs * 3 : 1;
+    const ordered = new ProvenMerge(merge, byOffsets, run);
     let next = 0;
-    let boundary = -1; // where the previous chunk's reader stopped: the record boundary the next chunk must start at
-    let state: ChunkContext | null = null; // and the reader state it stopped in (pcapng: the section and its interfaces)
-    let stopped = false; // a chunk's reader stopped at a problem: nothing after it is read (as one reader would)
     const drainOne = async () => {
       const { task, partial } = inFlight.get(next)!;
       inFlight.delete(next);
-      let p = await partial;
       next++;
-      if (stopped) return;
-      if (byOffsets) {
-        if (task.chunk === 0) {
-          boundary = task.start;
-          state = task.context;
-        }
-        // The chunk's claimed start must be exactly where the true chain of records reached, in the reader state it
-        // reached; otherwise (payload that looked like record headers, a chunk inside one huge record, an interface
-        // defined in the previous chunk) it is read again from that boundary in that state.
-        const agrees = (p.startOffset === boundary || (p.startOffset < 0 && boundary >= task.stopAt)) && sameContext(task.context, state!, p.inheritedTimestamp);
-        if (!agrees) p = await run({ ...task, start: boundary, resync: false, context: state! });
-        if (p.startOffset >= 0) {
-          boundary = p.stopOffset;
-          state = p.endContext;
-        }
-        progress?.(Math.min(task.stopAt, opened.size));
-      }
-      merge.add(p);
-      if (p.stoppedEarly) stopped = byOffsets;
+      await ordered.add(task, partial);
+      if (byOffsets) progress?.(Math.min(task.stopAt, opened.size));
     };
     for await (const task of tasks) {
       inFlight.set(task.chunk, { task, partial: run(task) });
@@ -125,13 +111,71 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   return { opened, merge, chunks };
 }
 
+/** How a chunk's start was proven when it was merged. */
+export type StartProof =
+  /** The first chunk: it starts where the file's first record (or block) is. */
+  | 'file-start'
+  /** Exactly where the previous chunk's reader stopped, in the same reader state. */
+  | 'previous-stop'
+  /** Not where the previous chunk stopped (or not in its state): read again from there. */
+  | 'reread'
+  /** After a problem that stopped reading: not merged, as one reader would not read it. */
+  | 'after-stop';
+
+/**
+ * Folds chunk partials in file order. With `byOffsets` (chunks cut at offsets, each finding its own start), each
+ * chunk's claimed start is proven against where the true chain of records reached: the previous chunk's stop
+ * offset, in the reader state it stopped in; a chunk that disagrees (payload that looked like record headers, a
+ * chunk inside one huge record, an interface defined in the previous chunk) is read again by `redo` from that
+ * boundary in that state.
+ */
+export class ProvenMerge {
+  /** Where the previous chunk's reader stopped: the record boundary the next chunk must start at. */
+  private boundary = -1;
+  /** The reader state it stopped in (pcapng: the section and its interfaces). */
+  private state: ChunkContext | null = null;
+  /** A chunk's reader stopped at a problem: nothing after it is read (as one reader would). */
+  private stopped = false;
+
+  constructor(
+    readonly merge: CaptureMerge,
+    private readonly byOffsets: boolean,
+    private readonly redo: (task: ChunkTask) => Promise<ChunkPartial>,
+  ) {}
+
+  /** Merge the next chunk (tasks in order); how its start was proven. */
+  async add(task: ChunkTask, partial: ChunkPartial | Promise<ChunkPartial>): Promise<StartProof> {
+    let p = await partial;
+    if (this.stopped) return 'after-stop';
+    let proof: StartProof = 'file-start';
+    if (this.byOffsets) {
+      if (task.chunk === 0) {
+        this.boundary = task.start;
+        this.state = task.context;
+      } else proof = 'previous-stop';
+      const agrees = (p.startOffset === this.boundary || (p.startOffset < 0 && this.boundary >= task.stopAt)) && sameContext(task.context, this.state!, p.inheritedTimestamp);
+      if (!agrees) {
+        p = await this.redo({ ...task, start: this.boundary, resync: false, context: this.state! });
+        proof = 'reread';
+      }
+      if (p.startOffset >= 0) {
+        this.boundary = p.stopOffset;
+        this.state = p.endContext;
+      }
+    }
+    this.merge.add(p);
+    if (p.stoppedEarly) this.stopped = this.byOffsets;
+    return proof;
+  }
+}
+
 /**
  * Tasks for a plain pcap file cut every `chunkBytes` bytes after its first record: chunk k holds the records that
  * start in [cut k, cut k + 1) (the first boundary at or after each cut, found by its worker). Nothing is read here
  * but the first record header (whose timestamp tells a plausible record header from payload).
  */
 function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number): Generator<ChunkTask> {
-  const { first, firstTs, context } = opened.reader instanceof PcapngReader ? pcapngStart(opened.file) : pcapStart(opened.file, opened.reader as PcapReader);
+  const { first, firstTs, context } = captureStart(opened);
   let chunk = 0;
   for (let cut = first; chunk === 0 || cut < opened.size; cut += chunkBytes) {
     const stopAt = cut + chunkBytes < opened.size ? cut + chunkBytes : Infinity;
@@ -140,6 +184,14 @@ function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number): Generator<Chu
     yield { chunk, file: opened.file, start: chunk === 0 ? first : cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context: initial };
     chunk++;
   }
+}
+
+/**
+ * Where a plain capture file's records start, the first record's seconds (pcap: what plausible record headers are
+ * near) and the reader context a chunk cut later resumes.
+ */
+export function captureStart(opened: OpenedCapture): { first: number; firstTs: number; context: ChunkContext } {
+  return opened.reader instanceof PcapngReader ? pcapngStart(opened.file) : pcapStart(opened.file, opened.reader as PcapReader);
 }
 
 /** A pcap file's first record offset, its timestamp (what plausible record headers are near) and the header context. */
