@@ -15,6 +15,7 @@ import { summarizeCapture } from '../pass/summary.js';
 import { keyValues } from '../report/text.js';
 import { writeStdout } from './io.js';
 import { formatOption, collectParam, type Format } from './options.js';
+import { jsonText } from '../text/json.js';
 
 /** The `bench -F json` object. */
 export interface BenchReport {
@@ -72,7 +73,7 @@ export function registerBench(program: Command): void {
       }
       const report = runBench(acl[opts.direction], packets, count, labels);
       const full: BenchReport = { acl: acl.id, file: acl.file, direction: opts.direction, source: opts.trace ?? capture!, ...report };
-      await writeStdout(opts.format === 'json' ? `${JSON.stringify(full, null, 2)}\n` : renderBench(full));
+      await writeStdout(opts.format === 'json' ? `${jsonText(full, 2)}\n` : renderBench(full));
     });
 }
 

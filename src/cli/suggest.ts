@@ -8,8 +8,10 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseCidr, type Cidr } from '../acl/model.js';
 import { writeStdout, noteCaptureProblems, warn } from './io.js';
+import { escapeForTerminal } from '../text/terminal.js';
 import { collect, jobsOption, chunkOption, intInRange, workerThreads } from './options.js';
 import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
+import { jsonText } from '../text/json.js';
 
 /** Output forms of suggest: an ACL format, the aws ec2 commands, or the whole report as JSON. */
 export const SUGGEST_FORMS = ['aws', 'yaml', 'terraform', 'cloudformation', 'commands', 'json'] as const;
@@ -77,7 +79,7 @@ export function registerSuggest(program: Command): void {
       const r = await suggestAcl(traffic, { subnets, current, maxRules: opts.maxRules, id: opts.id, pass: { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize } });
       noteCaptureProblems(r.summary);
       const form: SuggestForm = opts.as ?? (current ? 'commands' : 'aws');
-      const err = (line: string) => process.stderr.write(`${line}\n`);
+      const err = (line: string) => process.stderr.write(`${escapeForTerminal(line, { keepNewlines: true })}\n`); // reasons quote ACL ids and rule descriptions
       const dir = (d: string) => (d === 'outbound' ? 'egress' : 'ingress');
       if (form !== 'json') {
         if (current) for (const c of r.changes) err(`reason: ${c.reason}`);
@@ -115,7 +117,7 @@ export function registerSuggest(program: Command): void {
           blockedByBase: r.blockedByBase,
           diff: r.diff,
         };
-        out = `${JSON.stringify(doc, null, 2)}\n`;
+        out = `${jsonText(doc, 2)}\n`;
       } else out = emitAcls(form, [r.acl], emitOpts);
       await writeStdout(out);
     });

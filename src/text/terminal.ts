@@ -9,7 +9,8 @@
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 const UNSAFE_KEEP_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-function escapeOne(c: string): string {
+/** One character as its visible escape: `\xHH` below U+0100, else `\uHHHH` (what every escaper here writes). */
+export function visibleEscape(c: string): string {
   const code = c.charCodeAt(0);
   return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
@@ -23,5 +24,5 @@ export function escapeForTerminal(text: string, opts: { keepNewlines?: boolean }
   re.lastIndex = 0;
   if (!re.test(text)) return text;
   re.lastIndex = 0;
-  return text.replace(re, escapeOne);
+  return text.replace(re, visibleEscape);
 }
