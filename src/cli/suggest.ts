@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseCidr, type Cidr } from '../acl/model.js';
 import { writeStdout, noteCaptureProblems, warn } from './io.js';
 import { escapeForTerminal } from '../text/terminal.js';
-import { collect, jobsOption, chunkOption, intInRange, workerThreads } from './options.js';
+import { collect, jobsOption, chunkOption, intInRange, maxInputBytesOption, workerThreads } from './options.js';
 import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
 import { jsonText } from '../text/json.js';
 
@@ -22,6 +22,7 @@ interface SuggestOpts {
   acl?: string;
   maxRules: number;
   awsLimits: boolean;
+  maxInputBytes?: number;
   as?: SuggestForm;
   param: string[];
   vpcId?: string;
@@ -48,6 +49,7 @@ export function registerSuggest(program: Command): void {
     .option('--id <id>', 'id of the new ACL (default: suggested)')
     .option('--vpc-id <id>', 'VPC id written into the aws, terraform and cloudformation forms')
     .option('--param <name=value>', 'CloudFormation parameter / Terraform variable of --acl (repeatable)', collect, [])
+    .addOption(maxInputBytesOption())
     .addOption(jobsOption())
     .addOption(chunkOption())
     .action(async (traffic: string[], opts: SuggestOpts) => {
@@ -72,7 +74,7 @@ export function registerSuggest(program: Command): void {
       ]);
       let current = null;
       if (opts.acl) {
-        const acls = loadAcls(opts.acl, { params, awsLimits: opts.awsLimits });
+        const acls = loadAcls(opts.acl, { params, awsLimits: opts.awsLimits, maxInputBytes: opts.maxInputBytes });
         if (acls.length !== 1) throw new UsageError(`suggest: --acl ${opts.acl} holds ${acls.length} ACLs (${acls.slice(0, 5).map((a) => a.id).join(', ')}${acls.length > 5 ? ', ...' : ''}): name one as ${parseAclSpec(opts.acl).file}#<id>`);
         current = acls[0]!;
       }
