@@ -84,13 +84,14 @@ export function keyValues(pairs: [string, string][]): string {
   return pairs.map(([k, v]) => `${k.padEnd(w)}  ${escapeForTerminal(v)}`).join('\n') + '\n';
 }
 
-/** What a TSV field may not hold raw: the backslash, C0 (tab, CR and newline among them), DEL, C1, the bidi controls. */
-const TSV_UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** What a TSV field may not hold raw: the backslash, C0 (tab, CR and newline among them), DEL, C1, U+2028/U+2029, the bidi controls. */
+const TSV_UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
  * Text for one TSV field, escaped the way Zeek's ASCII writer escapes: the backslash and control characters as
- * `\xHH` (a tab is `\x09`, a newline `\x0a`), the bidi controls as `\uHHHH`, so a row keeps its fields and a
- * terminal shows the text as it is; reversible, since a backslash is escaped too. Plain text passes after one test.
+ * `\xHH` (a tab is `\x09`, a newline `\x0a`), U+2028/U+2029 and the bidi controls as `\uHHHH`, so a row keeps its
+ * fields and a terminal shows the text as it is; reversible, since a backslash is escaped too. Plain text passes
+ * after one test.
  */
 export function tsvText(s: string): string {
   TSV_UNSAFE.lastIndex = 0;

@@ -19,11 +19,11 @@ export type Part = Html | string | number | boolean | null | undefined | readonl
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
 /**
- * What text may not hold raw: the markup characters, and the characters the terminal escaping neutralises (C0 but the
- * newline, which tooltips use; DEL; C1; the bidi embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069,
- * which would reorder the text shown around them: Unicode TR #9).
+ * What text may not hold raw: the markup characters, and what the terminal escaping neutralises (C0 but the newline,
+ * which tooltips use; DEL; C1; U+2028/U+2029; the bidi embeddings, overrides and isolates U+202A-U+202E and
+ * U+2066-U+2069, which would reorder the text shown around them: Unicode TR #9).
  */
-const UNSAFE = /[&<>"'`\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[&<>"'`\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g;
 
 function escapeOne(c: string): string {
   return ENTITIES[c] ?? visibleEscape(c);
