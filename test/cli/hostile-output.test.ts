@@ -32,7 +32,7 @@ const D = mkdtempSync(join(tmpdir(), 'aclreplay-hostile-output-'));
 const MIXED = join(REPO_ROOT, 'captures', 'mixed-clients.pcap');
 const FIXED = join(REPO_ROOT, 'examples', 'fixed-return.yaml');
 /** File names with ESC, RLO, a newline and a tab (a path cannot hold NUL). */
-const ACL_FILE = join(D, 'acl-\x1b[31m\u202e\n\t.yaml');
+const ACL_FILE = join(D, 'file-\x1b[31m\u202e\n\t.yaml');
 const CAPTURE = join(D, 'cap-\x1b]0;x\x07\u2066\n.pcap');
 const SUBNET = '10.0.2.0/24';
 
@@ -175,6 +175,9 @@ describe('hostile strings through every output form', () => {
       const raw = RAW_TEXT.exec(stdout);
       expect(raw, raw ? JSON.stringify(stdout.slice(Math.max(0, raw.index - 60), raw.index + 20)) : '').toBeNull();
       expect(stdout).toContain(ID_SHOWN);
+      // Wherever the id appears, all of it is on one line (a raw newline would cut it in two).
+      const starts = stdout.split('acl-\\x1b[31m').length - 1;
+      expect(stdout.split(ID_SHOWN).length - 1).toBe(starts);
       const tables = expectAligned(stdout);
       if (cmd !== 'diagnose') expect(tables).toBeGreaterThan(0);
     });
@@ -183,7 +186,7 @@ describe('hostile strings through every output form', () => {
   it('replay and lint tables show the file names escaped on their line', () => {
     expect(get('replay table').stdout.split('\n')[0]).toMatch(/^.*cap-\\x1b\]0;x\\x07\\u2066\\x0a\.pcap: 1,036 packets/);
     expect(get('lint table').stdout.split('\n')[0]).toContain(`${ID_SHOWN} (name-\\x1b[31m`);
-    expect(get('lint table').stdout.split('\n')[0]).toContain('acl-\\x1b[31m\\u202e\\x0a\\x09.yaml  [yaml]');
+    expect(get('lint table').stdout.split('\n')[0]).toContain('file-\\x1b[31m\\u202e\\x0a\\x09.yaml  [yaml]');
   });
 
   it('replay table: the rules table is aligned on the escaped id', () => {
