@@ -20,8 +20,8 @@ export function visibleEscape(c: string): string {
  * `text` with every terminal control character written as a visible escape (`\x1b`, `\x9b`, `\u202e`). A newline is
  * escaped too (one-line messages), unless `keepNewlines` is set for multi-line output. Plain text passes unchanged.
  */
-export function escapeForTerminal(text: string, opts: { keepNewlines?: boolean } = {}): string {
-  const re = opts.keepNewlines ? UNSAFE_KEEP_NEWLINE : UNSAFE;
+export function escapeForTerminal(text: string, opts?: { keepNewlines?: boolean }): string {
+  const re = opts?.keepNewlines ? UNSAFE_KEEP_NEWLINE : UNSAFE; // no default object: table cells call this per cell
   re.lastIndex = 0;
   if (!re.test(text)) return text;
   re.lastIndex = 0;
