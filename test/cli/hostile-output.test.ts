@@ -3,7 +3,8 @@
  * ACL file's name and in the capture's file name, through every output form of lint, replay, diagnose and diff. Text
  * output holds no raw control or bidi character (a newline only as our own line end, no tab) and stays aligned;
  * JSON and JSON lines parse back to the exact strings and hold none raw either; TSV rows keep their field count and
- * unescape to the exact id; HTML holds none raw and no markup from the input. Runs main() in this process (-j 1).
+ * unescape to the exact id; HTML holds none raw and no markup from the input. VPC flow logs with a hostile file name and
+ * interface id go through info, flows, diagnose and replay. Runs main() in this process (-j 1).
  */
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,17 @@ const FIXED = join(REPO_ROOT, 'examples', 'fixed-return.yaml');
 const ACL_FILE = join(D, 'file-\x1b[31m\u202e\n\t.yaml');
 const CAPTURE = join(D, 'cap-\x1b]0;x\x07\u2066\n.pcap');
 const SUBNET = '10.0.2.0/24';
+/** VPC flow logs (version 2) whose file name and second interface id hold controls (the sniffer reads only line 1). */
+const FLOW_LOGS = join(D, 'logs-\x1b[32m\u202e\t.log');
+const IFACE = 'eni-\x1b[31m\x07\u202e\x9bx';
+const IFACE_SHOWN = 'eni-\\x1b[31m\\x07\\u202e\\x9bx';
+const flowLogText = () =>
+  [
+    '2 123456789012 eni-plain 10.0.1.12 10.0.2.10 55000 80 6 5 500 1700000000 1700000060 ACCEPT OK',
+    `2 123456789012 ${IFACE} 10.0.1.11 10.0.2.10 55234 80 6 5 500 1700000000 1700000060 ACCEPT OK`,
+    `2 123456789012 ${IFACE} 10.0.2.10 10.0.1.11 80 55234 6 5 500 1700000000 1700000060 REJECT OK`,
+    '',
+  ].join('\n');
 
 /** A YAML double-quoted scalar of `s`, ASCII only: everything else as \uXXXX (YAML 1.2, section 5.7). */
 function yamlString(s: string): string {
@@ -143,11 +155,18 @@ const RUNS: Record<string, string[]> = {
   'diff table': ['diff', CAPTURE, ...diffArgs],
   'diff json': ['diff', CAPTURE, ...diffArgs, '-F', 'json'],
   'diff jsonl': ['diff', CAPTURE, ...diffArgs, '-F', 'jsonl'],
+  'logs info table': ['info', FLOW_LOGS],
+  'logs info json': ['info', FLOW_LOGS, '-F', 'json'],
+  'logs flows tsv': ['flows', FLOW_LOGS, '-F', 'tsv'],
+  'logs flows jsonl': ['flows', FLOW_LOGS, '-F', 'jsonl'],
+  'logs diagnose table': ['diagnose', FLOW_LOGS, ...replayArgs],
+  'logs replay tsv': ['replay', FLOW_LOGS, ...replayArgs, '-F', 'tsv'],
 };
 
 beforeAll(async () => {
   writeFileSync(ACL_FILE, hostileAcl());
   symlinkSync(MIXED, CAPTURE);
+  writeFileSync(FLOW_LOGS, flowLogText());
   for (const [name, args] of Object.entries(RUNS)) results.set(name, await run(args));
   for (const f of ['lint', 'replay', 'diagnose']) html.set(f, readFileSync(join(D, `${f}.html`), 'utf8'));
 }, 120_000);
@@ -256,6 +275,33 @@ describe('hostile strings through every output form', () => {
     const json = JSON.parse(get('diagnose json').stdout) as { diagnoses: { message: string }[] };
     const messages = rows.map((r) => unTsv(r[m]!));
     for (const d of json.diagnoses) expect(messages).toContain(d.message);
+  });
+
+  it('flow logs: file and interface names escaped in info and diagnose text, exact in JSON, TSV rows intact', () => {
+    for (const name of ['logs info table', 'logs diagnose table']) {
+      const { stdout } = get(name);
+      expect(RAW_TEXT.exec(stdout), stdout).toBeNull();
+      expect(stdout).toContain(IFACE_SHOWN);
+      expectAligned(stdout);
+    }
+    expect(get('logs info table').stdout).toContain('logs-\\x1b[32m\\u202e\\x09.log');
+    const info = get('logs info json').stdout;
+    expect(RAW_TEXT.test(info.replace(/\n/g, ''))).toBe(false);
+    const doc = JSON.parse(info) as { inputs: string[]; interfaces: { interface: string }[] };
+    expect(doc.inputs).toEqual([FLOW_LOGS]);
+    expect(doc.interfaces.map((i) => i.interface)).toContain(IFACE);
+    const flows = get('logs flows jsonl').stdout;
+    expect(RAW_TEXT.test(flows.replace(/\n/g, ''))).toBe(false);
+    const logged = flows.trimEnd().split('\n').map((l) => (JSON.parse(l) as { logged: { interface: string; record: string } }).logged);
+    expect(logged.map((l) => l.interface)).toContain(IFACE);
+    expect(logged.map((l) => l.record)).toContain(`${FLOW_LOGS}:2`);
+    for (const name of ['logs flows tsv', 'logs replay tsv']) {
+      const { stdout } = get(name);
+      expect(RAW_TSV.test(stdout)).toBe(false);
+      const { fields, rows } = tsvRows(stdout);
+      const k = fields.indexOf(name === 'logs flows tsv' ? 'interface' : 'acl');
+      expect(rows.map((r) => unTsv(r[k]!))).toContain(name === 'logs flows tsv' ? IFACE : ID);
+    }
   });
 
   for (const page of ['lint', 'replay', 'diagnose']) {
