@@ -3,11 +3,21 @@
  * read in chunks with readSync and stopped as soon as it passes the size limit, so a device (/dev/zero), a FIFO or
  * a huge file never grows memory past the limit. Text only: a NUL byte ends it as binary data.
  */
+import { constants } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AclInvalidError, InputTooLargeError, NoSuchFileError, fromSystemError } from '../errors.js';
 
 /** Default size limit of a non-capture input: 64 MiB. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 << 20;
+
+/**
+ * The largest size limit that can work: the longest string V8 holds (2^29 - 24 UTF-16 units on 64-bit), since the
+ * text is decoded into one string (UTF-8 never takes more units than bytes).
+ */
+export const MAX_INPUT_BYTES_LIMIT = constants.MAX_STRING_LENGTH;
+
+/** What a too-large message ends with: how to raise the limit. */
+const RAISE = '; --max-input-bytes sets the limit';
 
 /** How the bounded reader reads one input. */
 export interface InputReadOptions {
@@ -35,10 +45,17 @@ export function formatBytes(n: number): string {
   return `${Number(v.toFixed(1))} ${units[u]}`;
 }
 
+/** A limit as it was set: "64 MiB" when a whole number of KiB, MiB or GiB, else in bytes ("2000 bytes"). */
+function limitBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB'];
+  for (let u = units.length; u >= 1; u--) if (n % 1024 ** u === 0) return `${n / 1024 ** u} ${units[u - 1]}`;
+  return `${n} byte${n === 1 ? '' : 's'}`;
+}
+
 /** The bytes of `file` (a regular file, FIFO, device or socket path), at most `maxBytes` of them, else an error. */
 export function readInputBytes(file: string, opts: InputReadOptions): Buffer {
   const max = opts.maxBytes ?? DEFAULT_MAX_INPUT_BYTES;
-  const limit = `the ${formatBytes(max)} limit for ${opts.what.replace(/^an? /, '')}s`;
+  const limit = `the ${limitBytes(max)} limit for ${opts.what.replace(/^an? /, '')}s`;
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -54,8 +71,8 @@ export function readInputBytes(file: string, opts: InputReadOptions): Buffer {
     }
     if (st.isDirectory()) throw new NoSuchFileError(file, `is a directory, not ${opts.what}`);
     if (st.isFile() && st.size > max) {
-      const size = formatBytes(st.size) === formatBytes(max) ? `${st.size} bytes` : formatBytes(st.size);
-      throw new InputTooLargeError(file, `${size}, larger than ${limit}`);
+      const size = formatBytes(st.size) === formatBytes(max) || formatBytes(st.size) === limitBytes(max) ? `${st.size} bytes` : formatBytes(st.size);
+      throw new InputTooLargeError(file, `${size}, larger than ${limit}${RAISE}`);
     }
     // A regular file is read in one piece of its size (+1 to see growth); anything else in chunks.
     const chunks: Buffer[] = [];
@@ -70,7 +87,7 @@ export function readInputBytes(file: string, opts: InputReadOptions): Buffer {
       const nul = utf16 ? -1 : chunk.indexOf(0);
       if (nul >= 0 && nul < n) throw new AclInvalidError(file, `binary data (a NUL byte at offset ${total + nul}), not ${opts.what}`);
       total += n;
-      if (total > max) throw new InputTooLargeError(file, `larger than ${limit} (stopped reading there)`);
+      if (total > max) throw new InputTooLargeError(file, `larger than ${limit} (stopped reading there)${RAISE}`);
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
@@ -82,6 +99,7 @@ export function readInputBytes(file: string, opts: InputReadOptions): Buffer {
 /** The text of `file`, read by readInputBytes: UTF-8, or UTF-16 when it starts with a UTF-16 byte-order mark (PowerShell's `>`). */
 export function readInputText(file: string, opts: InputReadOptions): string {
   const b = readInputBytes(file, opts);
+  if (b.length > MAX_INPUT_BYTES_LIMIT) throw new InputTooLargeError(file, `${formatBytes(b.length)}, longer than the longest text this program can hold (${MAX_INPUT_BYTES_LIMIT} bytes)`);
   if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString('utf16le');
   if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return Buffer.from(b.subarray(2, 2 + ((b.length - 2) & ~1))).swap16().toString('utf16le');
   return b.toString('utf8').replace(/^\uFEFF/, '');

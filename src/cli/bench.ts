@@ -14,7 +14,8 @@ import { packetColumns } from '../acl/trace.js';
 import { summarizeCapture } from '../pass/summary.js';
 import { keyValues } from '../report/text.js';
 import { writeStdout } from './io.js';
-import { formatOption, collectParam, type Format } from './options.js';
+import { formatOption, collectParam, maxInputBytesOption, type Format } from './options.js';
+import { jsonText } from '../text/json.js';
 
 /** The `bench -F json` object. */
 export interface BenchReport {
@@ -53,17 +54,19 @@ export function registerBench(program: Command): void {
     .addOption(formatOption(['table', 'json'], 'table'))
     .option('--no-aws-limits', 'accept more than 40 rules per direction and family')
     .option('--param <name=value>', 'CloudFormation parameter or Terraform variable (repeatable)', collectParam, {})
-    .action(async (capture: string | undefined, opts: { acl: string; trace?: string; direction: Direction; format: Format; awsLimits: boolean; param: Record<string, string> }) => {
+    .addOption(maxInputBytesOption())
+    .action(async (capture: string | undefined, opts: { acl: string; trace?: string; direction: Direction; format: Format; awsLimits: boolean; param: Record<string, string>; maxInputBytes?: number }) => {
       if ((capture === undefined) === (opts.trace === undefined)) throw new UsageError('bench needs either --trace <classbench trace> or a <capture>, not both');
       const { loadAcls, loadTrace } = await import('../acl/load.js');
-      const acls = loadAcls(opts.acl, { params: opts.param, awsLimits: opts.awsLimits });
+      const load = { params: opts.param, awsLimits: opts.awsLimits, maxInputBytes: opts.maxInputBytes };
+      const acls = loadAcls(opts.acl, load);
       if (acls.length > 1) throw new UsageError(`${opts.acl} has ${acls.length} ACLs (${acls.map((a) => a.id).join(', ')}); pick one with file#id`);
       const acl = acls[0]!;
       let packets: PacketColumns;
       let count: number;
       let labels: Int32Array | null = null;
       if (opts.trace !== undefined) {
-        const t = loadTrace(opts.trace);
+        const t = loadTrace(opts.trace, load);
         packets = t.packets;
         count = t.count;
         labels = acl.format === 'classbench' ? t.labels : null;
@@ -72,7 +75,7 @@ export function registerBench(program: Command): void {
       }
       const report = runBench(acl[opts.direction], packets, count, labels);
       const full: BenchReport = { acl: acl.id, file: acl.file, direction: opts.direction, source: opts.trace ?? capture!, ...report };
-      await writeStdout(opts.format === 'json' ? `${JSON.stringify(full, null, 2)}\n` : renderBench(full));
+      await writeStdout(opts.format === 'json' ? `${jsonText(full, 2)}\n` : renderBench(full));
     });
 }
 

@@ -7,7 +7,7 @@ import { DIAGNOSIS_CODES } from '../analyze/diagnoses/codes.js';
 import { UsageError } from '../errors.js';
 import { parseAclSpec } from '../acl/spec.js';
 import { noteCaptureProblems, warn } from './io.js';
-import { collect, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
+import { collect, jobsOption, chunkOption, maxInputBytesOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
 import { trafficVia } from './via.js';
 
@@ -18,6 +18,7 @@ export interface ReplayOpts {
   topology?: string;
   param: string[];
   awsLimits: boolean;
+  maxInputBytes?: number;
   format: Format;
   jobs?: number;
   chunkSize?: number;
@@ -36,7 +37,8 @@ export function addAclSelection(cmd: Command): Command {
     .option('--subnets <file>', "aws ec2 describe-subnets JSON: the ACLs' associations give their subnets")
     .option('--topology <yaml>', 'several subnets, each with its own ACL, judged together')
     .option('--param <name=value>', 'CloudFormation parameter / Terraform variable (repeatable)', collect, [])
-    .option('--no-aws-limits', 'do not enforce the AWS maximum of 40 rules per direction and family');
+    .option('--no-aws-limits', 'do not enforce the AWS maximum of 40 rules per direction and family')
+    .addOption(maxInputBytesOption());
 }
 
 /** Options every ACL-judging command takes. */
@@ -51,7 +53,7 @@ export function planInput(opts: ReplayOpts): PlanInput {
     if (eq <= 0) throw new UsageError(`--param expects Name=Value, got '${p}'`);
     params[p.slice(0, eq)] = p.slice(eq + 1);
   }
-  return { acls: opts.acl, subnets: opts.subnet, subnetsFile: opts.subnets, topology: opts.topology, load: { params, awsLimits: opts.awsLimits } };
+  return { acls: opts.acl, subnets: opts.subnet, subnetsFile: opts.subnets, topology: opts.topology, load: { params, awsLimits: opts.awsLimits, maxInputBytes: opts.maxInputBytes } };
 }
 
 /** The first --fail-on value the result meets, as a sentence, or null. */

@@ -4,7 +4,7 @@ import { ExitCode } from '../errors.js';
 import { FindingCode } from '../acl/lint.js';
 import { parseAclSpec } from '../acl/spec.js';
 import { checkReportPath, writeStdout, writeReportFile } from './io.js';
-import { formatOption, failOnOption, collectParam, type Format } from './options.js';
+import { formatOption, failOnOption, collectParam, maxInputBytesOption, type Format } from './options.js';
 
 export function registerLint(program: Command): void {
   program
@@ -15,11 +15,12 @@ export function registerLint(program: Command): void {
     .addOption(failOnOption(`exit 3 when a finding with one of these codes appears (comma-separated: ${Object.keys(FindingCode).join(', ')})`, Object.keys(FindingCode), 'finding code'))
     .option('--no-aws-limits', 'accept more than 40 rules per direction and family (reported as a finding instead)')
     .option('--param <name=value>', 'CloudFormation parameter or Terraform variable (repeatable)', collectParam, {})
+    .addOption(maxInputBytesOption())
     .option('--html <file>', 'also write a self-contained HTML report')
-    .action(async (files: string[], opts: { format: Format; failOn?: Set<string>; awsLimits: boolean; param: Record<string, string>; html?: string }) => {
+    .action(async (files: string[], opts: { format: Format; failOn?: Set<string>; awsLimits: boolean; param: Record<string, string>; maxInputBytes?: number; html?: string }) => {
       checkReportPath('--html', opts.html, files.map((f) => parseAclSpec(f).file));
       const [{ lintAcl }, { loadAcls }, { renderLintJson, renderLintText }] = await Promise.all([import('../analyze/lint.js'), import('../acl/load.js'), import('../report/lint.js')]);
-      const acls = files.flatMap((f) => loadAcls(f, { params: opts.param, awsLimits: opts.awsLimits }));
+      const acls = files.flatMap((f) => loadAcls(f, { params: opts.param, awsLimits: opts.awsLimits, maxInputBytes: opts.maxInputBytes }));
       const reports = acls.map((acl) => lintAcl(acl));
       await writeStdout(opts.format === 'json' ? renderLintJson(reports) : renderLintText(reports));
       if (opts.html) {

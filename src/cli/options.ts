@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { DEFAULT_MAX_INPUT_BYTES, MAX_INPUT_BYTES_LIMIT } from '../acl/input.js';
 import type { Format } from '../report/format.js';
 
 export type { Format };
@@ -30,6 +31,16 @@ export function intInRange(name: string, min: number, max: number): (v: string) 
     if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${name} expects an integer from ${min} to ${max}, got '${clip(v)}'`);
     return n;
   };
+}
+
+/**
+ * `--max-input-bytes <bytes>`: the size limit of each ACL, topology, describe-subnets and trace file (captures and
+ * flow logs are streamed and have none), 1 to MAX_INPUT_BYTES_LIMIT (the longest text the reader can decode).
+ */
+export function maxInputBytesOption(): Option {
+  return new Option('--max-input-bytes <bytes>', `size limit of each ACL, topology, describe-subnets and trace file, 1-${MAX_INPUT_BYTES_LIMIT} (default ${DEFAULT_MAX_INPUT_BYTES}: 64 MiB)`).argParser(
+    intInRange('--max-input-bytes', 1, MAX_INPUT_BYTES_LIMIT),
+  );
 }
 
 /** `--chunk-size <bytes>`: how the capture is cut for workers (results never depend on it). */

@@ -8,8 +8,10 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseCidr, type Cidr } from '../acl/model.js';
 import { writeStdout, noteCaptureProblems, warn } from './io.js';
-import { collect, jobsOption, chunkOption, intInRange, workerThreads } from './options.js';
+import { escapeForTerminal } from '../text/terminal.js';
+import { collect, jobsOption, chunkOption, intInRange, maxInputBytesOption, workerThreads } from './options.js';
 import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
+import { jsonText } from '../text/json.js';
 
 /** Output forms of suggest: an ACL format, the aws ec2 commands, or the whole report as JSON. */
 export const SUGGEST_FORMS = ['aws', 'yaml', 'terraform', 'cloudformation', 'commands', 'json'] as const;
@@ -20,6 +22,7 @@ interface SuggestOpts {
   acl?: string;
   maxRules: number;
   awsLimits: boolean;
+  maxInputBytes?: number;
   as?: SuggestForm;
   param: string[];
   vpcId?: string;
@@ -46,6 +49,7 @@ export function registerSuggest(program: Command): void {
     .option('--id <id>', 'id of the new ACL (default: suggested)')
     .option('--vpc-id <id>', 'VPC id written into the aws, terraform and cloudformation forms')
     .option('--param <name=value>', 'CloudFormation parameter / Terraform variable of --acl (repeatable)', collect, [])
+    .addOption(maxInputBytesOption())
     .addOption(jobsOption())
     .addOption(chunkOption())
     .action(async (traffic: string[], opts: SuggestOpts) => {
@@ -70,14 +74,14 @@ export function registerSuggest(program: Command): void {
       ]);
       let current = null;
       if (opts.acl) {
-        const acls = loadAcls(opts.acl, { params, awsLimits: opts.awsLimits });
+        const acls = loadAcls(opts.acl, { params, awsLimits: opts.awsLimits, maxInputBytes: opts.maxInputBytes });
         if (acls.length !== 1) throw new UsageError(`suggest: --acl ${opts.acl} holds ${acls.length} ACLs (${acls.slice(0, 5).map((a) => a.id).join(', ')}${acls.length > 5 ? ', ...' : ''}): name one as ${parseAclSpec(opts.acl).file}#<id>`);
         current = acls[0]!;
       }
       const r = await suggestAcl(traffic, { subnets, current, maxRules: opts.maxRules, id: opts.id, pass: { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize } });
       noteCaptureProblems(r.summary);
       const form: SuggestForm = opts.as ?? (current ? 'commands' : 'aws');
-      const err = (line: string) => process.stderr.write(`${line}\n`);
+      const err = (line: string) => process.stderr.write(`${escapeForTerminal(line, { keepNewlines: true })}\n`); // reasons quote ACL ids and rule descriptions
       const dir = (d: string) => (d === 'outbound' ? 'egress' : 'ingress');
       if (form !== 'json') {
         if (current) for (const c of r.changes) err(`reason: ${c.reason}`);
@@ -115,7 +119,7 @@ export function registerSuggest(program: Command): void {
           blockedByBase: r.blockedByBase,
           diff: r.diff,
         };
-        out = `${JSON.stringify(doc, null, 2)}\n`;
+        out = `${jsonText(doc, 2)}\n`;
       } else out = emitAcls(form, [r.acl], emitOpts);
       await writeStdout(out);
     });

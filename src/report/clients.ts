@@ -2,20 +2,21 @@
 import type { ClientTable } from '../flow/clients.js';
 import type { Format } from './format.js';
 import { tsvHeader, tsvLine, lineChunks, tableChunks } from './text.js';
+import { jsonText } from '../text/json.js';
 
 const CLIENT_FIELDS = ['host', 'flows', 'ports', 'minPort', 'maxPort', 'profile', 'range', 'confidence', 'evidence.evenShare', 'evidence.initialTtl', 'evidence.synOptions', 'evidence.failedFlows', 'note'];
 const CLIENT_TYPES = ['addr', 'count', 'count', 'port', 'port', 'string', 'vector[port]', 'double', 'double', 'count', 'string', 'count', 'string'];
 
-/** JSON.stringify(value, null, 2), every line indented by `pad` more spaces (an element of an indented array). */
+/** jsonText(value, 2), every line indented by `pad` more spaces (an element of an indented array). */
 function indented(value: unknown, pad: string): string {
-  return pad + JSON.stringify(value, null, 2).replace(/\n/g, `\n${pad}`);
+  return pad + jsonText(value, 2).replace(/\n/g, `\n${pad}`);
 }
 
 /** Clients in `format`, streamed: each record exists only while it is written. */
 export function* renderClients(t: ClientTable, format: Format): Generator<string> {
   const n = t.count;
   if (format === 'json') {
-    // The same text as JSON.stringify({ clients }, null, 2), one record at a time.
+    // The same text as jsonText({ clients }, 2), one record at a time.
     if (n === 0) {
       yield '{\n  "clients": []\n}\n';
       return;
@@ -26,7 +27,7 @@ export function* renderClients(t: ClientTable, format: Format): Generator<string
     return;
   }
   if (format === 'jsonl') {
-    yield* lineChunks(n, (i) => JSON.stringify(t.record(i)));
+    yield* lineChunks(n, (i) => jsonText(t.record(i)));
     return;
   }
   if (format === 'tsv') {

@@ -1,6 +1,7 @@
 /** Renders a FlowLogSummary (`info` on flow logs) for people (aligned text) or machines (JSON). */
 import type { FlowLogSummary } from '../flowlogs/source.js';
-import { keyValues, table, isoTime, count } from './text.js';
+import { keyValues, table, isoTime, count, terminalText } from './text.js';
+import { jsonText } from '../text/json.js';
 
 /** `info` on flow logs for people: key facts, files, interfaces, coverage gaps, problems by file and line. */
 export function renderFlowLogInfoText(s: FlowLogSummary): string {
@@ -30,10 +31,10 @@ export function renderFlowLogInfoText(s: FlowLogSummary): string {
     const total = Object.values(s.problemTotals).reduce((a, b) => a + b, 0);
     if (total > s.problems.length) out += `(first ${s.problems.length} of ${count(total)} problems shown)\n`;
   }
-  return out;
+  return terminalText(out);
 }
 
 /** `info -F json` on flow logs (FlowLogSummary; the CLI contract). */
 export function renderFlowLogInfoJson(s: FlowLogSummary): string {
-  return JSON.stringify(s, null, 2) + '\n';
+  return jsonText(s, 2) + '\n';
 }

@@ -8,6 +8,7 @@ import type { Format } from './format.js';
 import { tsvHeader, isoTime, tableChunks, endpoint } from './text.js';
 import { ascii, ByteOutput } from './bytes.js';
 import { loggedRecord, loggedJson, loggedTsv, LOGGED_TSV_FIELDS, LOGGED_TSV_TYPES } from './logged.js';
+import { jsonText } from '../text/json.js';
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
@@ -282,7 +283,7 @@ export interface Unplaced {
 export function* renderFlows(summary: Pick<CaptureSummary, 'file' | 'packets'>, ct: ConnectionTable, format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string | Uint8Array> {
   const n = ct.count;
   if (format === 'json') {
-    yield `{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"connections":${n},"unmatchedFragments":${unplaced.unmatchedFragments},"unattributedIcmpErrors":${unplaced.unattributedIcmpErrors},"flows":[`;
+    yield `{"file":${jsonText(summary.file)},"packets":${summary.packets},"connections":${n},"unmatchedFragments":${unplaced.unmatchedFragments},"unattributedIcmpErrors":${unplaced.unattributedIcmpErrors},"flows":[`;
     const w = new FlowWriter(ct);
     yield* rowChunks(w, n, (i) => w.json(i), true);
     yield ']}\n';

@@ -1,6 +1,7 @@
 /** Renders a CaptureSummary for people (aligned text) or machines (JSON). */
 import type { CaptureSummary } from '../pass/summary.js';
-import { keyValues, table, isoTime, count } from './text.js';
+import { keyValues, table, isoTime, count, terminalText } from './text.js';
+import { jsonText } from '../text/json.js';
 
 export function renderInfoText(s: CaptureSummary): string {
   const fmt =
@@ -39,7 +40,7 @@ export function renderInfoText(s: CaptureSummary): string {
     const total = Object.values(s.problemTotals).reduce((a, b) => a + b, 0);
     if (total > shown) out += `(first ${shown} of ${count(total)} problems shown)\n`;
   }
-  return out;
+  return terminalText(out);
 }
 
 function tsresolText(r: number): string {
@@ -47,5 +48,5 @@ function tsresolText(r: number): string {
 }
 
 export function renderInfoJson(s: CaptureSummary): string {
-  return JSON.stringify(s, null, 2) + '\n';
+  return jsonText(s, 2) + '\n';
 }

@@ -1,18 +1,18 @@
 /** Renders `aclreplay lint` reports: an aligned table per ACL for people, one JSON document for machines. */
 import { coverageSentence, type LintReport } from '../analyze/lint.js';
-import { table } from './text.js';
-import { endpoint } from './text.js';
+import { table, endpoint, terminalLine, terminalText } from './text.js';
+import { jsonText } from '../text/json.js';
 
 /** The `lint -F json` document: { acls: [{ id, file, rules, findings, coverage }] }. */
 export function renderLintJson(reports: LintReport[]): string {
-  return `${JSON.stringify({ acls: reports }, null, 2)}\n`;
+  return `${jsonText({ acls: reports }, 2)}\n`;
 }
 
-/** Findings table and coverage lines per ACL. */
+/** Findings table and coverage lines per ACL, escaped for a terminal. */
 export function renderLintText(reports: LintReport[]): string {
   const out: string[] = [];
   for (const r of reports) {
-    out.push(`${r.id}${r.name ? ` (${r.name})` : ''}  ${r.file}  [${r.format}]  ${r.rules.inbound} inbound / ${r.rules.outbound} outbound rules`);
+    out.push(`${terminalLine(r.id)}${r.name ? ` (${terminalLine(r.name)})` : ''}  ${terminalLine(r.file)}  [${r.format}]  ${r.rules.inbound} inbound / ${r.rules.outbound} outbound rules`);
     if (r.findings.length === 0) out.push('no findings\n');
     else
       out.push(
@@ -28,5 +28,5 @@ export function renderLintText(reports: LintReport[]): string {
       out.push('');
     }
   }
-  return out.join('\n');
+  return terminalText(out.join('\n'));
 }

@@ -5,6 +5,7 @@
  */
 import type { ConnectionTable } from '../flow/connections.js';
 import { LoggedBit, FlowDirSeen, SIDE_ACTIONS, type LoggedColumns } from '../flow/logged.js';
+import { tsvText } from './text.js';
 
 /** One side of a logged connection (`logged.client` / `logged.server`). */
 export interface LoggedSide {
@@ -82,9 +83,9 @@ export function loggedRecord(ct: ConnectionTable, i: number): LoggedRecord {
   };
 }
 
-/** JSON text with every character above 0x7f escaped (\\uXXXX): ASCII, as the byte writers copy it. */
+/** JSON text with DEL and every character above it escaped (\\uXXXX): ASCII, as the byte writers copy it. */
 function asciiJson(v: unknown): string {
-  return JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** ASCII JSON text of each name (interfaces, subnets, files), made once per table. */
@@ -120,9 +121,10 @@ export function loggedJson(ct: ConnectionTable, i: number): string {
 export const LOGGED_TSV_FIELDS = ['interface', 'record', 'clientAction', 'serverAction'];
 /** Their Zeek types. */
 export const LOGGED_TSV_TYPES = ['string', 'string', 'string', 'string'];
-/** Row i's values of LOGGED_TSV_FIELDS, tab-separated. */
+/** Row i's values of LOGGED_TSV_FIELDS, tab-separated (interface and file names escaped by tsvText). */
 export function loggedTsv(ct: ConnectionTable, i: number): string {
   const logs = ct.logs!;
   const first = logs.firstSide(i);
-  return `${logs.interfaces[logs.iface[i]!] ?? '-'}\t${first < 0 ? '-' : logs.where(first)}\t${SIDE_ACTIONS[logs.action(2 * i)]}\t${SIDE_ACTIONS[logs.action(2 * i + 1)]}`;
+  const iface = logs.interfaces[logs.iface[i]!];
+  return `${iface === undefined ? '-' : tsvText(iface)}\t${first < 0 ? '-' : tsvText(logs.where(first) ?? '-')}\t${SIDE_ACTIONS[logs.action(2 * i)]}\t${SIDE_ACTIONS[logs.action(2 * i + 1)]}`;
 }

@@ -6,7 +6,8 @@ import { CONN_STATES } from '../flow/state.js';
 import type { Format } from './format.js';
 import { diagnosisText } from './diagnoses.js';
 import { loggedRecord } from './logged.js';
-import { table, tsvHeader, lineChunks, count, endpoint } from './text.js';
+import { table, tsvHeader, tsvText, lineChunks, count, endpoint, terminalLine, terminalText } from './text.js';
+import { jsonText } from '../text/json.js';
 
 /** The per-direction object of a jsonl record. */
 function directionRecord(d: DirectionVerdict): Record<string, unknown> {
@@ -43,20 +44,21 @@ const TSV_TYPES = ['string', 'count', 'string', 'addr', 'port', 'addr', 'port', 
 function tsvValue(v: unknown): string {
   if (v === null || v === undefined) return '-';
   if (typeof v === 'boolean') return v ? 'T' : 'F';
+  if (typeof v === 'string') return v === '' ? '(empty)' : tsvText(v);
   return String(v);
 }
 
 export function* renderReplay(r: ReplayResult, format: Format): Generator<string> {
   const rep = r.report;
   if (format === 'json') {
-    yield JSON.stringify(rep, null, 2) + '\n';
+    yield jsonText(rep, 2) + '\n';
     return;
   }
   // Row k of the output: scenario floor(k / n), connection k % n; streamed, never collected.
   const n = r.connections.count;
   const total = n * rep.acls.length;
   if (format === 'jsonl') {
-    yield* lineChunks(total, (k) => JSON.stringify(verdictRecord(r, Math.floor(k / n), k % n)));
+    yield* lineChunks(total, (k) => jsonText(verdictRecord(r, Math.floor(k / n), k % n)));
     return;
   }
   if (format === 'tsv') {
@@ -70,8 +72,8 @@ export function* renderReplay(r: ReplayResult, format: Format): Generator<string
     });
     return;
   }
-  yield `${rep.file}: ${rep.records !== undefined ? `${count(rep.records)} flow-log records, ` : ''}${count(rep.packets)} packets, ${count(rep.connections)} connections${rep.topology ? `, topology ${rep.topology}` : ''}\n`;
-  for (let s = 0; s < rep.acls.length; s++) yield '\n' + scenarioText(r, s);
+  yield `${terminalLine(rep.file)}: ${rep.records !== undefined ? `${count(rep.records)} flow-log records, ` : ''}${count(rep.packets)} packets, ${count(rep.connections)} connections${rep.topology ? `, topology ${terminalLine(rep.topology)}` : ''}\n`;
+  for (let s = 0; s < rep.acls.length; s++) yield '\n' + terminalText(scenarioText(r, s));
 }
 
 function ruleRef(d: DirectionVerdict, logged = false): string {
@@ -83,7 +85,7 @@ function scenarioText(r: ReplayResult, s: number): string {
   const a: ScenarioReport = r.report.acls[s]!;
   const ct = r.connections;
   const vt = r.verdicts;
-  let out = `== ${a.acl} on ${a.subnets.join(', ')}\n`;
+  let out = `== ${terminalLine(a.acl)} on ${terminalLine(a.subnets.join(', '))}\n`;
   const o = a.outcomes;
   out += `connections: ok ${o.ok}, forward-blocked ${o['forward-blocked']}, return-blocked ${o['return-blocked']}, both-blocked ${o['both-blocked']}, not-applicable ${o['not-applicable']}\n`;
   out += `packets: inbound ${a.packets.inbound.allow} allowed / ${a.packets.inbound.deny} denied, outbound ${a.packets.outbound.allow} allowed / ${a.packets.outbound.deny} denied, ${a.packets.notApplicable} not crossing${a.packets.unknownFragments ? `, ${a.packets.unknownFragments} fragments of unknown datagrams` : ''}\n\n`;

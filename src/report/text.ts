@@ -1,4 +1,11 @@
-/** Output helpers shared by the reporters: aligned tables for people, Zeek-style TSV and JSON lines for machines. */
+/**
+ * Output helpers shared by the reporters: aligned tables for people, Zeek-style TSV and JSON lines for machines. They
+ * are where strings from inputs (ACL ids, names, descriptions, file and interface names) meet the output: table and
+ * key/value cells are escaped for a terminal (one line each, widths measured on the escaped text), TSV fields keep
+ * their row intact, JSON lines escape what JSON.stringify leaves raw (src/text/json.ts).
+ */
+import { escapeForTerminal, visibleEscape } from '../text/terminal.js';
+import { jsonText } from '../text/json.js';
 
 /** Records per output chunk when streaming. */
 export const CHUNK_RECORDS = 2048;
@@ -21,7 +28,7 @@ export function* tableChunks(headers: string[], n: number, cells: (i: number) =>
     const r = cells(i);
     for (let k = 0; k < headers.length; k++) {
       const c = r[k];
-      const len = c === null || c === undefined ? 1 : String(c).length;
+      const len = c === null || c === undefined ? 1 : cellText(c).length;
       if (len > widths[k]!) widths[k] = len;
       if (typeof c !== 'number' && c !== null && c !== undefined) numeric[k] = false;
     }
@@ -29,7 +36,7 @@ export function* tableChunks(headers: string[], n: number, cells: (i: number) =>
   const line = (r: (string | number | null | undefined)[]) =>
     r
       .map((c, k) => {
-        const t = c === null || c === undefined ? '-' : String(c);
+        const t = c === null || c === undefined ? '-' : cellText(c);
         return numeric[k] ? t.padStart(widths[k]!) : t.padEnd(widths[k]!);
       })
       .join('  ')
@@ -38,9 +45,14 @@ export function* tableChunks(headers: string[], n: number, cells: (i: number) =>
   yield* lineChunks(n, (i) => line(cells(i)));
 }
 
+/** A table or key/value cell as a terminal shows it: a number as String() writes it, text on one line, escaped. */
+function cellText(c: string | number): string {
+  return typeof c === 'string' ? escapeForTerminal(c) : String(c);
+}
+
 /** An aligned text table; numbers right-aligned. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : cellText(c))));
   // A loop, not Math.max(...column): a table of 300 k rows would not fit the call's arguments on the stack.
   const widths = headers.map((h) => h.length);
   for (const r of cells) for (let i = 0; i < widths.length; i++) if ((r[i] ?? '').length > widths[i]!) widths[i] = (r[i] ?? '').length;
@@ -53,19 +65,48 @@ export function table(headers: string[], rows: (string | number | null | undefin
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
 }
 
-/** Key/value lines, keys padded to one column. */
-export function keyValues(pairs: [string, string][]): string {
-  const w = pairs.reduce((m, [k]) => (k.length > m ? k.length : m), 0);
-  return pairs.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+/**
+ * Multi-line text for a terminal, from renderers that interpolate strings from inputs: every control character a
+ * terminal would act on (C0 but the newline, DEL, C1, bidi) written as a visible escape. Plain text passes unchanged.
+ */
+export function terminalText(text: string): string {
+  return escapeForTerminal(text, { keepNewlines: true });
 }
 
-/** Escape a TSV field the way Zeek does: tabs, newlines and backslashes as \x escapes; empty as "(empty)". */
+/** One line of terminal text (an ACL id or a file name in a heading): as terminalText, a newline escaped too. */
+export function terminalLine(text: string): string {
+  return escapeForTerminal(text);
+}
+
+/** Key/value lines, keys padded to one column; values escaped for a terminal, one line each. */
+export function keyValues(pairs: [string, string][]): string {
+  const w = pairs.reduce((m, [k]) => (k.length > m ? k.length : m), 0);
+  return pairs.map(([k, v]) => `${k.padEnd(w)}  ${escapeForTerminal(v)}`).join('\n') + '\n';
+}
+
+/** What a TSV field may not hold raw: the backslash, C0 (tab, CR and newline among them), DEL, C1, U+2028/U+2029, the bidi controls. */
+const TSV_UNSAFE = /[\\\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for one TSV field, escaped the way Zeek's ASCII writer escapes: the backslash and control characters as
+ * `\xHH` (a tab is `\x09`, a newline `\x0a`), U+2028/U+2029 and the bidi controls as `\uHHHH`, so a row keeps its
+ * fields and a terminal shows the text as it is; reversible, since a backslash is escaped too. Plain text passes
+ * after one test.
+ */
+export function tsvText(s: string): string {
+  TSV_UNSAFE.lastIndex = 0;
+  if (!TSV_UNSAFE.test(s)) return s;
+  TSV_UNSAFE.lastIndex = 0;
+  return s.replace(TSV_UNSAFE, visibleEscape);
+}
+
+/** A value as a TSV field: `-` unset, `(empty)` for an empty string or list, lists joined by `,` (a comma inside an element as `\x2c`), text by tsvText. */
 function tsvField(v: unknown): string {
   if (v === null || v === undefined) return '-';
-  if (Array.isArray(v)) return v.length === 0 ? '(empty)' : v.map(tsvField).join(',');
+  if (Array.isArray(v)) return v.length === 0 ? '(empty)' : v.map((x) => tsvField(x).replace(/,/g, '\\x2c')).join(',');
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (s === '') return '(empty)';
-  return s.replace(/[\\\t\n\r]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return tsvText(s);
 }
 
 /** The Zeek-style TSV header: #separator, #path, #fields and #types. */
@@ -94,7 +135,7 @@ function getPath(r: Record<string, unknown>, path: string): unknown {
 
 /** One JSON object per line. */
 export function jsonLines(rows: unknown[]): string {
-  return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+  return rows.map((r) => jsonText(r)).join('\n') + (rows.length ? '\n' : '');
 }
 
 /** ISO 8601 UTC with microseconds, from seconds since the epoch. */

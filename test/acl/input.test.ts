@@ -31,7 +31,7 @@ describe('the bounded reader of non-capture inputs', () => {
     const e = failure(() => loadAcls(big));
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(e.exitCode).toBe(ExitCode.DATA);
-    expect(e.message).toBe(`${big}: 3 GiB, larger than the 64 MiB limit for ACL files`);
+    expect(e.message).toBe(`${big}: 3 GiB, larger than the 64 MiB limit for ACL files; --max-input-bytes sets the limit`);
     expect(DEFAULT_MAX_INPUT_BYTES).toBe(64 << 20);
   });
 
@@ -58,7 +58,7 @@ describe('the bounded reader of non-capture inputs', () => {
     const e = failure(() => readInputText(fifo, { what: 'a topology file', maxBytes: 4 << 20 }));
     writer.kill();
     await exited;
-    expect(e.message).toBe(`${fifo}: larger than the 4 MiB limit for topology files (stopped reading there)`);
+    expect(e.message).toBe(`${fifo}: larger than the 4 MiB limit for topology files (stopped reading there); --max-input-bytes sets the limit`);
     expect(e.exitCode).toBe(ExitCode.DATA);
     expect(process.memoryUsage().rss - before).toBeLessThan(32 << 20);
   });

@@ -143,7 +143,7 @@ const CASES: Case[] = [
   { name: '200,000 pcapng interfaces in bounded memory', args: ['flows', '-F', 'json', at('interfaces.pcapng')], exit: 0, maxRssMiB: 250 },
 
   // ACL-side inputs: size, devices, bombs and depth, for every format.
-  { name: 'a 3 GB ACL file fails fast', args: ['lint', at('huge.json')], exit: 65, stderr: /huge\.json: 3 GiB, larger than the 64 MiB limit for ACL files$/, maxMs: 5_000 },
+  { name: 'a 3 GB ACL file fails fast', args: ['lint', at('huge.json')], exit: 65, stderr: /huge\.json: 3 GiB, larger than the 64 MiB limit for ACL files; --max-input-bytes sets the limit$/, maxMs: 5_000 },
   { name: '/dev/zero as an ACL', args: ['lint', '/dev/zero'], exit: 65, stderr: /binary data \(a NUL byte at offset 0\), not an ACL file$/, maxRssMiB: 200 },
   { name: '/dev/urandom as an ACL', args: ['replay', MIXED, '--acl', '/dev/urandom', '--subnet', '10.0.0.0/24'], exit: 65, stderr: /\/dev\/urandom: binary data/, maxRssMiB: 200 },
   { name: 'a directory as an ACL', args: ['lint', at('dir')], exit: 66, stderr: /is a directory, not an ACL file$/ },

@@ -1,6 +1,6 @@
 /** Option values at their real bounds, usage errors as one line, reports that would overwrite an input refused. */
 import { describe, it, expect } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -42,6 +42,50 @@ describe('numeric options', () => {
     expect(many.status).toBe(0);
     expect(oneLine(many.stderr)).toMatch(/-j 200: using \d+ worker threads \(4 per core/);
     expect(many.stdout).toBe(base.stdout);
+  });
+});
+
+describe('--max-input-bytes', () => {
+  for (const v of ['0', '-1', '536870889', '2147483648', '1e3', '64MiB', '']) {
+    it(`--max-input-bytes '${v}' is a usage error`, () => {
+      const r = runCli(['lint', '--max-input-bytes', v, ACL]);
+      expect(r.status).toBe(2);
+      expect(oneLine(r.stderr)).toMatch(/--max-input-bytes expects an integer from 1 to 536870888/);
+    });
+  }
+
+  it('on every command that loads ACL-side files: above the limit exit 65 naming the file, under a higher one it loads', () => {
+    // Each file named below is padded past 2000 bytes; every other input is under 2000.
+    const pad = (text: string, comment: string) => text + `${comment} ${'x'.repeat(2100)}\n`;
+    const acl = join(tmp, 'padded-acl.yaml');
+    writeFileSync(acl, pad(readFileSync(ACL, 'utf8'), '#'));
+    const topology = join(tmp, 'padded-topology.yaml');
+    writeFileSync(topology, pad(`name: t\nsubnets:\n  - { name: db, cidrs: [10.0.2.0/24], acl: ${ACL} }\n`, '#'));
+    const subnets = join(tmp, 'padded-subnets.json');
+    writeFileSync(subnets, `{"Subnets": [{"SubnetId": "subnet-1", "CidrBlock": "10.0.2.0/24"}]}${' '.repeat(2100)}`);
+    const trace = join(tmp, 'padded.trace');
+    writeFileSync(trace, '167772161 3232235777 1024 53 17 2\n'.repeat(100));
+    const native = join(REPO_ROOT, 'test', 'fixtures', 'acl', 'native.yaml');
+    const fixed = join(REPO_ROOT, 'examples', 'fixed-return.yaml');
+    const cases: [string[], string, string][] = [
+      [['lint', acl, '-F', 'json'], acl, 'ACL files'],
+      [['replay', CAP, '--acl', acl, '--subnet', '10.0.2.0/24', '-F', 'json'], acl, 'ACL files'],
+      [['diagnose', CAP, '--acl', acl, '--subnet', '10.0.2.0/24', '-F', 'json'], acl, 'ACL files'],
+      [['diff', CAP, '--acl', acl, '--acl', fixed, '--subnet', '10.0.2.0/24', '-F', 'json'], acl, 'ACL files'],
+      [['suggest', CAP, '--subnet', '10.0.2.0/24', '--acl', acl, '--as', 'json'], acl, 'ACL files'],
+      [['replay', CAP, '--topology', topology, '-F', 'json'], topology, 'topology files'],
+      [['replay', CAP, '--acl', ACL, '--subnets', subnets, '--subnet', '10.0.2.0/24', '-F', 'json'], subnets, 'describe-subnets files'],
+      [['bench', '--acl', `${acl}#classic-return`, '--trace', trace, '-F', 'json'], acl, 'ACL files'],
+      [['bench', '--acl', `${native}#web-nacl`, '--trace', trace, '-F', 'json'], trace, 'ClassBench trace files'],
+    ];
+    for (const [args, file, what] of cases) {
+      const low = runCli([...args, '--max-input-bytes', '2000']);
+      expect(low.status, `${args.join(' ')}: ${low.stderr}`).toBe(65);
+      expect(oneLine(low.stderr)).toBe(`aclreplay: ${file}: ${(readFileSync(file).length / 1024).toFixed(1)} KiB, larger than the 2000 bytes limit for ${what}; --max-input-bytes sets the limit`);
+      const high = runCli([...args, '--max-input-bytes', '4000']);
+      expect(high.status, `${args.join(' ')}: ${high.stderr}`).toBe(0);
+      expect(() => JSON.parse(high.stdout)).not.toThrow();
+    }
   });
 });
 

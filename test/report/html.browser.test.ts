@@ -410,6 +410,9 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML reports in Chromium', () => {
           for (const h of Object.values(HOSTILE)) expect(dom.text).toContain(h);
           expect(dom.tags).toBe('<b onclick=alert(2)>Owner</b>=</style><img src=x onerror=alert(3)>');
           expect(dom.descs).toEqual(expect.arrayContaining(['<img src=x onerror=alert(1)>', '</script><script>alert(1)</script>', '<a href=javascript:alert(7)>x</a>', '<style>body{display:none}</style>', '<!-- --><script>alert(8)</script>']));
+          // Bidi and terminal controls show as escapes: nothing in the page reorders or controls the text.
+          expect(dom.descs).toContain('\\u202eevil\\u2066 \\x1b[2J');
+          expect(dom.text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/);
           const commands = r.report.acls.flatMap((a) => a.diagnoses.map((d) => (d.fix as Fix | undefined)?.command)).filter((c): c is string => c !== undefined);
           expect(commands.some((c) => c.includes(HOSTILE.script))).toBe(true);
           expect(dom.commands).toEqual(commands);

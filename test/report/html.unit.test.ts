@@ -14,6 +14,13 @@ import { REPO_ROOT } from '../helpers/corpus.js';
 const HOSTILE = ['<img src=x onerror=alert(1)>', '</script><script>alert(1)</script>', `"'><svg onload=alert(1)>`, '&amp; `x`'];
 
 describe('escaping', () => {
+  it('shows control and bidi characters as the terminal escapes them, keeps newlines, leaves other text alone', () => {
+    expect(escapeHtml('acl\x1b[31m\x00\x9b\x7f\u202e\u2066\u2028\t<b>\nx')).toBe('acl\\x1b[31m\\x00\\x9b\\x7f\\u202e\\u2066\\u2028\\x09&lt;b&gt;\nx');
+    const plain = 'web tier · “Zürich” 東京 1024–65535 ✓ \\x1b';
+    expect(escapeHtml(plain)).toBe(plain);
+    expect(html`<td title="${'a\u202eb'}">${'c\u2069'}</td>`.text).toBe('<td title="a\\u202eb">c\\u2069</td>');
+  });
+
   it('escapes the five HTML specials and the backtick', () => {
     expect(escapeHtml(`<a href="x" title='y'>&\`</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&#96;&lt;/a&gt;');
   });

@@ -7,6 +7,7 @@ describe('escapeForTerminal', () => {
     expect(escapeForTerminal('a\x00b\x7fc\x9bd\x85')).toBe('a\\x00b\\x7fc\\x9bd\\x85');
     expect(escapeForTerminal('ok\u202eevil\u2066x\u2069\u202a')).toBe('ok\\u202eevil\\u2066x\\u2069\\u202a');
     expect(escapeForTerminal('tab\there\rcr')).toBe('tab\\x09here\\x0dcr');
+    expect(escapeForTerminal('line\u2028sep\u2029para')).toBe('line\\u2028sep\\u2029para');
   });
 
   it('escapes newlines in one-line text, keeps them only when asked', () => {
@@ -24,6 +25,6 @@ describe('escapeForTerminal', () => {
     let all = '';
     for (let c = 0; c < 0x2100; c++) all += String.fromCharCode(c);
     const out = escapeForTerminal(all);
-    expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/);
   });
 });

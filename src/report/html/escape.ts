@@ -3,6 +3,7 @@
  * is already Html, so a string from a capture or an ACL file can only ever end up as text (in elements and in
  * double-quoted attributes alike). The only way to trusted markup is `trusted()`, used for constant strings.
  */
+import { visibleEscape } from '../../text/terminal.js';
 
 /** Markup that is safe to emit as it is. */
 export class Html {
@@ -17,9 +18,23 @@ export type Part = Html | string | number | boolean | null | undefined | readonl
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
 
-/** Text for an element body or a quoted attribute value (HTML and SVG alike). */
+/**
+ * What text may not hold raw: the markup characters, and what the terminal escaping neutralises (C0 but the newline,
+ * which tooltips use; DEL; C1; U+2028/U+2029; the bidi embeddings, overrides and isolates U+202A-U+202E and
+ * U+2066-U+2069, which would reorder the text shown around them: Unicode TR #9).
+ */
+const UNSAFE = /[&<>"'`\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g;
+
+function escapeOne(c: string): string {
+  return ENTITIES[c] ?? visibleEscape(c);
+}
+
+/**
+ * Text for an element body or a quoted attribute value (HTML and SVG alike): markup characters as entities, control
+ * and bidi characters as the visible escapes a terminal shows (`\x1b`, `\u202e`).
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ENTITIES[c]!);
+  return text.replace(UNSAFE, escapeOne);
 }
 
 function partText(p: Part): string {
