@@ -123,7 +123,9 @@ export function planDigest(plan: Omit<ShardPlan, 'digest'> & { digest?: string }
 
 /** A plan with its digest filled in. */
 export function sealPlan(plan: Omit<ShardPlan, 'digest'>): ShardPlan {
-  const sealed = { aclreplay: plan.aclreplay, version: plan.version, digest: '', ...plan } as ShardPlan;
+  const { aclreplay, version, ...rest } = plan;
+  // The digest third, after what the file is, so a reader sees it at the top.
+  const sealed: ShardPlan = { aclreplay, version, digest: '', ...rest };
   sealed.digest = planDigest(sealed);
   return sealed;
 }
