@@ -8,6 +8,7 @@
  */
 import { PacketBatch, Frag, AppFlag, Layer, hasPorts } from '../decode/batch.js';
 import { grown, type Column } from '../typed.js';
+import { isQuery, isRequest } from '../wire/icmp.js';
 import { hash4, probe, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
@@ -352,14 +353,8 @@ export function canonicalKey(src: Uint32Array, dst: Uint32Array, i: number, fami
   packetKey.w3 = kind;
 }
 
-/** True for ICMP echo request/reply (and ICMPv4 timestamp), whose identifier pairs the two directions. */
-export function isEchoLike(proto: number, type: number): boolean {
-  return proto === 1 ? type === 0 || type === 8 || type === 13 || type === 14 : type === 128 || type === 129;
-}
-
-function isRequest(proto: number, type: number): boolean {
-  return proto === 1 ? type === 8 || type === 13 : type === 128;
-}
+/** True for ICMP query messages (echo, timestamp, information, address mask), whose identifier pairs the two directions. */
+export const isEchoLike = isQuery;
 
 /** Fragment and ICMP-error bookkeeping a chunk hands to the merge. */
 export class ChunkExtras {

@@ -15,22 +15,8 @@ export const field = {
 } as const;
 export const MIN_HEADER_LEN = 20;
 
-/** IP protocol numbers (IANA) we decode. */
-export const IpProtocol = {
-  ICMP: 1,
-  IGMP: 2,
-  IPIP: 4,
-  TCP: 6,
-  DCCP: 33,
-  UDP: 17,
-  IPV6: 41,
-  GRE: 47,
-  ESP: 50,
-  AH: 51,
-  ICMPV6: 58,
-  SCTP: 132,
-  UDPLITE: 136,
-} as const;
+/** IP protocol numbers: one definition, in ipproto.ts. */
+export { IpProtocol } from './ipproto.js';
 
 const MF = 0x2000;
 const DF = 0x4000;

@@ -3,22 +3,23 @@
  * destination options (60), AH (51, RFC 4302: length in 4-octet units), mobility (135).
  */
 import { u16, u32, put16, put32, ok, truncated, malformed, type ParseResult } from './bytes.js';
+import { IpProtocol } from './ipproto.js';
 
 export const field = { VER_TC_FLOW: 0, PAYLOAD_LEN: 4, NEXT_HEADER: 6, HOP_LIMIT: 7, SRC: 8, DST: 24 } as const;
 export const HEADER_LEN = 40;
 
-/** Extension header numbers (IANA "IPv6 Extension Header Types"). */
+/** Extension header numbers (IANA "IPv6 Extension Header Types"): IP protocol numbers, from ipproto.ts. */
 export const ExtHeader = {
-  HOP_BY_HOP: 0,
-  ROUTING: 43,
-  FRAGMENT: 44,
-  ESP: 50,
-  AH: 51,
-  NO_NEXT: 59,
-  DEST_OPTS: 60,
-  MOBILITY: 135,
-  HIP: 139,
-  SHIM6: 140,
+  HOP_BY_HOP: IpProtocol.HOPOPT,
+  ROUTING: IpProtocol.IPV6_ROUTE,
+  FRAGMENT: IpProtocol.IPV6_FRAG,
+  ESP: IpProtocol.ESP,
+  AH: IpProtocol.AH,
+  NO_NEXT: IpProtocol.IPV6_NONXT,
+  DEST_OPTS: IpProtocol.IPV6_OPTS,
+  MOBILITY: IpProtocol.MOBILITY,
+  HIP: IpProtocol.HIP,
+  SHIM6: IpProtocol.SHIM6,
 } as const;
 
 export function version(b: Uint8Array, off: number): number {
@@ -43,7 +44,10 @@ export function dstWord(b: Uint8Array, off: number, w: number): number {
 
 /** True for the extension headers whose length we know how to skip. */
 export function isExtension(nh: number): boolean {
-  return nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 135 || nh === 139 || nh === 140;
+  return (
+    nh === ExtHeader.HOP_BY_HOP || nh === ExtHeader.ROUTING || nh === ExtHeader.FRAGMENT || nh === ExtHeader.DEST_OPTS ||
+    nh === ExtHeader.AH || nh === ExtHeader.MOBILITY || nh === ExtHeader.HIP || nh === ExtHeader.SHIM6
+  );
 }
 
 /** Length in bytes of the extension header at `off` (not the fragment header, which is always 8). */
