@@ -18,6 +18,9 @@ export const PROBLEM_KINDS = [
   'bad-tcp-header',
   'bad-udp-header',
   'bad-icmp-header',
+  // appended (indices are stable across threads and versions): tunnels and mirrors
+  'bad-tunnel-header',
+  'too-many-encapsulations',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 

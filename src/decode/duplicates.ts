@@ -1,0 +1,226 @@
+/**
+ * The same packet mirrored twice: when both ends of a connection have a mirror session (or two sessions see one
+ * ENI), each packet arrives once per session. A DuplicateFilter recognises the copies. Its memory is a fixed hash
+ * table over typed arrays (buckets of WAYS entries), so judging a row allocates nothing.
+ *
+ * The rule, which depends only on the records before a row (in file order) whose timestamps lie within `window` of
+ * it: a row from session s is the k-th record with its fingerprint from s in that window; it is a duplicate when
+ * some other session delivered the fingerprint at least k times there. So two copies of one packet count once, and a
+ * genuine repeat (a retransmission, repeated duplicate ACKs with one IPv6 flow label) seen by both sessions counts
+ * once per repeat. The fingerprint: family, protocol, addresses, ports (ICMP: identifier, type and code), IP
+ * identification / IPv6 flow label, transport payload length, and for TCP sequence, acknowledgment and flags; not the
+ * TTL or the MACs, which differ between the two capture points. The session is the batch's `sessionKey` (every
+ * tunnel level's outer source, VNI / key, GWLB endpoint; 0 for a packet without encapsulation). Rows that are not
+ * IP are never duplicates.
+ *
+ * Chunked runs: `warm()` records the rows of the window before a chunk without judging them; a filter warmed with the
+ * records whose timestamps lie within `windowSeconds` before the chunk's first record (and are before it in file
+ * order) judges every row of the chunk exactly as a filter that saw the whole capture. That holds while at most WAYS
+ * records of the window share a bucket (the table is sized for it; past that the oldest entry of the bucket is
+ * forgotten, in both runs alike when they saw the same window) and timestamps within a window are in file order.
+ */
+import { Layer, type PacketBatch } from './batch.js';
+
+/** Entries per bucket. */
+const WAYS = 8;
+
+/** Default window: copies of one packet from two sessions arrive within it; a retransmission rarely does. */
+export const DEFAULT_DUPLICATE_WINDOW = 0.002;
+
+export interface DuplicateFilterOptions {
+  /** Seconds within which a copy from another session is a duplicate (default 2 ms). */
+  windowSeconds?: number;
+  /** Buckets in the table, rounded up to a power of two (default 16384: 131072 entries, 3.7 MB). */
+  buckets?: number;
+}
+
+export class DuplicateFilter {
+  readonly windowSeconds: number;
+  /** Rows judged duplicates (warm-up rows are never counted). */
+  dropped = 0;
+  /** Rows judged (IP rows passed to judge()). */
+  judged = 0;
+  private readonly mask: number;
+  private readonly fpA: Uint32Array;
+  private readonly fpB: Uint32Array;
+  private readonly session: Uint32Array;
+  private readonly ts: Float64Array;
+  /** Insertion order of each entry (0 = empty): the oldest of a full bucket is replaced. */
+  private readonly order: Float64Array;
+  private next = 1;
+  /** Fingerprint of the row last hashed. */
+  private hA = 0;
+  private hB = 0;
+
+  constructor(o: DuplicateFilterOptions = {}) {
+    this.windowSeconds = o.windowSeconds ?? DEFAULT_DUPLICATE_WINDOW;
+    let n = 16;
+    while (n < (o.buckets ?? 16384)) n <<= 1;
+    this.mask = n - 1;
+    this.fpA = new Uint32Array(n * WAYS);
+    this.fpB = new Uint32Array(n * WAYS);
+    this.session = new Uint32Array(n * WAYS);
+    this.ts = new Float64Array(n * WAYS);
+    this.order = new Float64Array(n * WAYS);
+  }
+
+  /** Forget everything (counters too). */
+  reset(): void {
+    this.order.fill(0);
+    this.next = 1;
+    this.dropped = 0;
+    this.judged = 0;
+  }
+
+  /** Judge row i of `batch` and remember it: true when it is a copy another session already delivered. */
+  judge(batch: PacketBatch, i: number): boolean {
+    if (!this.fingerprint(batch, i)) return false;
+    this.judged++;
+    const dup = this.lookup(batch.sessionKey[i]!, batch.ts[i]!);
+    this.insert(batch.sessionKey[i]!, batch.ts[i]!);
+    if (dup) this.dropped++;
+    return dup;
+  }
+
+  /** Remember row i without judging it: a record of the window before this filter's chunk. */
+  warm(batch: PacketBatch, i: number): void {
+    if (this.fingerprint(batch, i)) this.insert(batch.sessionKey[i]!, batch.ts[i]!);
+  }
+
+  /** Hash the row into hA/hB; false for rows that are never duplicates (not IP). */
+  private fingerprint(batch: PacketBatch, i: number): boolean {
+    const fam = batch.family[i]!;
+    if (fam === 0) return false;
+    const proto = batch.proto[i]!;
+    const base = 4 * i;
+    let a = 0x9e3779b9 ^ (fam << 8) ^ proto;
+    let b = 0x7f4a7c15 ^ (proto << 8) ^ fam;
+    const src = batch.src;
+    const dst = batch.dst;
+    const words = fam === 6 ? 4 : 1;
+    for (let w = 0; w < words; w++) {
+      a = step(a, src[base + w]!);
+      b = step2(b, src[base + w]!);
+      a = step(a, dst[base + w]!);
+      b = step2(b, dst[base + w]!);
+    }
+    const ports = ((batch.sport[i]! << 16) | batch.dport[i]!) >>> 0;
+    a = step(a, ports);
+    b = step2(b, ports);
+    a = step(a, batch.ipId[i]!);
+    b = step2(b, batch.ipId[i]!);
+    a = step(a, batch.payloadLen[i]!);
+    b = step2(b, batch.payloadLen[i]!);
+    const extra = ((batch.frag[i]! << 24) | (batch.layer[i]! << 16)) >>> 0;
+    a = step(a, extra);
+    b = step2(b, extra);
+    if (batch.layer[i] === Layer.TRANSPORT) {
+      if (proto === 6) {
+        a = step(a, batch.tcpSeq[i]!);
+        b = step2(b, batch.tcpSeq[i]!);
+        a = step(a, batch.tcpAck[i]!);
+        b = step2(b, batch.tcpAck[i]!);
+        a = step(a, batch.tcpFlags[i]!);
+        b = step2(b, batch.tcpFlags[i]!);
+      } else if (proto === 1 || proto === 58) {
+        const tc = (batch.icmpType[i]! << 8) | batch.icmpCode[i]!;
+        a = step(a, tc);
+        b = step2(b, tc);
+      }
+    }
+    this.hA = fin(a);
+    this.hB = fin(b);
+    return true;
+  }
+
+  /**
+   * Within the window in this bucket: k = this session's entries with the fingerprint + 1; a duplicate when another
+   * session has at least k. Buckets hold at most WAYS entries, so the count per other session is a short scan.
+   */
+  private lookup(session: number, t: number): boolean {
+    const w = this.windowSeconds;
+    const first = (this.hA & this.mask) * WAYS;
+    const fpA = this.fpA;
+    const fpB = this.fpB;
+    const ses = this.session;
+    const ts = this.ts;
+    const order = this.order;
+    const hA = this.hA;
+    const hB = this.hB;
+    let own = 0;
+    let others = 0;
+    for (let e = first; e < first + WAYS; e++) {
+      if (order[e] === 0 || fpA[e] !== hA || fpB[e] !== hB) continue;
+      const d = t - ts[e]!;
+      if (d > w || d < -w) continue;
+      if (ses[e] === session) own++;
+      else others++;
+    }
+    if (others <= own) return false;
+    // Some other session has more than `own` copies: find the largest count of one other session.
+    for (let e = first; e < first + WAYS; e++) {
+      if (order[e] === 0 || fpA[e] !== hA || fpB[e] !== hB || ses[e] === session) continue;
+      const d = t - ts[e]!;
+      if (d > w || d < -w) continue;
+      let n = 0;
+      const s = ses[e]!;
+      for (let f = first; f < first + WAYS; f++) {
+        if (order[f] === 0 || ses[f] !== s || fpA[f] !== hA || fpB[f] !== hB) continue;
+        const df = t - ts[f]!;
+        if (df <= w && df >= -w) n++;
+      }
+      if (n > own) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Put the fingerprint in its bucket: in an empty way or over an entry outside the window (it can never match a
+   * later row, timestamps ascending), else over the oldest entry. A filter warmed with the window before its chunk
+   * keeps the same entries within the window as one that saw everything: the extra, older entries of the latter are
+   * outside the window or older than every entry of the window, so they are the ones it replaces.
+   */
+  private insert(session: number, t: number): void {
+    const first = (this.hA & this.mask) * WAYS;
+    const order = this.order;
+    const ts = this.ts;
+    const w = this.windowSeconds;
+    let slot = -1;
+    let oldest = Infinity;
+    for (let e = first; e < first + WAYS; e++) {
+      const o = order[e]!;
+      const d = t - ts[e]!;
+      if (o === 0 || d > w || d < -w) {
+        slot = e;
+        break;
+      }
+      if (o < oldest) {
+        oldest = o;
+        slot = e;
+      }
+    }
+    this.fpA[slot] = this.hA;
+    this.fpB[slot] = this.hB;
+    this.session[slot] = session;
+    ts[slot] = t;
+    order[slot] = this.next++;
+  }
+
+  /** Bytes held by the table. */
+  byteSize(): number {
+    return this.fpA.byteLength + this.fpB.byteLength + this.session.byteLength + this.ts.byteLength + this.order.byteLength;
+  }
+}
+
+function step(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+function step2(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+function fin(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  return (h ^ (h >>> 15)) >>> 0;
+}
