@@ -9,6 +9,7 @@ import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
 import { CaptureStats } from '../decode/stats.js';
 import { decodeAll } from '../decode/scan.js';
+import { DuplicateFilter } from '../decode/duplicates.js';
 import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
 import type { ChunkTask } from './chunker.js';
 import { flowColumns, extrasColumns, replayColumns, type Partial } from './partial.js';
@@ -32,7 +33,8 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
   const ctx = task.context;
   const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, task.start) : new PcapngReader(source, task.file, problems, task.start, ctx.section);
   const batch = new PacketBatch(task.options.batchSize);
-  const parser = new PacketParser(batch, problems);
+  const parser = new PacketParser(batch, problems, task.options.decode);
+  const duplicates = task.options.dedupe ? new DuplicateFilter(task.options.dedupe) : null;
   const stats = new CaptureStats();
   // Sized from the chunk's bytes (about one connection per 600 bytes of typical traffic) so it rarely grows.
   const span = Number.isFinite(task.end - task.start) ? task.end - task.start : 1 << 24;
@@ -52,7 +54,7 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
     if (batchSink) batchSink(b);
   };
   try {
-    await decodeAll(reader, parser, batch, stats, sink);
+    await decodeAll(reader, parser, batch, stats, sink, duplicates);
   } finally {
     if (fd >= 0) closeSync(fd);
   }
@@ -64,6 +66,7 @@ export async function runChunk(task: ChunkTask, batchSink?: (batch: PacketBatch)
   return {
     chunk: task.chunk,
     stats: stats.toColumns(),
+    tunnels: parser.tunnels.toColumns(),
     problemCounts: Array.from(problems.counts),
     problemDetails: problems.details,
     stoppedEarly: reader.stoppedEarly,

@@ -8,6 +8,8 @@ import { RECORD, END } from '../capture/reader.js';
 import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
 import { PcapngReader, type PcapngSection } from '../capture/pcapng.js';
 import type { ReplaySpec } from './scenario.js';
+import type { DecodeOptionsInput } from '../decode/options.js';
+import type { DuplicateFilterOptions } from '../decode/duplicates.js';
 
 /** The reader state a chunk starts in. */
 export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null };
@@ -18,6 +20,10 @@ export interface ChunkOptions {
   batchSize?: number;
   /** Candidate ACLs to judge every packet against (implies flows). */
   replay?: ReplaySpec | null;
+  /** Tunnels and mirrors (default: decap auto). */
+  decode?: DecodeOptionsInput;
+  /** Drop packets mirrored twice with a DuplicateFilter of these options (null: keep them). Exact for one chunk only: chunks are not warmed yet. */
+  dedupe?: DuplicateFilterOptions | null;
 }
 
 /** One unit of work for a worker: a byte range of the capture (and its bytes when they cannot be re-read). */

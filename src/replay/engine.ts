@@ -23,6 +23,10 @@ export interface PassOptions extends OpenOptions {
   onProgress?: (done: number, total: number) => void;
   /** Candidate ACLs to judge every packet against. */
   replay?: import('./scenario.js').ReplaySpec | null;
+  /** Tunnels and mirrors (default: decap auto). */
+  decode?: import('../decode/options.js').DecodeOptionsInput;
+  /** Drop packets mirrored twice (see ChunkOptions.dedupe). */
+  dedupe?: import('../decode/duplicates.js').DuplicateFilterOptions | null;
   /** Sees every decoded batch, in file order (forces one job: batches do not leave their thread). */
   batchSink?: (batch: import('../decode/batch.js').PacketBatch) => void;
 }
@@ -56,7 +60,7 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   if (opened.seekable && opened.size <= (opts.chunkBytes ?? DEFAULT_CHUNK_BYTES)) jobs = 1;
   const chunkBytes = opts.chunkBytes ?? (jobs === 1 && opened.seekable ? Infinity : DEFAULT_CHUNK_BYTES);
   const merge = new CaptureMerge();
-  const options: ChunkOptions = { flows: opts.flows ?? true, replay: opts.replay ?? null };
+  const options: ChunkOptions = { flows: opts.flows ?? true, replay: opts.replay ?? null, decode: opts.decode ?? {}, dedupe: opts.dedupe ?? null };
   const total = opened.size;
   const progress = opts.onProgress ? (done: number) => opts.onProgress!(done, total) : undefined;
   let chunks = 0;

@@ -11,6 +11,7 @@ import { grown } from '../typed.js';
 import { Problems } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
 import { CaptureStats } from '../decode/stats.js';
+import { TunnelSummary } from '../decode/tunnels.js';
 import type { Partial, ReplayColumns } from './partial.js';
 import { SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
 
@@ -27,6 +28,8 @@ const KEPT_BITS = FlowBit.FIRST_DIR_HI | FlowBit.SYN_SEEN | FlowBit.SYN_DIR_HI |
 export class CaptureMerge {
   readonly table: FlowTable;
   readonly stats = new CaptureStats();
+  /** Tunnels of the whole capture, rows in order of first appearance. */
+  readonly tunnels = new TunnelSummary();
   readonly problems = new Problems();
   stoppedEarly = false;
   /** First fragments of the whole capture: fragment key -> 2*connection + dir. */
@@ -291,6 +294,7 @@ export class CaptureMerge {
 
   private mergeStats(p: Partial): void {
     this.stats.mergeColumns(p.stats);
+    this.tunnels.merge(p.tunnels);
     this.problems.merge({ counts: p.problemCounts, details: p.problemDetails });
     if (p.stoppedEarly) this.stoppedEarly = true;
     for (const sec of p.sections) {

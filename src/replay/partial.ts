@@ -10,6 +10,7 @@ import type { ProblemRecord } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
 import type { FlowTable, ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
+import type { TunnelColumns } from '../decode/tunnels.js';
 import type { Evaluator, SegmentVerdicts, FragmentVerdicts } from './verdicts.js';
 
 /** The flow table columns of a chunk, cut to its `count` rows. */
@@ -30,6 +31,8 @@ export interface FlowColumns {
 export interface Partial {
   chunk: number;
   stats: StatsColumns;
+  /** The tunnels the chunk's packets came through (batch tunnelId values index its rows). */
+  tunnels: TunnelColumns;
   problemCounts: number[];
   problemDetails: ProblemRecord[];
   stoppedEarly: boolean;
