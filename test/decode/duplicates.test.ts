@@ -1,0 +1,75 @@
+/** DuplicateFilter rules on hand-made rows: copies from another session, genuine repeats, the window, non-IP rows. */
+import { describe, it, expect } from 'vitest';
+import { PacketBatch, Layer } from '../../src/decode/batch.js';
+import { DuplicateFilter } from '../../src/decode/duplicates.js';
+
+/** A batch of TCP rows; each given as [session, ts, seq] (same 5-tuple, IP id, ack, flags, length). */
+function rows(spec: [number, number, number][], fam = 4): PacketBatch {
+  const b = new PacketBatch(spec.length);
+  spec.forEach(([session, ts, seq], i) => {
+    b.family[i] = fam;
+    b.proto[i] = 6;
+    b.layer[i] = Layer.TRANSPORT;
+    b.src[4 * i] = 0x0a01010b;
+    b.dst[4 * i] = 0x0a01020a;
+    b.sport[i] = 40000;
+    b.dport[i] = 80;
+    b.ipId[i] = fam === 6 ? 0x12345 : 7;
+    b.tcpSeq[i] = seq;
+    b.tcpAck[i] = 99;
+    b.tcpFlags[i] = 0x10;
+    b.payloadLen[i] = 0;
+    b.ts[i] = ts;
+    b.sessionKey[i] = session;
+    b.tunnelDepth[i] = 1;
+  });
+  b.length = spec.length;
+  return b;
+}
+
+const judge = (b: PacketBatch, f = new DuplicateFilter()) => Array.from({ length: b.length }, (_, i) => f.judge(b, i));
+
+describe('DuplicateFilter', () => {
+  it('drops the copy another session delivers within the window, keeps the first', () => {
+    expect(judge(rows([[1, 0, 5], [2, 0.0001, 5]]))).toEqual([false, true]);
+    // the copy arrives first from the other session: still one kept, one dropped
+    expect(judge(rows([[2, 0, 5], [1, 0.0001, 5]]))).toEqual([false, true]);
+  });
+
+  it('never drops repeats from the same session, nor copies outside the window', () => {
+    expect(judge(rows([[1, 0, 5], [1, 0.0001, 5]]))).toEqual([false, false]);
+    expect(judge(rows([[1, 0, 5], [2, 0.01, 5]]))).toEqual([false, false]);
+    expect(judge(rows([[1, 0, 5], [2, 0.01, 5]]), new DuplicateFilter({ windowSeconds: 0.02 }))).toEqual([false, true]);
+  });
+
+  it('a genuine repeat seen by both sessions counts once per repeat (IPv6 duplicate ACKs share the flow label)', () => {
+    // A1 B1 A2 B2: two duplicate ACKs, each mirrored twice
+    expect(judge(rows([[1, 0, 5], [2, 0.0001, 5], [1, 0.0002, 5], [2, 0.0003, 5]], 6))).toEqual([false, true, false, true]);
+    // A1 A2 B1 B2: the second session's copies come after both originals
+    expect(judge(rows([[1, 0, 5], [1, 0.0001, 5], [2, 0.0002, 5], [2, 0.0003, 5]], 6))).toEqual([false, false, true, true]);
+  });
+
+  it('three sessions: two copies dropped', () => {
+    const f = new DuplicateFilter();
+    expect(judge(rows([[1, 0, 5], [2, 0.0001, 5], [3, 0.0002, 5]]), f)).toEqual([false, true, true]);
+    expect(f.dropped).toBe(2);
+  });
+
+  it('different packets are not copies: another sequence number, or a row that is not IP', () => {
+    expect(judge(rows([[1, 0, 5], [2, 0.0001, 6]]))).toEqual([false, false]);
+    const b = rows([[1, 0, 5], [2, 0.0001, 5]]);
+    b.family[0] = 0;
+    b.family[1] = 0;
+    expect(judge(b)).toEqual([false, false]);
+  });
+
+  it('warm() remembers without judging or counting', () => {
+    const b = rows([[1, 0, 5], [2, 0.0001, 5]]);
+    const f = new DuplicateFilter();
+    f.warm(b, 0);
+    expect(f.judge(b, 1)).toBe(true);
+    expect([f.dropped, f.judged]).toEqual([1, 1]);
+    f.reset();
+    expect(f.judge(b, 1)).toBe(false);
+  });
+});
