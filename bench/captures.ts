@@ -9,6 +9,11 @@ export function standardCapture(quick: boolean): GenerateResult {
   return cached(quick ? 'gen-200k' : 'gen-2m', { packets: quick ? 200_000 : 2_000_000 });
 }
 
+/** The standard capture as a VXLAN mirror target receives it from 4 mirror sessions. */
+export function mirroredCapture(quick: boolean): GenerateResult {
+  return cached(quick ? 'gen-200k-vxlan' : 'gen-2m-vxlan', { packets: quick ? 200_000 : 2_000_000, vxlan: { sessions: 4 } });
+}
+
 /** About one million connections (mostly DNS exchanges), for the bytes-per-flow figure. */
 export function millionFlowCapture(): GenerateResult {
   return cached('gen-1m-flows', { packets: 2_300_000, dnsShare: 0.96, concurrency: 2048 });

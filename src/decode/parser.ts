@@ -25,7 +25,7 @@ import { AF_INET, isInet6, familyEitherOrder, familyNetworkOrder } from '../wire
 import { Problems, Problem } from '../capture/problems.js';
 import { PacketBatch, Layer, Anomaly, Frag, AppFlag } from './batch.js';
 import { decodeOptions, type DecodeOptions, type DecodeOptionsInput } from './options.js';
-import { TunnelSummary, TunnelKind, TunnelFlag } from './tunnels.js';
+import { TunnelSummary, TunnelKind, TunnelFlag, SESSION_SEED, sessionStep } from './tunnels.js';
 
 const MAX_TAGS = 8;
 const MAX_MPLS = 16;
@@ -35,6 +35,16 @@ const MAX_V6_EXT = 16;
  * judged as the tunnel packet reached. Mirroring through a load balancer takes 2-3 (VXLAN in GENEVE, maybe in GRE).
  */
 export const MAX_ENCAP_DEPTH = 8;
+
+/**
+ * The vocabulary the fast path compares with, as module constants: V8 folds an immutable binding like a literal,
+ * where a property of the vocabulary objects is a load (measured: 0.130 -> 0.127 s CPU for 2 M packets).
+ */
+const LINK_ETHERNET = LinkType.ETHERNET;
+const ETHER_IPV4 = EtherType.IPV4;
+const ETHER_IPV6 = EtherType.IPV6;
+const PROTO_TCP = IpProtocol.TCP;
+const PROTO_UDP = IpProtocol.UDP;
 
 /** Bits of the per-port class table: UDP ports that leave the fast path. */
 const PORT_DNS = 1;
@@ -149,14 +159,14 @@ export class PacketParser {
       end -= fcsLen;
       wireEnd -= fcsLen;
     }
-    if (linkType === LinkType.ETHERNET && end - off >= 14) {
+    if (linkType === LINK_ETHERNET && end - off >= 14) {
       const type = u16(b, off + 12);
       batch.layer[i] = Layer.LINK;
-      if (type === EtherType.IPV4) {
+      if (type === ETHER_IPV4) {
         if (this.fastIpv4(off + 14, end, wireEnd)) return;
         return this.ipv4(off + 14, end, wireEnd);
       }
-      if (type === EtherType.IPV6) return this.ipv6(off + 14, end, wireEnd);
+      if (type === ETHER_IPV6) return this.ipv6(off + 14, end, wireEnd);
       return this.etherPayload(type, off + 14, end, wireEnd);
     }
     this.otherLink(linkType, off, end, wireEnd);
@@ -184,7 +194,7 @@ export class PacketParser {
     const capEnd = end < dataEnd ? end : dataEnd;
     const batch = this.batch;
     const i = this.i;
-    if (proto === IpProtocol.TCP) {
+    if (proto === PROTO_TCP) {
       if (capEnd - t < 20) return false;
       const thl = (b[t + 12]! >>> 4) << 2;
       if (thl < 20 || dataEnd - t < thl || ((b[t + 13]! & 0x02) !== 0 && capEnd - t < thl)) return false;
@@ -197,14 +207,18 @@ export class PacketParser {
       batch.tcpWindow[i] = (b[t + 14]! << 8) | b[t + 15]!;
       batch.payloadLen[i] = dataEnd - t - thl;
       if ((fl & 0x02) !== 0) this.synOptions(t, thl, capEnd - t);
-    } else if (proto === IpProtocol.UDP) {
+    } else if (proto === PROTO_UDP) {
       if (capEnd - t < 8) return false;
       const ulen = (b[t + 4]! << 8) | b[t + 5]!;
       if (ulen !== 0 && ulen < 8) return false;
       const sp = (b[t]! << 8) | b[t + 1]!;
       const dp = (b[t + 2]! << 8) | b[t + 3]!;
       const pc = this.portClass;
-      if (((pc[sp]! & PORT_DNS) | pc[dp]!) !== 0) return false; // DNS hint or a tunnel: general path
+      const cls = (pc[sp]! & PORT_DNS) | pc[dp]!;
+      if (cls !== 0) {
+        if ((cls & PORT_DNS) !== 0) return false; // DNS hint: general path
+        return this.fastTunnel(p, t, ulen, sp, dp, cls, capEnd, dataEnd);
+      }
       batch.sport[i] = sp;
       batch.dport[i] = dp;
       batch.tcpFlags[i] = 0;
@@ -218,6 +232,48 @@ export class PacketParser {
     batch.ipId[i] = (b[p + 4]! << 8) | b[p + 5]!;
     batch.src[base] = ((b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!) >>> 0;
     batch.dst[base] = ((b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!) >>> 0;
+    return true;
+  }
+
+  /**
+   * The fast path's datagram to a tunnel port: the carrier's IPv4 and UDP columns as ipv4() and udp() write them,
+   * then the tunnel opened from here, so the outer headers are read once. Measured on the 2 M-packet VXLAN bench
+   * capture (CPU time, best of 7): read+decode 0.27 s through the general path, 0.23 s here.
+   */
+  private fastTunnel(p: number, t: number, ulen: number, sp: number, dp: number, cls: number, capEnd: number, dataEnd: number): boolean {
+    const b = this.b;
+    const batch = this.batch;
+    const i = this.i;
+    const base = 4 * i;
+    // enter() reads the carrier's family and addresses from the row; the rest of the carrier is overwritten when the
+    // tunnel opens, so it is written only when it does not.
+    batch.family[i] = 4;
+    batch.src[base] = ((b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!) >>> 0;
+    batch.dst[base] = ((b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!) >>> 0;
+    const udpEnd = ulen >= 8 && ulen <= dataEnd - t ? t + ulen : dataEnd;
+    const cut = capEnd < udpEnd ? capEnd : udpEnd;
+    const q = t + 8;
+    const strictVxlan = (cls & PORT_VXLAN) !== 0 && cut - q >= vxlan.HEADER_LEN && vxlan.isStrict(b, q);
+    if (strictVxlan) {
+      if (this.enter(TunnelKind.VXLAN, vxlan.vni(b, q), TunnelFlag.HAS_ID, q + vxlan.HEADER_LEN, udpEnd)) {
+        this.innerEthernet(q + vxlan.HEADER_LEN, cut, udpEnd);
+        return true;
+      }
+    }
+    batch.ttl[i] = b[p + 8]!;
+    batch.proto[i] = IpProtocol.UDP;
+    batch.ipId[i] = (b[p + 4]! << 8) | b[p + 5]!;
+    batch.sport[i] = sp;
+    batch.dport[i] = dp;
+    batch.tcpFlags[i] = 0;
+    batch.layer[i] = Layer.TRANSPORT;
+    batch.payloadLen[i] = dataEnd - t - 8;
+    // Not VXLAN as checked above (or one level too deep, counted by enter()): the general checks decide, and count
+    // a cut header.
+    if (!strictVxlan) {
+      if (cls & PORT_VXLAN) this.vxlan(q, cut, udpEnd);
+      else this.geneve(q, cut, udpEnd);
+    }
     return true;
   }
 
@@ -708,19 +764,6 @@ export class PacketParser {
     const fam = batch.family[i]!;
     const ep0 = flags & TunnelFlag.HAS_ENDPOINT ? awsOptions.endpointHi : 0;
     const ep1 = flags & TunnelFlag.HAS_ENDPOINT ? awsOptions.endpointLo : 0;
-    // The session: every level's outer source, id and GWLB endpoint (AWS mirrors: source ENI and VNI).
-    let key = level === 1 ? 0x811c9dc5 : batch.sessionKey[i]!;
-    key = Math.imul(key ^ kind, 0x01000193);
-    key = Math.imul(key ^ batch.src[base]!, 0x01000193);
-    if (fam === 6) {
-      key = Math.imul(key ^ batch.src[base + 1]!, 0x01000193);
-      key = Math.imul(key ^ batch.src[base + 2]!, 0x01000193);
-      key = Math.imul(key ^ batch.src[base + 3]!, 0x01000193);
-    }
-    key = Math.imul(key ^ id, 0x01000193);
-    key = Math.imul(key ^ ep0, 0x01000193);
-    key = Math.imul(key ^ ep1, 0x01000193);
-    batch.sessionKey[i] = (key ^ (key >>> 16)) >>> 0;
     if (level === 1) {
       batch.tunnelKind[i] = kind;
       batch.tunnelVni[i] = flags & TunnelFlag.HAS_ID ? id : 0;
@@ -729,12 +772,25 @@ export class PacketParser {
     }
     batch.tunnelDepth[i] = level;
     if (this.muted) {
+      // The session (every level's outer source, id and GWLB endpoint: AWS mirrors' source ENI and VNI), as the
+      // summary row would give it.
+      const prev = level === 1 ? SESSION_SEED : batch.sessionKey[i]!;
+      const v6 = fam === 6;
+      batch.sessionKey[i] = sessionStep(prev, kind, fam, batch.src[base]!, v6 ? batch.src[base + 1]! : 0, v6 ? batch.src[base + 2]! : 0, v6 ? batch.src[base + 3]! : 0, flags & TunnelFlag.HAS_ID ? id : 0, ep0, ep1);
       batch.tunnelId[i] = -1;
     } else {
       const at0 = flags & TunnelFlag.HAS_ATTACHMENT ? awsOptions.attachmentHi : 0;
       const at1 = flags & TunnelFlag.HAS_ATTACHMENT ? awsOptions.attachmentLo : 0;
-      this.tunnelRow = this.tunnels.observe(kind, level, this.tunnelRow, fam, batch.src, batch.dst, base, id, flags, ep0, ep1, at0, at1);
-      batch.tunnelId[i] = this.tunnelRow;
+      // (A level inside one the summary had no room for is not kept either: its row would have no parent.)
+      const row = level > 1 && this.tunnelRow < 0 ? this.tunnels.overflow() : this.tunnels.observe(kind, level, this.tunnelRow, fam, batch.src, batch.dst, base, id, flags, ep0, ep1, at0, at1);
+      this.tunnelRow = row;
+      batch.tunnelId[i] = row;
+      if (row >= 0) batch.sessionKey[i] = this.tunnels.sessions[row]!;
+      else {
+        const prev = level === 1 ? SESSION_SEED : batch.sessionKey[i]!;
+        const v6 = fam === 6;
+        batch.sessionKey[i] = sessionStep(prev, kind, fam, batch.src[base]!, v6 ? batch.src[base + 1]! : 0, v6 ? batch.src[base + 2]! : 0, v6 ? batch.src[base + 3]! : 0, flags & TunnelFlag.HAS_ID ? id : 0, ep0, ep1);
+      }
       if (flags & TunnelFlag.HAS_ENDPOINT && batch.tunnelEndpoint[i] === 0) batch.tunnelEndpoint[i] = this.tunnels.endpointId(ep0, ep1);
     }
     // What the tunnel carried is the packet now: as many bytes as the carrier's lengths say, until its own IP
@@ -758,11 +814,11 @@ export class PacketParser {
   private innerEthernet(p: number, end: number, wireEnd: number): void {
     if (end - p < 14) return this.truncated(p, 'inner Ethernet header');
     const type = u16(this.b, p + 12);
-    if (type === EtherType.IPV4) {
+    if (type === ETHER_IPV4) {
       if (this.fastIpv4(p + 14, end, wireEnd)) return;
       return this.ipv4(p + 14, end, wireEnd);
     }
-    if (type === EtherType.IPV6) return this.ipv6(p + 14, end, wireEnd);
+    if (type === ETHER_IPV6) return this.ipv6(p + 14, end, wireEnd);
     this.etherPayload(type, p + 14, end, wireEnd);
   }
 
