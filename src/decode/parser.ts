@@ -753,17 +753,13 @@ export class PacketParser {
    * past MAX_ENCAP_DEPTH: the row then stays the tunnel packet.
    */
   private enter(kind: number, id: number, flags: number, inner: number, innerEnd: number): boolean {
-    const batch = this.batch;
-    const i = this.i;
     if (this.depth >= MAX_ENCAP_DEPTH) {
       this.malformed(Problem['too-many-encapsulations'], inner, msgTooDeep, MAX_ENCAP_DEPTH);
       return false;
     }
+    const batch = this.batch;
+    const i = this.i;
     const level = ++this.depth;
-    const base = 4 * i;
-    const fam = batch.family[i]!;
-    const ep0 = flags & TunnelFlag.HAS_ENDPOINT ? awsOptions.endpointHi : 0;
-    const ep1 = flags & TunnelFlag.HAS_ENDPOINT ? awsOptions.endpointLo : 0;
     if (level === 1) {
       batch.tunnelKind[i] = kind;
       batch.tunnelVni[i] = flags & TunnelFlag.HAS_ID ? id : 0;
@@ -771,27 +767,14 @@ export class PacketParser {
       this.tunnelRow = -1;
     }
     batch.tunnelDepth[i] = level;
-    if (this.muted) {
-      // The session (every level's outer source, id and GWLB endpoint: AWS mirrors' source ENI and VNI), as the
-      // summary row would give it.
-      const prev = level === 1 ? SESSION_SEED : batch.sessionKey[i]!;
-      const v6 = fam === 6;
-      batch.sessionKey[i] = sessionStep(prev, kind, fam, batch.src[base]!, v6 ? batch.src[base + 1]! : 0, v6 ? batch.src[base + 2]! : 0, v6 ? batch.src[base + 3]! : 0, flags & TunnelFlag.HAS_ID ? id : 0, ep0, ep1);
-      batch.tunnelId[i] = -1;
+    if (this.muted || (flags & (TunnelFlag.HAS_ENDPOINT | TunnelFlag.HAS_ATTACHMENT)) !== 0 || batch.family[i] !== 4 || (level > 1 && this.tunnelRow < 0)) {
+      this.enterLevel(kind, level, id, flags);
     } else {
-      const at0 = flags & TunnelFlag.HAS_ATTACHMENT ? awsOptions.attachmentHi : 0;
-      const at1 = flags & TunnelFlag.HAS_ATTACHMENT ? awsOptions.attachmentLo : 0;
-      // (A level inside one the summary had no room for is not kept either: its row would have no parent.)
-      const row = level > 1 && this.tunnelRow < 0 ? this.tunnels.overflow() : this.tunnels.observe(kind, level, this.tunnelRow, fam, batch.src, batch.dst, base, id, flags, ep0, ep1, at0, at1);
+      // The common case, kept small so the summary lookup inlines: an IPv4 carrier without GWLB ids.
+      const row = this.tunnels.observe4(kind, level, this.tunnelRow, batch.src, batch.dst, 4 * i, id, flags);
       this.tunnelRow = row;
       batch.tunnelId[i] = row;
-      if (row >= 0) batch.sessionKey[i] = this.tunnels.sessions[row]!;
-      else {
-        const prev = level === 1 ? SESSION_SEED : batch.sessionKey[i]!;
-        const v6 = fam === 6;
-        batch.sessionKey[i] = sessionStep(prev, kind, fam, batch.src[base]!, v6 ? batch.src[base + 1]! : 0, v6 ? batch.src[base + 2]! : 0, v6 ? batch.src[base + 3]! : 0, flags & TunnelFlag.HAS_ID ? id : 0, ep0, ep1);
-      }
-      if (flags & TunnelFlag.HAS_ENDPOINT && batch.tunnelEndpoint[i] === 0) batch.tunnelEndpoint[i] = this.tunnels.endpointId(ep0, ep1);
+      batch.sessionKey[i] = this.tunnels.sessions[row]!;
     }
     // What the tunnel carried is the packet now: as many bytes as the carrier's lengths say, until its own IP
     // header says more (innerLength).
@@ -802,6 +785,37 @@ export class PacketParser {
     batch.layer[i] = Layer.LINK;
     batch.appFlags[i] = 0;
     return true;
+  }
+
+  /**
+   * The row's summary row and session for one level, in general: any carrier family, GWLB ids, warm-up (no summary),
+   * a level inside one the summary had no room for (not kept either: its row would have no parent).
+   */
+  private enterLevel(kind: number, level: number, id: number, flags: number): void {
+    const batch = this.batch;
+    const i = this.i;
+    const base = 4 * i;
+    const fam = batch.family[i]!;
+    const ep0 = flags & TunnelFlag.HAS_ENDPOINT ? awsOptions.endpointHi : 0;
+    const ep1 = flags & TunnelFlag.HAS_ENDPOINT ? awsOptions.endpointLo : 0;
+    let row = -1;
+    if (!this.muted) {
+      const at0 = flags & TunnelFlag.HAS_ATTACHMENT ? awsOptions.attachmentHi : 0;
+      const at1 = flags & TunnelFlag.HAS_ATTACHMENT ? awsOptions.attachmentLo : 0;
+      row = level > 1 && this.tunnelRow < 0 ? this.tunnels.overflow() : this.tunnels.observe(kind, level, this.tunnelRow, fam, batch.src, batch.dst, base, id, flags, ep0, ep1, at0, at1);
+      this.tunnelRow = row;
+      if (flags & TunnelFlag.HAS_ENDPOINT && batch.tunnelEndpoint[i] === 0) batch.tunnelEndpoint[i] = this.tunnels.endpointId(ep0, ep1);
+    }
+    batch.tunnelId[i] = row;
+    if (row >= 0) {
+      batch.sessionKey[i] = this.tunnels.sessions[row]!;
+      return;
+    }
+    // The session (every level's outer source, id and GWLB endpoint: AWS mirrors' source ENI and VNI), as the
+    // summary row would give it.
+    const prev = level === 1 ? SESSION_SEED : batch.sessionKey[i]!;
+    const v6 = fam === 6;
+    batch.sessionKey[i] = sessionStep(prev, kind, fam, batch.src[base]!, v6 ? batch.src[base + 1]! : 0, v6 ? batch.src[base + 2]! : 0, v6 ? batch.src[base + 3]! : 0, flags & TunnelFlag.HAS_ID ? id : 0, ep0, ep1);
   }
 
   /** An inner IP packet of `len` bytes at p: the row's length is its link header plus that, or what was carried. */

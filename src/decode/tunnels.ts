@@ -154,6 +154,25 @@ export class TunnelSummary {
     return this.observeSlow(kind, level, parent, family, src, dst, base, id, flags, ep0, ep1, at0, at1);
   }
 
+  /**
+   * observe() for the common case, with few arguments so it inlines: an IPv4 carrier, no GWLB endpoint or attachment
+   * (flags then say the row's other key words are zero).
+   */
+  observe4(kind: number, level: number, parent: number, src: Uint32Array, dst: Uint32Array, base: number, id: number, flags: number): number {
+    const s0 = src[base]!;
+    const d0 = dst[base]!;
+    const r = this.recent[recentSlot(s0, d0, id, parent, 0)]!;
+    if (r >= 0) {
+      const k = KEY_WORDS * r;
+      const keys = this.keys;
+      if (keys[k + 2] === s0 && keys[k + 6] === d0 && keys[k + 10] === (flags & 1 ? id : 0) && keys[k] === (kind | (level << 8) | 0x40000) && keys[k + 1] === parent + 1 && keys[k + 11] === flags) {
+        this.packets[r]!++;
+        return r;
+      }
+    }
+    return this.observeSlow(kind, level, parent, 4, src, dst, base, id, flags, 0, 0, 0, 0);
+  }
+
   private observeSlow(kind: number, level: number, parent: number, family: number, src: Uint32Array, dst: Uint32Array, base: number, id: number, flags: number, ep0: number, ep1: number, at0: number, at1: number): number {
     const v6 = family === 6;
     const w0 = kind | (level << 8) | (family << 16);
