@@ -46,7 +46,7 @@ export interface EthernetRepr {
   etherType: number;
 }
 
-/** Parse the header at b[off, end). */
+/** Parse the header at b[off, end). The decoder's test oracle (it reads etherType() itself): under 14 bytes is truncated, as the decoder counts it. */
 export function parse(b: Uint8Array, off: number, end: number): ParseResult<EthernetRepr> {
   if (end - off < HEADER_LEN) return truncated(`ethernet header needs ${HEADER_LEN} bytes, have ${end - off}`);
   return ok({

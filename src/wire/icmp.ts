@@ -102,6 +102,7 @@ export interface IcmpRepr {
   sequence: number;
 }
 
+/** Parse the header at b[off, end). The decoder's test oracle: under 4 bytes is truncated; identifier and sequence need 8. */
 export function parse(b: Uint8Array, off: number, end: number): ParseResult<IcmpRepr> {
   if (end - off < 4) return truncated(`ICMP header needs 4 bytes, have ${end - off}`);
   const rest = end - off >= HEADER_LEN;

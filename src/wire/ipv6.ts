@@ -85,9 +85,18 @@ export interface Ipv6Repr {
   fragment?: { offset: number; more: boolean; ident: number };
 }
 
-export function parse(b: Uint8Array, off: number, end: number): ParseResult<Ipv6Repr> {
+/**
+ * Parse the header and its extension chain at b[off, end), the packet ending on the wire at `wireEnd` (unknown:
+ * Infinity). The decoder's test oracle, with its rules: a cut fixed header or extension header is truncated; a
+ * version other than 6, a payload length beyond the bytes on the wire, more than 16 extension headers, or one that
+ * runs past the payload is malformed. Payload length 0 (jumbogram, big TCP) takes the payload to the wire's end.
+ */
+export function parse(b: Uint8Array, off: number, end: number, wireEnd = Infinity): ParseResult<Ipv6Repr> {
   if (end - off < HEADER_LEN) return truncated(`IPv6 header needs 40 bytes, have ${end - off}`);
   if (version(b, off) !== 6) return malformed(`IP version ${version(b, off)}, expected 6`);
+  const plen = payloadLen(b, off);
+  if (plen > wireEnd - off - HEADER_LEN) return malformed(`IPv6 payload length ${plen} exceeds the ${wireEnd - off - HEADER_LEN} bytes on the wire`);
+  const payloadEnd = plen === 0 ? wireEnd : off + HEADER_LEN + plen;
   const w0 = u32(b, off);
   const r: Ipv6Repr = {
     trafficClass: (w0 >>> 20) & 0xff,
@@ -106,9 +115,11 @@ export function parse(b: Uint8Array, off: number, end: number): ParseResult<Ipv6
   let guard = 0;
   while (isExtension(nh)) {
     if (++guard > 16) return malformed('more than 16 IPv6 extension headers');
-    if (end - p < 8) return truncated(`IPv6 extension header ${nh} needs 8 bytes, have ${end - p}`);
+    // as the decoder: fewer than 8 bytes of the header within the capture and the payload is a cut
+    if (Math.min(end, payloadEnd) - p < 8) return truncated(`IPv6 extension header ${nh} needs 8 bytes, have ${Math.min(end, payloadEnd) - p}`);
     const len = extensionLen(nh, b, p);
     if (nh === ExtHeader.FRAGMENT) r.fragment = { offset: fragOffset(b, p), more: fragMore(b, p), ident: fragIdent(b, p) };
+    if (p + len > payloadEnd) return malformed(`IPv6 extension header ${nh} runs past the payload`);
     if (end - p < len) return truncated(`IPv6 extension header ${nh} needs ${len} bytes, have ${end - p}`);
     r.extensions.push({ type: nh, len });
     const next = b[p]!;

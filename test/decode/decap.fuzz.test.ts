@@ -14,7 +14,10 @@ import { Problems, PROBLEM_KINDS } from '../../src/capture/problems.js';
 import * as vxlan from '../../src/wire/vxlan.js';
 import * as geneve from '../../src/wire/geneve.js';
 import * as gre from '../../src/wire/gre.js';
-import { TcpFlag } from '../../src/wire/tcp.js';
+import * as ip4 from '../../src/wire/ipv4.js';
+import * as ip6 from '../../src/wire/ipv6.js';
+import * as tcp from '../../src/wire/tcp.js';
+import * as udp from '../../src/wire/udp.js';
 import { ipv4Packet, ipv6Packet, ethernet, hex } from '../helpers/packets.js';
 import { REPO_ROOT, CORPUS_DIR } from '../helpers/corpus.js';
 
@@ -28,21 +31,21 @@ const cat = (...parts: Uint8Array[]) => {
   return out;
 };
 
-const INNER_IP = ipv4Packet('10.1.1.11', '10.1.2.10', { proto: 'tcp', sport: 40000, dport: 443, flags: TcpFlag.SYN, options: [2, 4, 5, 0xb4, 4, 2], payload: new Uint8Array(30) });
+const INNER_IP = ipv4Packet('10.1.1.11', '10.1.2.10', { proto: 'tcp', sport: 40000, dport: 443, flags: tcp.TcpFlag.SYN, options: [2, 4, 5, 0xb4, 4, 2], payload: new Uint8Array(30) });
 const INNER = ethernet(INNER_IP);
 const INNER6 = ipv6Packet('fd01:1::11', 'fd01:2::10', { proto: 'udp', sport: 5353, dport: 53, payload: new Uint8Array(24) });
-const udp = (dport: number, payload: Uint8Array) => ethernet(ipv4Packet('192.168.77.10', '192.168.77.2', { proto: 'udp', sport: 51000, dport, payload }));
+const udpTo = (dport: number, payload: Uint8Array) => ethernet(ipv4Packet('192.168.77.10', '192.168.77.2', { proto: 'udp', sport: 51000, dport, payload }));
 const ip = (proto: number, payload: Uint8Array) => ethernet(ipv4Packet('172.16.0.1', '172.16.0.2', { proto, payload }));
 const AWS = hex('0108 0102 0123 4567 89ab cdef  0108 0202 0000 0a0b 0c0d 0e0f  0108 0301 dead beef');
 
 /** Seeds: one of each encapsulation, nested ones, and real frames. */
 function seeds(): Uint8Array[] {
   const s: Uint8Array[] = [
-    udp(4789, cat(hex('0800 0000 0000 6500'), INNER)),
-    udp(6081, cat(hex('0500 0800 0000 0000'), AWS, INNER_IP)),
-    udp(6081, cat(hex('0240 6558 0000 0a00 0000 8001 0000 000c'), INNER)),
-    udp(6081, cat(hex('0000 86dd 0000 0100'), INNER6)),
-    udp(6081, cat(hex('0500 0800 0000 0000'), AWS, ipv4Packet('192.168.77.10', '192.168.77.2', { proto: 'udp', sport: 1, dport: 4789, payload: cat(hex('0800 0000 0000 6500'), INNER) }))),
+    udpTo(4789, cat(hex('0800 0000 0000 6500'), INNER)),
+    udpTo(6081, cat(hex('0500 0800 0000 0000'), AWS, INNER_IP)),
+    udpTo(6081, cat(hex('0240 6558 0000 0a00 0000 8001 0000 000c'), INNER)),
+    udpTo(6081, cat(hex('0000 86dd 0000 0100'), INNER6)),
+    udpTo(6081, cat(hex('0500 0800 0000 0000'), AWS, ipv4Packet('192.168.77.10', '192.168.77.2', { proto: 'udp', sport: 1, dport: 4789, payload: cat(hex('0800 0000 0000 6500'), INNER) }))),
     ip(47, cat(hex('b000 0800 0000 0000 0000 002a 0000 0001'), INNER_IP)),
     ip(47, cat(hex('0000 6558'), INNER)),
     ip(47, cat(hex('3081 880b 0067 1780 0006 8fb1 0008 3a76 ff03 0021'), INNER_IP)),
@@ -158,5 +161,56 @@ describe('fuzz: tunnel decoders', () => {
     // The oracles were consulted on both outcomes, and many mutants still opened a tunnel.
     for (const k of ['vxlan', 'geneve', 'gre'] as const) for (const n of checked[k]) expect(n, k).toBeGreaterThan(10);
     expect(checked.opened).toBeGreaterThan(500);
+  });
+});
+
+describe('fuzz: the wire parse() oracles of IPv4, IPv6, TCP and UDP agree with the decoder', () => {
+  const plain = [
+    ethernet(ipv4Packet('10.0.0.1', '10.0.0.2', { proto: 'tcp', sport: 40000, dport: 80, flags: tcp.TcpFlag.ACK, payload: new Uint8Array(20) })),
+    ethernet(ipv4Packet('10.0.0.1', '10.0.0.2', { proto: 'udp', sport: 4000, dport: 7, payload: new Uint8Array(12) }, { options: [1, 1, 1, 0] })),
+    ethernet(ipv6Packet('2001:db8::1', '2001:db8::2', { proto: 'tcp', sport: 1, dport: 2, flags: tcp.TcpFlag.ACK, payload: new Uint8Array(10) }, [[0, new Uint8Array(8)]])),
+  ];
+  const mut = fc.record({ at: fc.integer({ min: 14, max: 90 }), value: fc.integer({ min: 0, max: 255 }) });
+  it('on mutated headers', () => {
+    const batch = new PacketBatch(1);
+    const seen = { ok: 0, malformed: 0, truncated: 0 };
+    fc.assert(
+      fc.property(fc.nat({ max: plain.length - 1 }), fc.array(mut, { maxLength: 4 }), fc.option(fc.integer({ min: 14, max: 120 }), { nil: undefined }), (k, ms, cut) => {
+        const b = plain[k]!.slice();
+        for (const m of ms) if (m.at < b.length) b[m.at] = m.value;
+        const caplen = cut === undefined ? b.length : Math.min(cut, b.length);
+        const problems = new Problems();
+        new PacketParser(batch, problems, { decap: 'none' }).decode(b, 0, caplen, b.length, 1, 0, 0, 0);
+        const count = (kind: string) => problems.counts[PROBLEM_KINDS.indexOf(kind as (typeof PROBLEM_KINDS)[number])]!;
+        const v6 = k === 2;
+        const r = v6 ? ip6.parse(b, 14, caplen, b.length) : ip4.parse(b, 14, caplen, b.length);
+        if (!r.ok) {
+          seen[r.error]++;
+          if (r.error === 'malformed') expect(count(v6 ? 'bad-ipv6-extension' : 'bad-ip-header') + count('bad-ip-header'), `${r.reason}`).toBeGreaterThan(0);
+          else expect(count('truncated-packet'), r.reason).toBeGreaterThan(0);
+          return;
+        }
+        seen.ok++;
+        expect(count('bad-ip-header') + count('bad-ipv6-extension'), 'IP header ok').toBe(0);
+        expect(batch.family[0]).toBe(v6 ? 6 : 4);
+        // The transport header, when the datagram is not a fragment.
+        const ipEnd = v6 ? 14 + 40 + (r.value as ip6.Ipv6Repr).payloadLen : 14 + ((r.value as ip4.Ipv4Repr).totalLen || b.length - 14);
+        const proto = v6 ? (r.value as ip6.Ipv6Repr).upperProtocol : (r.value as ip4.Ipv4Repr).protocol;
+        const at = v6 ? 14 + (r.value as ip6.Ipv6Repr).upperOffset : 14 + (r.value as ip4.Ipv4Repr).headerLen;
+        const fragment = v6 ? (r.value as ip6.Ipv6Repr).fragment !== undefined : (r.value as ip4.Ipv4Repr).moreFragments || (r.value as ip4.Ipv4Repr).fragOffset > 0;
+        if (fragment || at > Math.min(caplen, ipEnd)) return;
+        if (proto === 6) {
+          const t = tcp.parse(b, at, Math.min(caplen, ipEnd), ipEnd);
+          if (!t.ok && t.error === 'malformed') expect(count('bad-tcp-header'), t.reason).toBe(1);
+          if (!t.ok && t.error === 'truncated' && Math.min(caplen, ipEnd) - at < 20) expect(count('truncated-packet'), t.reason).toBe(1);
+          if (t.ok && !(t.value.flags & tcp.TcpFlag.SYN)) expect(count('bad-tcp-header'), 'TCP header ok').toBe(0);
+        } else if (proto === 17) {
+          const u = udp.parse(b, at, Math.min(caplen, ipEnd));
+          expect(count('bad-udp-header'), 'UDP').toBe(!u.ok && u.error === 'malformed' ? 1 : 0);
+        }
+      }),
+      { numRuns: 3000, seed: 0x0a4c1e },
+    );
+    expect(Math.min(seen.ok, seen.malformed, seen.truncated)).toBeGreaterThan(20);
   });
 });
