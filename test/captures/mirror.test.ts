@@ -203,6 +203,17 @@ describe('mirror captures: the same traffic directly and through each encapsulat
   });
 });
 
+describe('the tunnel summary does not depend on chunking', () => {
+  for (const f of ['vxlan-in-geneve.pcap', 'both-ends.pcap', 'geneve-gwlb.pcap']) {
+    it(`${f}: one chunk or chunks of 4 KiB, the same tunnels in the same order`, async () => {
+      const whole = await summarizeCapture(M(f), { jobs: 1 });
+      const cut = await summarizeCapture(M(f), { jobs: 1, chunkBytes: 4096 });
+      expect(cut.tunnels).toEqual(whole.tunnels);
+      expect(whole.tunnels.reduce((n, t) => n + (t.depth === 1 ? t.packets : 0), 0)).toBe(whole.packets);
+    });
+  }
+});
+
 describe('both-ends mirror: every packet between c1 and the server arrives twice', () => {
   it('without the DuplicateFilter, c1 connections count each packet twice; with it, the server connections are the direct ones', async () => {
     const { rows: d } = await rows('direct.pcap');
