@@ -14,6 +14,11 @@ export function mirroredCapture(quick: boolean): GenerateResult {
   return cached(quick ? 'gen-200k-vxlan' : 'gen-2m-vxlan', { packets: quick ? 200_000 : 2_000_000, vxlan: { sessions: 4 } });
 }
 
+/** The bench generator at 16 M packets: about 2 M connections, for peak memory per connection. */
+export function twoMillionConnectionCapture(): GenerateResult {
+  return cached('gen-16m', { packets: 16_000_000 });
+}
+
 /** About one million connections (mostly DNS exchanges), for the bytes-per-flow figure. */
 export function millionFlowCapture(): GenerateResult {
   return cached('gen-1m-flows', { packets: 2_300_000, dnsShare: 0.96, concurrency: 2048 });

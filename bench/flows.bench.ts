@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { runPass } from '../src/replay/engine.js';
+import { runPass } from '../src/pass/engine.js';
 import { type BenchSuite, type BenchContext, REPO_ROOT } from './harness.js';
 import { standardCapture, millionFlowCapture } from './captures.js';
 

@@ -7,7 +7,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pcapParser from 'pcap-parser';
-import { summarizeCapture } from '../src/replay/summary.js';
+import { summarizeCapture } from '../src/pass/summary.js';
 import { type BenchSuite, type BenchContext, timeBest, REPO_ROOT, ensureOutDir } from './harness.js';
 import { standardCapture, largeCapture, mirroredCapture } from './captures.js';
 

@@ -73,6 +73,14 @@ export class CaptureFormatError extends AclReplayError {
   }
 }
 
+/** A VPC flow-log file we cannot read at all: a header without the fields a record needs, a Parquet file without them. */
+export class FlowLogFormatError extends AclReplayError {
+  constructor(file: string, detail: string, where: { line?: number; offset?: number } = {}) {
+    super('E_FLOWLOG_FORMAT', ExitCode.DATA, detail, { file, line: where.line, offset: where.offset });
+    this.name = 'FlowLogFormatError';
+  }
+}
+
 /** An ACL file that fails validation; names the file, the line or path, and the bad value. */
 export class AclInvalidError extends AclReplayError {
   constructor(file: string, detail: string, where: { line?: number; path?: string } = {}) {
@@ -106,4 +114,67 @@ export function fromSystemError(file: string, err: unknown): AclReplayError {
   if (e && e.code === 'EISDIR') return new NoSuchFileError(file, 'is a directory, not a capture file');
   if (e && typeof e.code === 'string') return new IoError(file, `${e.code}: ${e.message.split('\n')[0]}`);
   return new IoError(file, String((e as Error)?.message ?? e).split('\n')[0] ?? 'I/O error');
+}
+
+/** An ACL that one output format cannot hold (a rule AWS network ACLs cannot express, out-of-order rule numbers). */
+export class AclNotExpressibleError extends AclReplayError {
+  constructor(acl: string, detail: string) {
+    super('E_ACL_NOT_EXPRESSIBLE', ExitCode.DATA, detail, { path: acl });
+    this.name = 'AclNotExpressibleError';
+  }
+}
+
+/** An error as fields that survive a thread or process boundary (structured clone, msgpackr). */
+export interface ErrorFields {
+  name: string;
+  code: string;
+  exitCode: number;
+  detail: string;
+  file?: string;
+  offset?: number;
+  line?: number;
+  path?: string;
+}
+
+export function errorFields(e: AclReplayError): ErrorFields {
+  const f: ErrorFields = { name: e.name, code: e.code, exitCode: e.exitCode, detail: e.detail };
+  if (e.file !== undefined) f.file = e.file;
+  if (e.offset !== undefined) f.offset = e.offset;
+  if (e.line !== undefined) f.line = e.line;
+  if (e.path !== undefined) f.path = e.path;
+  return f;
+}
+
+/** The same error again, of the same subclass with the same context, from its fields. */
+export function errorFromFields(f: ErrorFields): AclReplayError {
+  let e: AclReplayError;
+  switch (f.name) {
+    case 'UsageError':
+      e = new UsageError(f.detail);
+      break;
+    case 'NoSuchFileError':
+      e = new NoSuchFileError(f.file ?? '', f.detail);
+      break;
+    case 'CaptureFormatError':
+      e = new CaptureFormatError(f.file ?? '', f.offset ?? 0, f.detail);
+      break;
+    case 'AclInvalidError':
+      e = new AclInvalidError(f.file ?? '', f.detail, { line: f.line, path: f.path });
+      break;
+    case 'IoError':
+      e = new IoError(f.file ?? '', f.detail);
+      break;
+    case 'InternalError':
+      e = new InternalError(f.detail);
+      break;
+    case 'FlowLogFormatError':
+      e = new FlowLogFormatError(f.file ?? '', f.detail, { line: f.line, offset: f.offset });
+      break;
+    case 'AclNotExpressibleError':
+      e = new AclNotExpressibleError(f.path ?? '', f.detail);
+      break;
+    default:
+      e = new AclReplayError(f.code, f.exitCode, f.detail, { file: f.file, offset: f.offset, line: f.line, path: f.path });
+  }
+  return e;
 }

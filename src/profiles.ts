@@ -71,3 +71,10 @@ export function formatRanges(ranges: [number, number][], max = 6): string {
   const parts = ranges.slice(0, max).map(([a, b]) => (a === b ? String(a) : `${a}-${b}`));
   return ranges.length > max ? `${parts.join(', ')}, ... (${ranges.length} ranges)` : parts.join(', ');
 }
+
+/** A share as a whole percent, never rounding a partial share to 0% or 100%. */
+export function percent(share: number): string {
+  if (share > 0 && share < 0.01) return '<1%';
+  if (share < 1 && share > 0.99) return '>99%';
+  return `${Math.round(share * 100)}%`;
+}

@@ -5,12 +5,9 @@
  * flags). Each distinct set of matching rules that a real packet can produce is visited once.
  */
 import { hasPorts } from '../decode/batch.js';
-import { classify } from './classify.js';
-import { compileRules } from './compile.js';
 import { AWS_DEFAULT_RULES, AWS_MAX_RULES } from './formats/entries.js';
-import { packetColumns } from './trace.js';
 import { formatCidr, isAnyPorts, ruleLabel, type Acl, type Direction, type Rule } from './model.js';
-import { formatRanges, PORT_PROFILES, portRanges, profileCoverage, type ProfileCoverage } from '../profiles.js';
+import type { ProfileCoverage } from '../profiles.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -51,23 +48,12 @@ export interface CoverageReport {
   profiles: ProfileCoverage[];
 }
 
-export interface LintReport {
-  id: string;
-  name: string | null;
-  file: string;
-  format: Acl['format'];
-  rules: { inbound: number; outbound: number };
-  findings: Finding[];
-  coverage: CoverageReport[];
-}
-
-export interface LintOptions {
-  /** Upper bound on visited class combinations per direction and family (default 2,000,000). */
-  budget?: number;
-}
-
-/** Lint one ACL. */
-export function lintAcl(acl: Acl, opts: LintOptions = {}): LintReport {
+/**
+ * Findings on the rules themselves: import warnings, AWS rule limits, ICMPv4 on IPv6 rules, and the exact
+ * shadowing, redundancy and contradiction analysis (`budget`: class combinations visited at most per direction and
+ * family, default 2,000,000).
+ */
+export function ruleFindings(acl: Acl, budget = 2_000_000): Finding[] {
   const findings: Finding[] = [];
   const aws = acl.format !== 'classbench';
   for (const w of acl.warnings) {
@@ -106,130 +92,16 @@ export function lintAcl(acl: Acl, opts: LintOptions = {}): LintReport {
         }
       }
       // ClassBench rules have no actions (all import as allow), so only shadowing is meaningful there.
-      const overlap = overlapFindings(list, idx, direction, family, opts.budget ?? 2_000_000);
+      const overlap = overlapFindings(list, idx, direction, family, budget);
       for (const f of overlap) if (aws || (f.code !== 'REDUNDANT_RULE' && f.code !== 'CONTRADICTED_RULE')) findings.push(f);
     }
   }
-  const coverage = aws ? ephemeralCoverage(acl) : [];
-  for (const c of coverage) {
-    const shares = c.profiles.map((p) => p.share);
-    const partial = shares.some((s) => s > 0 && s < 1);
-    const mixed = shares.some((s) => s === 1) && shares.some((s) => s < 1);
-    const none = shares.every((s) => s === 0);
-    if (c.protocol === 'tcp' ? !shares.every((s) => s === 1) : partial) {
-      findings.push({
-        code: 'EPHEMERAL_COVERAGE',
-        severity: c.protocol === 'tcp' && (partial || mixed) ? 'warning' : 'info',
-        direction: c.direction,
-        family: c.family,
-        rule: null,
-        message: coverageSentence(c) + (none ? ' (no return traffic can pass this way)' : ''),
-      });
-    }
-  }
-  const order = (f: Finding): number => {
-    if (f.direction === null) return -1;
-    const list = acl[f.direction];
-    const at = f.rule === null ? list.length : list.findIndex((r) => r.ruleNumber === f.rule && r.family === (f.family ?? r.family));
-    return (f.direction === 'inbound' ? 0 : 1 << 20) + at;
-  };
-  const icmpFlagged = new Set(findings.filter((f) => f.code === 'ICMPV4_ON_IPV6').map((f) => `${f.direction}/${f.rule}`));
-  const kept = findings.filter((f) => !(f.code === 'UNMATCHABLE_RULE' && icmpFlagged.has(`${f.direction}/${f.rule}`)));
-  kept.sort((a, b) => order(a) - order(b));
-  return {
-    id: acl.id,
-    name: acl.name,
-    file: acl.file,
-    format: acl.format,
-    rules: { inbound: acl.inbound.filter((r) => r.ruleNumber !== '*').length, outbound: acl.outbound.filter((r) => r.ruleNumber !== '*').length },
-    findings: kept,
-    coverage,
-  };
+  return findings;
 }
 
-function awsName(d: Direction): string {
+/** AWS says ingress and egress. */
+export function awsName(d: Direction): string {
   return d === 'inbound' ? 'ingress' : 'egress';
-}
-
-/** "egress allows IPv4 TCP return ports 32768-61000: linux 100%, windows 73% (61001-65535 not allowed), ..." */
-export function coverageSentence(c: CoverageReport): string {
-  const profiles = c.profiles
-    .map((p) => {
-      const pct = percent(p.share);
-      return p.share > 0 && p.share < 1 ? `${p.name} ${pct} (${formatRanges(p.missing, 3)} not allowed)` : `${p.name} ${pct}`;
-    })
-    .join(', ');
-  return `${awsName(c.direction)} allows IPv${c.family} ${c.protocol.toUpperCase()} return ports ${formatRanges(c.allowed.filter(([, b]) => b >= 1024), 4)}: ${profiles}`;
-}
-
-/** A share as a whole percent, never rounding a partial share to 0% or 100%. */
-export function percent(share: number): string {
-  if (share > 0 && share < 0.01) return '<1%';
-  if (share < 1 && share > 0.99) return '>99%';
-  return `${Math.round(share * 100)}%`;
-}
-
-const FAR: Record<4 | 6, string> = { 4: '198.51.100.7', 6: '2001:db8::7' };
-
-/** Classify one probe per destination port (TCP with ACK, UDP) from/to a far address (RFC 5737 / RFC 3849 documentation space). */
-function ephemeralCoverage(acl: Acl): CoverageReport[] {
-  const out: CoverageReport[] = [];
-  const n = 65536;
-  const p = packetColumns(n);
-  const res = new Int32Array(n);
-  for (const direction of ['inbound', 'outbound'] as const) {
-    const list = acl[direction];
-    const compiled = compileRules(list);
-    for (const family of [4, 6] as const) {
-      if (!list.some((r) => r.family === family && r.ruleNumber !== '*')) continue;
-      const local = localAddress(acl, family);
-      const far = family === 4 ? [0xc6336407, 0, 0, 0] : [0x20010db8, 0, 0, 7];
-      for (const protocol of ['tcp', 'udp'] as const) {
-        for (let i = 0; i < n; i++) {
-          p.family[i] = family;
-          p.proto[i] = protocol === 'tcp' ? 6 : 17;
-          p.tcpFlags[i] = protocol === 'tcp' ? 0x10 : 0;
-          p.sport[i] = 443;
-          p.dport[i] = i;
-          const [s, d] = direction === 'inbound' ? [far, local.words] : [local.words, far];
-          for (let w = 0; w < 4; w++) {
-            p.src[4 * i + w] = s[w]!;
-            p.dst[4 * i + w] = d[w]!;
-          }
-        }
-        classify(compiled, p, null, n, res);
-        const allowed = new Uint8Array(n);
-        for (let i = 0; i < n; i++) allowed[i] = res[i]! >= 0 && list[res[i]!]!.action === 'allow' ? 1 : 0;
-        out.push({
-          direction,
-          family,
-          protocol,
-          probe: direction === 'inbound' ? { src: FAR[family], dst: local.text, sport: 443 } : { src: local.text, dst: FAR[family], sport: 443 },
-          allowed: portRanges(allowed, 0, 65535, 1),
-          profiles: PORT_PROFILES.map((pr) => profileCoverage(pr, allowed)),
-        });
-      }
-    }
-  }
-  return out;
-}
-
-/** An address inside the ACL's subnet (first association of the family, else a private address). */
-function localAddress(acl: Acl, family: 4 | 6): { words: number[]; text: string } {
-  for (const a of acl.associations) {
-    if (!a.cidr) continue;
-    const isV6 = a.cidr.includes(':');
-    if ((family === 6) !== isV6) continue;
-    const [addr, len] = a.cidr.split('/');
-    if (family === 4) {
-      const parts = addr!.split('.').map(Number);
-      const base = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-      const host = Number(len) <= 28 ? 10 : 0;
-      const w = (base + host) >>> 0;
-      return { words: [w, 0, 0, 0], text: `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}` };
-    }
-  }
-  return family === 4 ? { words: [0x0a00000a, 0, 0, 0], text: '10.0.0.10' } : { words: [0xfd000000, 0, 0, 0x10], text: 'fd00::10' };
 }
 
 // ---- exact overlap analysis -------------------------------------------------------------------------------------

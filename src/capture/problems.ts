@@ -18,7 +18,12 @@ export const PROBLEM_KINDS = [
   'bad-tcp-header',
   'bad-udp-header',
   'bad-icmp-header',
-  // appended (indices are stable across threads and versions): tunnels and mirrors
+  // VPC flow logs (src/flowlogs/): a line that is not a record of its file's format; a compressed stream that
+  // fails (an I/O problem: everything before it is kept); a Parquet row that cannot be read.
+  'bad-flow-log-line',
+  'bad-compressed-stream',
+  'bad-parquet-row',
+  // tunnels and mirrors (src/decode/parser.ts)
   'bad-tunnel-header',
   'too-many-encapsulations',
 ] as const;
@@ -34,6 +39,9 @@ export interface ProblemRecord {
   kind: ProblemKind;
   offset: number;
   message: string;
+  /** Flow logs: the file and (1-based) line of the record; a Parquet row counts as a line. */
+  file?: string;
+  line?: number;
 }
 
 /** How many detailed records a collector keeps; the rest are only counted. */
@@ -55,6 +63,14 @@ export class Problems {
     this.counts[kind]!++;
     if (message !== null && this.details.length < this.detailLimit) {
       this.details.push({ kind: PROBLEM_KINDS[kind]!, offset, message });
+    }
+  }
+
+  /** Count a problem of a text input at `file`:`line` (`offset`: the line's byte offset in the decompressed stream). */
+  addAt(kind: number, offset: number, message: string | null, file: string, line: number): void {
+    this.counts[kind]!++;
+    if (message !== null && this.details.length < this.detailLimit) {
+      this.details.push({ kind: PROBLEM_KINDS[kind]!, offset, message, file, line });
     }
   }
 

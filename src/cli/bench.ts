@@ -11,11 +11,10 @@ import { linearClassify, type PacketColumns } from '../acl/linear.js';
 import { measureRate } from '../acl/measure.js';
 import type { Direction, Rule } from '../acl/model.js';
 import { packetColumns } from '../acl/trace.js';
-import { summarizeCapture } from '../replay/summary.js';
+import { summarizeCapture } from '../pass/summary.js';
 import { keyValues } from '../report/text.js';
 import { writeStdout } from './io.js';
-import { collectParam } from './lint.js';
-import { formatOption, type OutputFormat } from './options.js';
+import { formatOption, collectParam, type Format } from './options.js';
 
 /** The `bench -F json` object. */
 export interface BenchReport {
@@ -53,7 +52,7 @@ export function registerBench(program: Command): void {
     .addOption(formatOption(['table', 'json'], 'table'))
     .option('--no-aws-limits', 'accept more than 40 rules per direction and family')
     .option('--param <name=value>', 'CloudFormation parameter or Terraform variable (repeatable)', collectParam, {})
-    .action(async (capture: string | undefined, opts: { acl: string; trace?: string; direction: Direction; format: OutputFormat; awsLimits: boolean; param: Record<string, string> }) => {
+    .action(async (capture: string | undefined, opts: { acl: string; trace?: string; direction: Direction; format: Format; awsLimits: boolean; param: Record<string, string> }) => {
       if ((capture === undefined) === (opts.trace === undefined)) throw new UsageError('bench needs either --trace <classbench trace> or a <capture>, not both');
       const { loadAcls, loadTrace } = await import('../acl/load.js');
       const acls = loadAcls(opts.acl, { params: opts.param, awsLimits: opts.awsLimits });

@@ -1,9 +1,9 @@
 /** `aclreplay info <capture>`: format, sections, interfaces, counts, time span, decoded layers, problems. */
 import type { Command } from 'commander';
-import { summarizeCapture } from '../replay/summary.js';
+import { summarizeCapture } from '../pass/summary.js';
 import { renderInfoJson, renderInfoText } from '../report/info.js';
 import { writeStdout } from './io.js';
-import { formatOption, jobsOption, type OutputFormat } from './options.js';
+import { formatOption, jobsOption, type Format } from './options.js';
 
 export function registerInfo(program: Command): void {
   program
@@ -12,7 +12,7 @@ export function registerInfo(program: Command): void {
     .argument('<capture>', 'pcap or pcapng file (gzip allowed), or - for stdin')
     .addOption(formatOption(['table', 'json'], 'table'))
     .addOption(jobsOption())
-    .action(async (capture: string, opts: { format: OutputFormat; jobs?: number }) => {
+    .action(async (capture: string, opts: { format: Format; jobs?: number }) => {
       const summary = await summarizeCapture(capture, { jobs: opts.jobs });
       await writeStdout(opts.format === 'json' ? renderInfoJson(summary) : renderInfoText(summary));
     });

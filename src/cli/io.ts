@@ -13,12 +13,12 @@ export function writingStdout(): boolean {
 }
 
 /**
- * Write `output` (one string, or chunks produced one at a time so a large report never sits in memory whole) to
- * stdout, honouring back-pressure and waiting until the last byte is handed to the OS. When the reader closes the
+ * Write `output` (one string, or chunks of text or bytes produced one at a time so a large report never sits in
+ * memory whole) to stdout, honouring back-pressure and waiting until the last byte is handed to the OS. When the reader closes the
  * pipe (`aclreplay flows x.pcap | head`), the rest is dropped quietly, like any Unix filter, and the command goes
  * on: report files are still written and --fail-on still decides the exit code.
  */
-export async function writeStdout(output: string | Iterable<string>): Promise<void> {
+export async function writeStdout(output: string | Iterable<string | Uint8Array>): Promise<void> {
   if (stdoutClosed) return;
   const out = process.stdout;
   const chunks = typeof output === 'string' ? [output] : output;

@@ -7,8 +7,11 @@ import { AclReplayError, ExitCode } from '../errors.js';
 import { writingStdout } from './io.js';
 import { applyV8Tuning } from '../tuning.js';
 import { registerInfo } from './info.js';
-import { registerCaptureCommands } from './capture-commands.js';
+import { registerFlows } from './flows.js';
+import { registerClients } from './clients.js';
+import { registerDiagnose } from './diagnose.js';
 import { registerReplay } from './replay.js';
+import { registerDiff } from './diff.js';
 import { registerLint } from './lint.js';
 import { registerBench } from './bench.js';
 
@@ -22,8 +25,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInfo(program);
-  registerCaptureCommands(program);
+  registerFlows(program);
+  registerClients(program);
+  registerDiagnose(program);
   registerReplay(program);
+  registerDiff(program);
   registerLint(program);
   registerBench(program);
   for (const c of program.commands) c.exitOverride();

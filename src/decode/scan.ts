@@ -9,9 +9,10 @@ import type { DuplicateFilter } from './duplicates.js';
 export type BatchSink = (batch: PacketBatch) => void;
 
 /**
- * Read every record, decode into `batch`, call `sink` when it fills and at the end. Synchronous for file sources
- * except at refills; awaits only when the source is a stream. With `duplicates`, a row the filter judges a copy of
- * a packet another mirror session delivered is counted (in `stats.packets` and `stats.duplicates`) but not kept.
+ * Read every record (those starting before file offset `stopAt`), decode into `batch`, call `sink` when it fills and
+ * at the end. Synchronous for file sources except at refills; awaits only when the source is a stream. With
+ * `duplicates`, a row the filter judges a copy of a packet another mirror session delivered is counted (in
+ * `stats.packets` and `stats.duplicates`) but not kept.
  */
 export async function decodeAll(
   reader: RecordReader,
@@ -19,10 +20,12 @@ export async function decodeAll(
   batch: PacketBatch,
   stats: CaptureStats,
   sink: BatchSink,
+  stopAt = Infinity,
   duplicates: DuplicateFilter | null = null,
 ): Promise<void> {
   const cap = batch.capacity;
   for (;;) {
+    if (reader.offset >= stopAt) break;
     const r = reader.next();
     if (r === RECORD) {
       const i = batch.length;

@@ -5,7 +5,10 @@
  */
 import { DirFlag } from './table.js';
 
-export type ConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+/** Zeek conn_state codes; a connection table stores the index. */
+export const CONN_STATES = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH'] as const;
+export type ConnState = (typeof CONN_STATES)[number];
+const S = Object.fromEntries(CONN_STATES.map((s, i) => [s, i])) as { [K in ConnState]: number };
 
 const enum Endpoint {
   INACTIVE,
@@ -33,38 +36,38 @@ function endpoint(own: number, peer: number, packets: number, ownOpenedHandshake
 }
 
 /**
- * conn_state of a TCP connection from the client's (originator's) and server's (responder's) flags and packet
- * counts, and whether each side carried payload.
+ * conn_state (index into CONN_STATES) of a TCP connection from the client's (originator's) and server's
+ * (responder's) flags and packet counts, and whether each side carried payload.
  */
-export function tcpConnState(o: number, r: number, oPackets: number, rPackets: number): ConnState {
+export function tcpConnState(o: number, r: number, oPackets: number, rPackets: number): number {
   const os = endpoint(o, r, oPackets, true);
   const rs = endpoint(r, o, rPackets, false);
   const oInactive = os === Endpoint.INACTIVE || os === Endpoint.PARTIAL;
   const rInactive = rs === Endpoint.INACTIVE || rs === Endpoint.PARTIAL;
   if (rs === Endpoint.RESET) {
-    if (os === Endpoint.SYN_SENT || os === Endpoint.SYN_ACK_SENT || (os === Endpoint.RESET && !(o & DirFlag.DATA) && !(r & DirFlag.DATA))) return 'REJ';
-    if (oInactive) return 'RSTRH';
-    return 'RSTR';
+    if (os === Endpoint.SYN_SENT || os === Endpoint.SYN_ACK_SENT || (os === Endpoint.RESET && !(o & DirFlag.DATA) && !(r & DirFlag.DATA))) return S.REJ;
+    if (oInactive) return S.RSTRH;
+    return S.RSTR;
   }
   if (os === Endpoint.RESET) {
     if (rInactive) {
       // Zeek: history ^S[^HAFGIQ]*R, a SYN then a RST with no reply, no ACK, no FIN, no data in between.
-      if (o & DirFlag.BARE_SYN && !(o & (DirFlag.FIN | DirFlag.DATA)) && !(r & (DirFlag.SYN_ACK | DirFlag.DATA | DirFlag.FIN))) return 'RSTOS0';
-      return 'OTH';
+      if (o & DirFlag.BARE_SYN && !(o & (DirFlag.FIN | DirFlag.DATA)) && !(r & (DirFlag.SYN_ACK | DirFlag.DATA | DirFlag.FIN))) return S.RSTOS0;
+      return S.OTH;
     }
-    return 'RSTO';
+    return S.RSTO;
   }
-  if (rs === Endpoint.CLOSED && os === Endpoint.CLOSED) return 'SF';
-  if (os === Endpoint.CLOSED) return rInactive ? 'SH' : 'S2';
-  if (rs === Endpoint.CLOSED) return oInactive ? 'SHR' : 'S3';
-  if (os === Endpoint.SYN_SENT && rs === Endpoint.INACTIVE) return 'S0';
-  if (os === Endpoint.ESTABLISHED && rs === Endpoint.ESTABLISHED) return 'S1';
-  return 'OTH';
+  if (rs === Endpoint.CLOSED && os === Endpoint.CLOSED) return S.SF;
+  if (os === Endpoint.CLOSED) return rInactive ? S.SH : S.S2;
+  if (rs === Endpoint.CLOSED) return oInactive ? S.SHR : S.S3;
+  if (os === Endpoint.SYN_SENT && rs === Endpoint.INACTIVE) return S.S0;
+  if (os === Endpoint.ESTABLISHED && rs === Endpoint.ESTABLISHED) return S.S1;
+  return S.OTH;
 }
 
-/** conn_state for UDP and ICMP: S0 one way only, SF both ways (as Zeek reports them). */
-export function datagramConnState(oPackets: number, rPackets: number): ConnState {
-  if (oPackets > 0 && rPackets > 0) return 'SF';
-  if (oPackets > 0) return 'S0';
-  return 'OTH';
+/** conn_state (index) for UDP and ICMP: S0 one way only, SF both ways (as Zeek reports them). */
+export function datagramConnState(oPackets: number, rPackets: number): number {
+  if (oPackets > 0 && rPackets > 0) return S.SF;
+  if (oPackets > 0) return S.S0;
+  return S.OTH;
 }

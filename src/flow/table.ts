@@ -74,6 +74,11 @@ const LAST_TS = 3;
 export class FlowTable {
   count = 0;
   capacity: number;
+  /**
+   * True when the table sees every packet of the capture from its first (a capture's first chunk): a bare SYN on a
+   * known 5-tuple is decided at once instead of being split off for the merge (no UNDECIDED rows).
+   */
+  wholeHistory = false;
   /** Canonical keys, 4 words per flow: lower address (IPv4) or address id (IPv6), higher address, ports, kind. */
   keys: Uint32Array;
   /** Per direction: packets, bytes, first and last timestamp (see packetsOf() and friends). */
@@ -211,6 +216,64 @@ export class FlowTable {
     this.slots = new Int32Array(slots).fill(-1);
     this.mask = slots - 1;
     for (let f = 0; f < this.count; f++) this.place(f);
+  }
+
+  /**
+   * Take a chunk's columns as this (empty) table's own, without copying: rows are then appended in place with
+   * keepRow(), in order, each at or before its own position (a merge that folds some rows into earlier ones).
+   */
+  adopt(cols: { count: number; keys: Uint32Array; counters: Float64Array; dirInfo: Uint32Array; bits: Uint16Array; synSeq: Uint32Array; synTtl: Uint8Array; synWindow: Uint16Array; synOptLayout: Uint32Array; synOptInfo: Uint32Array }): void {
+    if (this.count !== 0) throw new Error('adopt() needs an empty table');
+    const c = Math.max(16, cols.count);
+    if (cols.count < 16) {
+      // Too small to matter: copy into the table's own columns.
+      this.keys.set(cols.keys);
+      this.counters.set(cols.counters);
+      this.dirInfo.set(cols.dirInfo);
+      this.bits.set(cols.bits);
+      this.synSeq.set(cols.synSeq);
+      this.synTtl.set(cols.synTtl);
+      this.synWindow.set(cols.synWindow);
+      this.synOptLayout.set(cols.synOptLayout);
+      this.synOptInfo.set(cols.synOptInfo);
+      return;
+    }
+    this.keys = cols.keys;
+    this.counters = cols.counters;
+    this.dirInfo = cols.dirInfo;
+    this.bits = cols.bits;
+    this.synSeq = cols.synSeq;
+    this.synTtl = cols.synTtl;
+    this.synWindow = cols.synWindow;
+    this.synOptLayout = cols.synOptLayout;
+    this.synOptInfo = cols.synOptInfo;
+    this.icmpErrors = new Uint16Array(c);
+    this.icmpErrorLast = new Uint16Array(c);
+    this.capacity = c;
+    let slots = 32;
+    while (slots < 2 * c) slots <<= 1;
+    this.slots = new Int32Array(slots).fill(-1);
+    this.mask = slots - 1;
+  }
+
+  /** After adopt(): make adopted row `from` (>= count) the next row, with per-flow `bits`; returns its index. */
+  keepRow(from: number, bits: number): number {
+    const f = this.count++;
+    if (from !== f) {
+      this.keys.copyWithin(4 * f, 4 * from, 4 * from + 4);
+      this.counters.copyWithin(8 * f, 8 * from, 8 * from + 8);
+      this.dirInfo.copyWithin(2 * f, 2 * from, 2 * from + 2);
+      this.synSeq[f] = this.synSeq[from]!;
+      this.synTtl[f] = this.synTtl[from]!;
+      this.synWindow[f] = this.synWindow[from]!;
+      this.synOptLayout[f] = this.synOptLayout[from]!;
+      this.synOptInfo[f] = this.synOptInfo[from]!;
+    }
+    this.bits[f] = bits;
+    this.icmpErrors[f] = 0;
+    this.icmpErrorLast[f] = 0;
+    this.place(f);
+    return f;
   }
 
   /** Make room for `flows` rows at once (a merge knows how many a partial brings). */
@@ -502,8 +565,10 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       // a SYN repeating the connection's ISN is a retransmission. Both depend on the connection's state and ISN,
       // which may come from before this chunk (even a segment's own ISN may not be its connection's), so the
       // segment is split off undecided and merge.ts decides with the whole history; a retransmitted SYN costs one
-      // segment row.
-      f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      // segment row. A table that holds the whole history (the capture's first chunk) decides at once, by the
+      // same rule.
+      if (!table.wholeHistory) f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      else if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(w0, w1, w2, w3, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
     }
     table.count1(f, dir, ts, wireLen, flags | extra);
     if (extra & (DirFlag.BARE_SYN | DirFlag.SYN_ACK)) noteHandshake(table, f, dir, extra, batch, i);

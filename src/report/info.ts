@@ -1,5 +1,5 @@
 /** Renders a CaptureSummary for people (aligned text) or machines (JSON). */
-import type { CaptureSummary } from '../replay/summary.js';
+import type { CaptureSummary } from '../pass/summary.js';
 import { keyValues, table, isoTime, count } from './text.js';
 
 export function renderInfoText(s: CaptureSummary): string {

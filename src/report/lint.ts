@@ -1,7 +1,7 @@
 /** Renders `aclreplay lint` reports: an aligned table per ACL for people, one JSON document for machines. */
-import { coverageSentence, type LintReport } from '../acl/lint.js';
+import { coverageSentence, type LintReport } from '../analyze/lint.js';
 import { table } from './text.js';
-import { endpoint } from './flows.js';
+import { endpoint } from './text.js';
 
 /** The `lint -F json` document: { acls: [{ id, file, rules, findings, coverage }] }. */
 export function renderLintJson(reports: LintReport[]): string {

@@ -1,33 +1,37 @@
 /** Renders replay results: a summary per candidate for people, JSON, JSON lines per connection, Zeek-style TSV. */
-import type { ReplayResult, ScenarioReport } from '../replay/run.js';
-import type { ConnectionVerdict, DirectionVerdict } from '../replay/outcomes.js';
-import type { Diagnosis } from '../replay/diagnose.js';
-import { table, tsvHeader, lineChunks, count } from './text.js';
-import { endpoint, type Format } from './flows.js';
+import type { ReplayResult, ScenarioReport } from '../analyze/replay.js';
+import { OutcomeCode, type DirectionVerdict } from '../verdict/outcomes.js';
+import { ATTEMPTS, protoName } from '../flow/connections.js';
+import { CONN_STATES } from '../flow/state.js';
+import type { Format } from './format.js';
+import { diagnosisText } from './diagnoses.js';
+import { table, tsvHeader, lineChunks, count, endpoint } from './text.js';
 
 /** The per-direction object of a jsonl record. */
 function directionRecord(d: DirectionVerdict): Record<string, unknown> {
   return { direction: d.direction, acl: d.acl, rule: d.rule, action: d.action, packets: d.packets, allowed: d.allowed, denied: d.denied, synthetic: d.synthetic };
 }
 
-/** One connection under one scenario (`replay -F jsonl`; field names are the CLI contract). */
-export function verdictRecord(scenario: string, v: ConnectionVerdict): Record<string, unknown> {
-  const c = v.connection;
+/** Connection `i` under scenario s (`replay -F jsonl`; field names are the CLI contract): an object only while it is printed. */
+export function verdictRecord(r: ReplayResult, s: number, i: number): Record<string, unknown> {
+  const ct = r.connections;
+  const vt = r.verdicts;
+  const ported = ct.ported(i);
   return {
-    acl: scenario,
-    id: c.id,
-    proto: c.proto,
-    client: c.client,
-    clientPort: c.clientPort,
-    server: c.server,
-    serverPort: c.serverPort,
-    outcome: v.outcome,
-    forward: directionRecord(v.forward),
-    return: directionRecord(v.return),
-    state: c.state,
-    attempt: c.attempt,
-    packets: c.packets,
-    firstTs: c.firstTs,
+    acl: r.report.acls[s]!.acl,
+    id: i,
+    proto: protoName(ct.proto[i]!),
+    client: ct.addresses.text(ct.client[i]!),
+    clientPort: ported ? ct.clientPort[i]! : null,
+    server: ct.addresses.text(ct.server[i]!),
+    serverPort: ported ? ct.serverPort[i]! : null,
+    outcome: vt.outcomeOf(s, i),
+    forward: directionRecord(vt.direction(s, i, true)),
+    return: directionRecord(vt.direction(s, i, false)),
+    state: CONN_STATES[ct.state[i]!],
+    attempt: ATTEMPTS[ct.attempt[i]!],
+    packets: ct.clientPackets[i]! + ct.serverPackets[i]!,
+    firstTs: ct.firstTs[i]!,
   };
 }
 
@@ -46,18 +50,17 @@ export function* renderReplay(r: ReplayResult, format: Format): Generator<string
     yield JSON.stringify(rep, null, 2) + '\n';
     return;
   }
-  const all: [string, ConnectionVerdict][] = [];
-  rep.acls.forEach((a, s) => {
-    for (const v of r.verdicts[s]!) all.push([a.acl, v]);
-  });
+  // Row k of the output: scenario floor(k / n), connection k % n; streamed, never collected.
+  const n = r.connections.count;
+  const total = n * rep.acls.length;
   if (format === 'jsonl') {
-    yield* lineChunks(all.length, (i) => JSON.stringify(verdictRecord(all[i]![0], all[i]![1])));
+    yield* lineChunks(total, (k) => JSON.stringify(verdictRecord(r, Math.floor(k / n), k % n)));
     return;
   }
   if (format === 'tsv') {
     yield tsvHeader('replay', TSV_FIELDS, TSV_TYPES);
-    yield* lineChunks(all.length, (i) => {
-      const rec = verdictRecord(all[i]![0], all[i]![1]) as Record<string, unknown> & { forward: Record<string, unknown>; return: Record<string, unknown> };
+    yield* lineChunks(total, (k) => {
+      const rec = verdictRecord(r, Math.floor(k / n), k % n) as Record<string, unknown> & { forward: Record<string, unknown>; return: Record<string, unknown> };
       return TSV_FIELDS.map((f) => {
         const [a, b] = f.split('.');
         return tsvValue(b ? (rec[a!] as Record<string, unknown>)[b] : rec[a!]);
@@ -66,7 +69,7 @@ export function* renderReplay(r: ReplayResult, format: Format): Generator<string
     return;
   }
   yield `${rep.file}: ${count(rep.packets)} packets, ${count(rep.connections)} connections${rep.topology ? `, topology ${rep.topology}` : ''}\n`;
-  for (let s = 0; s < rep.acls.length; s++) yield '\n' + scenarioText(rep.acls[s]!, r.verdicts[s]!);
+  for (let s = 0; s < rep.acls.length; s++) yield '\n' + scenarioText(r, s);
 }
 
 function ruleRef(d: DirectionVerdict): string {
@@ -74,7 +77,10 @@ function ruleRef(d: DirectionVerdict): string {
   return `${d.direction === 'outbound' ? 'egress' : 'ingress'} ${d.rule === '*' ? '*' : `rule ${d.rule}`} ${d.action}${d.synthetic ? ' (reply not in capture: judged on a synthetic one)' : ''}`;
 }
 
-function scenarioText(a: ScenarioReport, verdicts: ConnectionVerdict[]): string {
+function scenarioText(r: ReplayResult, s: number): string {
+  const a: ScenarioReport = r.report.acls[s]!;
+  const ct = r.connections;
+  const vt = r.verdicts;
   let out = `== ${a.acl} on ${a.subnets.join(', ')}\n`;
   const o = a.outcomes;
   out += `connections: ok ${o.ok}, forward-blocked ${o['forward-blocked']}, return-blocked ${o['return-blocked']}, both-blocked ${o['both-blocked']}, not-applicable ${o['not-applicable']}\n`;
@@ -83,23 +89,24 @@ function scenarioText(a: ScenarioReport, verdicts: ConnectionVerdict[]): string 
     ['acl', 'dir', 'rule', 'action', 'proto', 'ports', 'cidr', 'hits'],
     a.rules.map((r) => [r.acl, r.direction === 'inbound' ? 'in' : 'out', r.number, r.action, r.protocol, r.ports, r.cidr, r.hits === 0 ? 'never hit' : r.hits]),
   );
-  const bad = verdicts.filter((v) => v.outcome !== 'ok' && v.outcome !== 'not-applicable');
-  if (bad.length) {
-    out += `\nblocked connections (${bad.length}${bad.length > 15 ? ', first 15' : ''}):\n`;
+  const bad: number[] = [];
+  let blocked = 0;
+  for (let i = 0; i < ct.count; i++) {
+    const o = vt.outcome[s * ct.count + i]!;
+    if (o === OutcomeCode.OK || o === OutcomeCode.NOT_APPLICABLE) continue;
+    if (bad.length < 15) bad.push(i);
+    blocked++;
+  }
+  if (blocked) {
+    out += `\nblocked connections (${blocked}${blocked > 15 ? ', first 15' : ''}):\n`;
     out += table(
       ['outcome', 'proto', 'client', 'server', 'forward', 'return'],
-      bad.slice(0, 15).map((v) => [v.outcome, v.connection.proto, endpoint(v.connection.client, v.connection.clientPort), endpoint(v.connection.server, v.connection.serverPort), ruleRef(v.forward), ruleRef(v.return)]),
+      bad.map((i) => {
+        const ported = ct.ported(i);
+        return [vt.outcomeOf(s, i), protoName(ct.proto[i]!), endpoint(ct.addresses.text(ct.client[i]!), ported ? ct.clientPort[i]! : null), endpoint(ct.addresses.text(ct.server[i]!), ported ? ct.serverPort[i]! : null), ruleRef(vt.direction(s, i, true)), ruleRef(vt.direction(s, i, false))];
+      }),
     );
   }
   if (a.diagnoses.length) out += '\n' + a.diagnoses.map(diagnosisText).join('\n');
   return out;
-}
-
-export function diagnosisText(d: Diagnosis): string {
-  let t = `${d.code} (${d.severity}): ${d.message}\n`;
-  const fix = d.fix as { command: string | null; note: string; verified: boolean } | undefined;
-  if (fix) t += `  fix: ${fix.note}${fix.verified ? ' (verified by replaying)' : ''}\n${fix.command ? `    ${fix.command}\n` : ''}`;
-  const clients = d.clients as { host: string; profile: string; notAllowedShare: number; notAllowed: string }[] | undefined;
-  if (Array.isArray(clients)) for (const c of clients.slice(0, 8)) t += `  client ${c.host} (${c.profile}): ${Math.round(c.notAllowedShare * 100)}% of its range not allowed (${c.notAllowed})\n`;
-  return t;
 }

@@ -109,3 +109,9 @@ export function isoTime(ts: number): string {
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** addr:port, with IPv6 addresses in brackets; the address alone for protocols without ports. */
+export function endpoint(addr: string, port: number | string | null): string {
+  if (port === null) return addr;
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}

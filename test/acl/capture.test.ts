@@ -5,7 +5,7 @@ import { classify } from '../../src/acl/classify.js';
 import { compileAcl } from '../../src/acl/compile.js';
 import { linearClassify } from '../../src/acl/linear.js';
 import { loadAcls } from '../../src/acl/load.js';
-import { summarizeCapture } from '../../src/replay/summary.js';
+import { summarizeCapture } from '../../src/pass/summary.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 import { FIXTURES } from './helpers.js';
 

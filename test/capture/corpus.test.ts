@@ -5,7 +5,7 @@ import { describeCorpus, corpusIndex } from '../helpers/corpus.js';
 import { openCapture } from '../../src/capture/open.js';
 import { Problems } from '../../src/capture/problems.js';
 import { RECORD, END } from '../../src/capture/reader.js';
-import { summarizeCapture } from '../../src/replay/summary.js';
+import { summarizeCapture } from '../../src/pass/summary.js';
 import { AclReplayError } from '../../src/errors.js';
 
 /**

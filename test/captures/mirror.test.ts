@@ -8,13 +8,14 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/corpus.js';
-import { summarizeCapture, type CaptureSummary } from '../../src/replay/summary.js';
-import { analyzeCapture } from '../../src/replay/analyze.js';
-import { runReplay } from '../../src/replay/run.js';
+import { summarizeCapture, type CaptureSummary } from '../../src/pass/summary.js';
+import { analyzeCapture } from '../../src/analyze/capture.js';
+import { runReplay } from '../../src/analyze/replay.js';
 import { verdictRecord } from '../../src/report/replay.js';
-import type { PassOptions } from '../../src/replay/engine.js';
+import { flowRecord } from '../../src/report/flows.js';
+import type { PassOptions } from '../../src/pass/engine.js';
 import type { PacketBatch } from '../../src/decode/batch.js';
-import type { Connection } from '../../src/flow/connections.js';
+import { flowRecords, type FlowRecord } from '../helpers/tables.js';
 import { TunnelKind } from '../../src/decode/tunnels.js';
 import { DuplicateFilter } from '../../src/decode/duplicates.js';
 import { formatAddress as fmt4 } from '../../src/wire/ipv4.js';
@@ -88,11 +89,12 @@ function diff(a: string[], b: string[]): { onlyA: string[]; onlyB: string[] } {
   return { onlyA, onlyB };
 }
 
-const touches = (c: Connection, hosts: string[]) => hosts.includes(c.client) || hosts.includes(c.server);
+type Conn = Pick<FlowRecord, 'client' | 'server'>;
+const touches = (c: Conn, hosts: string[]) => hosts.includes(c.client) || hosts.includes(c.server);
 
-/** A connection as text without its timestamps and id (the mirror path adds microseconds). */
-function conn(c: Connection, o: { synTtl?: boolean; bytesPerPacket?: number } = {}): string {
-  const { firstTs: _f, lastTs: _l, duration: _d, id: _i, clientHost: _ch, serverHost: _sh, ...r } = c as Connection & Record<string, unknown>;
+/** A connection as text without its timestamps, id and mirror sessions (the mirror path adds microseconds). */
+function conn(c: FlowRecord, o: { synTtl?: boolean; bytesPerPacket?: number } = {}): string {
+  const { firstTs: _f, lastTs: _l, duration: _d, id: _i, mirrorSessions: _m, ...r } = c as FlowRecord & Record<string, unknown>;
   const k = o.bytesPerPacket ?? 0;
   const x: Record<string, unknown> = { ...r, bytes: c.bytes + k * c.packets, clientBytes: c.clientBytes + k * c.clientPackets, serverBytes: c.serverBytes + k * c.serverPackets };
   if (o.synTtl === false && c.syn) x.syn = { ...c.syn, ttl: 'copy-dependent' };
@@ -101,18 +103,21 @@ function conn(c: Connection, o: { synTtl?: boolean; bytesPerPacket?: number } = 
 
 async function serverConnections(file: string, opts: PassOptions = {}, o: Parameters<typeof conn>[1] = {}): Promise<string[]> {
   const a = await analyzeCapture(M(file), { jobs: 1, ...opts });
-  return a.connections.filter((c) => touches(c, SERVER)).map((c) => conn(c, o));
+  return flowRecords(a.connections).filter((c) => touches(c, SERVER)).map((c) => conn(c, o));
 }
 
 async function outcomes(file: string, opts: PassOptions = {}): Promise<string[]> {
   const EX = (f: string) => join(REPO_ROOT, 'examples', f);
   const r = await runReplay(M(file), { acls: [EX('classic-return.yaml'), EX('fixed-return.yaml')], subnets: ['10.1.2.0/24', 'fd01:2::/64'], load: {} }, { jobs: 1, ...opts });
-  return r.report.acls.flatMap((a, s) =>
-    r.verdicts[s]!.filter((v) => touches(v.connection, SERVER)).map((v) => {
-      const { id: _id, firstTs: _ts, ...rec } = verdictRecord(a.acl, v);
-      return JSON.stringify(rec);
-    }),
-  );
+  const out: string[] = [];
+  for (let s = 0; s < r.report.acls.length; s++) {
+    for (let i = 0; i < r.connections.count; i++) {
+      if (!touches(flowRecord(r.connections, i) as unknown as Conn, SERVER)) continue;
+      const { id: _id, firstTs: _ts, mirrorSessions: _m, ...rec } = verdictRecord(r, s, i);
+      out.push(JSON.stringify(rec));
+    }
+  }
+  return out;
 }
 
 describe('mirror captures: the same traffic directly and through each encapsulation', () => {
@@ -222,7 +227,7 @@ describe('both-ends mirror: every packet between c1 and the server arrives twice
 
     const a = await analyzeCapture(M('both-ends.pcap'), { jobs: 1 });
     const direct = await analyzeCapture(M('direct.pcap'), { jobs: 1 });
-    const packetsOf = (cs: Connection[], hosts: string[]) => cs.filter((c) => touches(c, SERVER) && touches(c, hosts)).reduce((n, c) => n + c.packets, 0);
+    const packetsOf = (ct: typeof a.connections, hosts: string[]) => flowRecords(ct).filter((c) => touches(c, SERVER) && touches(c, hosts)).reduce((n, c) => n + c.packets, 0);
     expect(packetsOf(a.connections, C1)).toBe(2 * packetsOf(direct.connections, C1));
     expect(packetsOf(a.connections, ['10.1.1.12', 'fd01:1::12', C3])).toBe(packetsOf(direct.connections, ['10.1.1.12', 'fd01:1::12', C3]));
 

@@ -7,13 +7,14 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeCapture, type CaptureAnalysis } from '../../src/replay/analyze.js';
-import { inferClients } from '../../src/flow/ports.js';
-import { captureFindings } from '../../src/flow/failures.js';
-import { connectionRecord } from '../../src/report/flows.js';
-import { runReplay } from '../../src/replay/run.js';
+import { analyzeCapture, type CaptureAnalysis } from '../../src/analyze/capture.js';
+import { inferClients } from '../../src/flow/clients.js';
+import { captureFindings } from '../../src/analyze/findings.js';
+import { flowRecord } from '../../src/report/flows.js';
+import { runReplay } from '../../src/analyze/replay.js';
 import { verdictRecord } from '../../src/report/replay.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
+import { flowRecords, clientRecords, type FlowRecord } from '../helpers/tables.js';
 
 interface ManifestFlow {
   client: string;
@@ -53,9 +54,12 @@ const OUTCOME: Record<string, string> = {
 };
 const PROFILE_OF: Record<string, string> = { linux: 'linux', windows: 'windows', 'windows-legacy': 'windows-legacy', nat: 'nat' };
 
-const cache = new Map<string, CaptureAnalysis>();
-async function analysis(file: string): Promise<CaptureAnalysis> {
-  if (!cache.has(file)) cache.set(file, await analyzeCapture(join(DIR, file), { jobs: 1 }));
+const cache = new Map<string, CaptureAnalysis & { flows: FlowRecord[] }>();
+async function analysis(file: string): Promise<CaptureAnalysis & { flows: FlowRecord[] }> {
+  if (!cache.has(file)) {
+    const a = await analyzeCapture(join(DIR, file), { jobs: 1 });
+    cache.set(file, { ...a, flows: flowRecords(a.connections) });
+  }
   return cache.get(file)!;
 }
 
@@ -83,18 +87,18 @@ describe('recorded captures against what the recording saw', () => {
           ['tcp', cap.tcp_flows],
           ['udp', cap.udp_flows],
         ] as const) {
-          const ours = new Map(a.connections.filter((c) => c.proto === proto).map((c) => [key(c.client, c.clientPort, c.server, c.serverPort), c.attempt]));
+          const ours = new Map(a.flows.filter((c) => c.proto === proto).map((c) => [key(c.client, c.clientPort, c.server, c.serverPort), c.attempt]));
           const theirs = new Map(expected.map((f) => [key(f.client, f.client_port, f.server, f.server_port), OUTCOME[f.outcome] ?? f.outcome]));
           expect(new Map([...ours].filter(([k]) => theirs.has(k))), `${proto} outcomes`).toEqual(theirs);
           // We may see more UDP flows than the script planned (e.g. neighbour discovery is not UDP, but mDNS could be); TCP must match exactly.
           if (proto === 'tcp') expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
         }
-        expect(a.connections.filter((c) => c.proto === 'tcp').length).toBe(cap.tcp_conversations);
+        expect(a.flows.filter((c) => c.proto === 'tcp').length).toBe(cap.tcp_conversations);
       });
 
       it('each client host gets the profile of the range it was given', async () => {
         const a = await analysis(cap.file);
-        const clients = inferClients(a.connections);
+        const clients = clientRecords(inferClients(a.connections));
         for (const c of cap.clients) {
           const host = c.seen_by_server.ipv4;
           if (!host) continue;
@@ -111,7 +115,7 @@ describe('recorded captures against what the recording saw', () => {
       it('ICMP errors are attributed to the connection they quote', async () => {
         const a = await analysis(cap.file);
         for (const e of cap.icmp_errors) {
-          const c = a.connections.find((x) => x.protoNumber === e.inner.proto && x.client === e.inner.src && x.clientPort === e.inner.sport && x.serverPort === e.inner.dport);
+          const c = a.flows.find((x) => x.protoNumber === e.inner.proto && x.client === e.inner.src && x.clientPort === e.inner.sport && x.serverPort === e.inner.dport);
           expect(c, `connection quoted by ICMP ${e.type}/${e.code}`).toBeDefined();
           expect(c!.icmpErrors).toBeGreaterThan(0);
         }
@@ -119,8 +123,8 @@ describe('recorded captures against what the recording saw', () => {
 
       it('matches its golden flows, clients and findings', async () => {
         const a = await analysis(cap.file);
-        golden(`${cap.name}.flows.json`, a.connections.map(connectionRecord));
-        golden(`${cap.name}.clients.json`, inferClients(a.connections));
+        golden(`${cap.name}.flows.json`, Array.from({ length: a.connections.count }, (_, i) => flowRecord(a.connections, i)));
+        golden(`${cap.name}.clients.json`, clientRecords(inferClients(a.connections)));
         golden(`${cap.name}.diagnose.json`, captureFindings(a.connections));
       });
     });
@@ -130,7 +134,7 @@ describe('recorded captures against what the recording saw', () => {
 describe('capture-only diagnosis of the recorded return drop', () => {
   it('return-drop.pcap: failures are exactly the connections from client ports below 49152', async () => {
     const a = await analysis('return-drop.pcap');
-    const web = a.connections.filter((c) => c.proto === 'tcp' && c.serverPort === 80);
+    const web = a.flows.filter((c) => c.proto === 'tcp' && c.serverPort === 80);
     expect(web.length).toBeGreaterThan(20);
     for (const c of web) expect(c.attempt, `${c.client}:${c.clientPort}`).toBe(c.clientPort! < manifest.return_rule_threshold ? 'unanswered' : 'completed');
     const findings = captureFindings(a.connections);
@@ -169,7 +173,7 @@ describe('replay goldens on the recorded captures', () => {
       const r = await runReplay(join(DIR, file), { acls, subnets: SERVER, load: {} }, { jobs: 1 });
       const report = { ...r.report, file };
       golden(`${name}.replay.json`, report);
-      golden(`${name}.replay-connections.json`, r.report.acls.flatMap((a, s) => r.verdicts[s]!.map((v) => verdictRecord(a.acl, v))));
+      golden(`${name}.replay-connections.json`, r.report.acls.flatMap((_, s) => Array.from({ length: r.connections.count }, (_, i) => verdictRecord(r, s, i))));
     });
   }
 });

@@ -37,7 +37,7 @@ describe('aclreplay lint', () => {
     expect(runCli(['lint', join(FIXTURES, 'lint-cases.yaml'), '--fail-on', 'aws_rule_limit,UNMATCHABLE_RULE']).status).toBe(0);
     const u = runCli(['lint', join(FIXTURES, 'lint-cases.yaml'), '--fail-on', 'NOPE']);
     expect(u.status).toBe(2);
-    expect(u.stderr).toContain("unknown finding code 'NOPE'");
+    expect(u.stderr).toContain("--fail-on: 'NOPE' is not a finding code");
   });
 
   it('bad ACL input: exit 65, one line naming file, path and value, no stack trace', () => {

@@ -2,7 +2,7 @@
 import { it, expect, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { setFastPath } from '../../src/decode/parser.js';
-import { summarizeCapture } from '../../src/replay/summary.js';
+import { summarizeCapture } from '../../src/pass/summary.js';
 import type { PacketBatch } from '../../src/decode/batch.js';
 import { describeCorpus, corpusIndex, REPO_ROOT } from '../helpers/corpus.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describeCorpus, CORPUS_DIR } from '../helpers/corpus.js';
 import { hasTool, skipNote } from '../helpers/tools.js';
 import { tsharkInner, type TsharkInner } from '../helpers/tshark.js';
-import { summarizeCapture } from '../../src/replay/summary.js';
+import { summarizeCapture } from '../../src/pass/summary.js';
 import { formatAddress as fmt4 } from '../../src/wire/ipv4.js';
 import { formatAddress as fmt6 } from '../../src/wire/ipv6.js';
 import type { PacketBatch } from '../../src/decode/batch.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { tcpConnState, datagramConnState } from '../../src/flow/state.js';
+import { tcpConnState, datagramConnState, CONN_STATES } from '../../src/flow/state.js';
 import { DirFlag as F } from '../../src/flow/table.js';
 
 const SYN = F.SYN | F.BARE_SYN;
@@ -22,11 +22,11 @@ describe('Zeek conn_state from per-side flags', () => {
     ['OTH', F.ACK | F.DATA, F.ACK | F.DATA, 3, 3],
   ];
   for (const [state, o, r, op, rp] of cases) {
-    it(`${state}`, () => expect(tcpConnState(o, r, op, rp)).toBe(state));
+    it(`${state}`, () => expect(CONN_STATES[tcpConnState(o, r, op, rp)]).toBe(state));
   }
   it('UDP and ICMP: SF both ways, S0 one way', () => {
-    expect(datagramConnState(1, 1)).toBe('SF');
-    expect(datagramConnState(2, 0)).toBe('S0');
-    expect(datagramConnState(0, 1)).toBe('OTH');
+    expect(CONN_STATES[datagramConnState(1, 1)]).toBe('SF');
+    expect(CONN_STATES[datagramConnState(2, 0)]).toBe('S0');
+    expect(CONN_STATES[datagramConnState(0, 1)]).toBe('OTH');
   });
 });

@@ -1,12 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { analyzeCapture } from '../../src/replay/analyze.js';
+import { analyzeCapture } from '../../src/analyze/capture.js';
 import { buildCapture, tcpConnection, SYN, SYNACK, ACK, RST, FIN_ACK, type Spec } from '../helpers/build.js';
+import { flowRecords } from '../helpers/tables.js';
 
 const C = '10.0.1.5';
 const S = '10.0.2.10';
 
 async function conns(specs: Spec[]) {
-  return (await analyzeCapture(buildCapture(specs), { jobs: 1 })).connections;
+  return flowRecords((await analyzeCapture(buildCapture(specs), { jobs: 1 })).connections);
 }
 
 describe('flow table', () => {
@@ -148,8 +149,8 @@ describe('flow table', () => {
     const later: Spec = [C, S, { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 99 }];
     const orphan: Spec = [C, S, { proto: 17, payload: new Uint8Array(16) }, { fragOffset: 24, dontFragment: false, ident: 100 }];
     const a = await analyzeCapture(buildCapture([first, later, later, orphan]), { jobs: 1 });
-    expect(a.connections).toHaveLength(1);
-    expect(a.connections[0]).toMatchObject({ clientPort: 5000, packets: 3 });
+    expect(flowRecords(a.connections)).toHaveLength(1);
+    expect(flowRecords(a.connections)[0]).toMatchObject({ clientPort: 5000, packets: 3 });
     expect(a.unmatchedFragments).toBe(1);
   });
 

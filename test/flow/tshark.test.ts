@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describeCorpus, corpusIndex } from '../helpers/corpus.js';
 import { hasTool, skipNote } from '../helpers/tools.js';
-import { analyzeCapture } from '../../src/replay/analyze.js';
+import { analyzeCapture } from '../../src/analyze/capture.js';
+import { flowRecords } from '../helpers/tables.js';
 
 const run = promisify(execFile);
 
@@ -56,7 +57,7 @@ async function tsharkConversations(file: string): Promise<Map<string, number>> {
 async function ourConnections(file: string): Promise<Map<string, number>> {
   const a = await analyzeCapture(file, { jobs: 1 });
   const out = new Map<string, number>();
-  for (const c of a.connections) {
+  for (const c of flowRecords(a.connections)) {
     if (c.proto !== 'tcp') continue;
     const k = tuple(c.client, c.clientPort!, c.server, c.serverPort!);
     out.set(k, (out.get(k) ?? 0) + 1);

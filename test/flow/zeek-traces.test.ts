@@ -2,13 +2,14 @@
 import { it, expect } from 'vitest';
 import { join } from 'node:path';
 import { describeCorpus, CORPUS_DIR } from '../helpers/corpus.js';
-import { analyzeCapture } from '../../src/replay/analyze.js';
+import { analyzeCapture } from '../../src/analyze/capture.js';
+import { flowRecords } from '../helpers/tables.js';
 
 const T = join(CORPUS_DIR, 'pcaps', 'zeek+zeek', 'testing', 'btest', 'Traces', 'tcp');
 
 async function only(file: string) {
   const a = await analyzeCapture(join(T, file), { jobs: 1 });
-  const tcp = a.connections.filter((c) => c.proto === 'tcp');
+  const tcp = flowRecords(a.connections).filter((c) => c.proto === 'tcp');
   return tcp;
 }
 

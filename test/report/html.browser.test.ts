@@ -11,19 +11,21 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { renderHtmlReport, renderLintHtml, renderDiagnoseHtml } from '../../src/report/html.js';
+import { renderReplayHtml, renderLintHtml, renderDiagnoseHtml } from '../../src/report/html.js';
+import { replayView, lintView } from '../../src/analyze/views.js';
+import { verdictViews } from '../helpers/tables.js';
 import { portX } from '../../src/report/html/portstrip.js';
 import { CSP } from '../../src/report/html/page.js';
 import { escapeHtml } from '../../src/report/html/escape.js';
-import { runReplay, type ReplayResult } from '../../src/replay/run.js';
-import { analyzeCapture } from '../../src/replay/analyze.js';
-import { captureFindings } from '../../src/flow/failures.js';
-import { inferClients } from '../../src/flow/ports.js';
-import { diffScenarios } from '../../src/replay/diff.js';
-import { OUTCOMES } from '../../src/replay/outcomes.js';
-import type { Fix } from '../../src/replay/diagnose.js';
+import { runReplay, type ReplayResult } from '../../src/analyze/replay.js';
+import { analyzeCapture } from '../../src/analyze/capture.js';
+import { captureFindings } from '../../src/analyze/findings.js';
+import { inferClients } from '../../src/flow/clients.js';
+import { diffScenarios } from '../../src/analyze/diff.js';
+import { OUTCOMES } from '../../src/verdict/outcomes.js';
+import type { Fix } from '../../src/analyze/diagnoses/index.js';
 import { loadAcls } from '../../src/acl/load.js';
-import { lintAcl } from '../../src/acl/lint.js';
+import { lintAcl } from '../../src/analyze/lint.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 import { hasTool } from '../helpers/tools.js';
 import { HOSTILE, HOSTILE_IDS, hostileFiles } from '../fixtures/html/hostile.js';
@@ -149,7 +151,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML reports in Chromium', () => {
     let o: Opened;
     beforeAll(async () => {
       r = await runReplay(join(CAPTURES, 'mixed-clients.pcap'), { acls: CANDIDATES, subnets: SUBNETS, load: {} }, { jobs: 1 });
-      o = await open(write('replay-mixed.html', renderHtmlReport(r)));
+      o = await open(write('replay-mixed.html', renderReplayHtml(replayView(r))));
     });
     afterAll(async () => {
       await o?.context.close();
@@ -254,7 +256,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML reports in Chromium', () => {
         })),
       );
       const sum = (key: string, tone: string) => lanes.find((s) => s.key === key)!.lanes.filter((l) => l.tone === tone).reduce((n, l) => n + l.count, 0);
-      const returnBlocked = r.verdicts[0]!.filter((v) => v.outcome === 'return-blocked' && v.connection.clientPort !== null).length;
+      const returnBlocked = verdictViews(r, 0).filter((v) => v.outcome === 'return-blocked' && v.connection.clientPort !== null).length;
       expect(returnBlocked).toBe(r.report.acls[0]!.outcomes['return-blocked']);
       expect(sum('classic-return outbound', 'return-blocked')).toBe(returnBlocked);
       expect(sum('fixed-return outbound', 'return-blocked')).toBe(0);
@@ -372,7 +374,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML reports in Chromium', () => {
     beforeAll(async () => {
       const files = hostileFiles(join(CAPTURES, 'mixed-clients.pcap'));
       r = await runReplay(files.capture, { acls: [files.acl], subnets: SUBNETS, load: {} }, { jobs: 1 });
-      doc = renderHtmlReport(r);
+      doc = renderReplayHtml(replayView(r));
       expect(r.report.acls.map((a) => a.acl)).toEqual(HOSTILE_IDS);
     });
 
@@ -437,7 +439,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML reports in Chromium', () => {
   describe('lint and diagnose pages', () => {
     it('lint: shadowed rules marked, coverage strips drawn, nothing fetched', async () => {
       const acls = loadAcls(join(REPO_ROOT, 'test', 'fixtures', 'acl', 'lint-cases.yaml'), {}).concat(loadAcls(CANDIDATES[0]!, {}));
-      const o = await open(write('lint.html', renderLintHtml(acls, acls.map((a) => lintAcl(a)))));
+      const o = await open(write('lint.html', renderLintHtml(lintView(acls, acls.map((a) => lintAcl(a))))));
       try {
         expect(o.requests).toHaveLength(1);
         const dom = await o.page.evaluate(() => ({

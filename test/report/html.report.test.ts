@@ -3,18 +3,20 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderHtmlReport, renderLintHtml, renderDiagnoseHtml } from '../../src/report/html.js';
+import { renderReplayHtml, renderLintHtml, renderDiagnoseHtml } from '../../src/report/html.js';
+import { replayView, lintView } from '../../src/analyze/views.js';
+import { flowRecords, verdictViews } from '../helpers/tables.js';
 import { escapeHtml } from '../../src/report/html/escape.js';
 import { CSP } from '../../src/report/html/page.js';
-import { runReplay, type ReplayResult } from '../../src/replay/run.js';
-import { analyzeCapture } from '../../src/replay/analyze.js';
-import { inferClients } from '../../src/flow/ports.js';
-import { captureFindings } from '../../src/flow/failures.js';
-import { diffScenarios } from '../../src/replay/diff.js';
+import { runReplay, type ReplayResult } from '../../src/analyze/replay.js';
+import { analyzeCapture } from '../../src/analyze/capture.js';
+import { inferClients } from '../../src/flow/clients.js';
+import { captureFindings } from '../../src/analyze/findings.js';
+import { diffScenarios } from '../../src/analyze/diff.js';
 import { loadAcls } from '../../src/acl/load.js';
-import { lintAcl } from '../../src/acl/lint.js';
-import { OUTCOMES } from '../../src/replay/outcomes.js';
-import type { Fix } from '../../src/replay/diagnose.js';
+import { lintAcl } from '../../src/analyze/lint.js';
+import { OUTCOMES } from '../../src/verdict/outcomes.js';
+import type { Fix } from '../../src/analyze/diagnoses/index.js';
 import { main } from '../../src/cli/main.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 import { HOSTILE, HOSTILE_IDS, hostileFiles } from '../fixtures/html/hostile.js';
@@ -37,7 +39,7 @@ describe('replay --html on mixed-clients.pcap with two candidates', () => {
   let doc: string;
   beforeAll(async () => {
     r = await runReplay(join(CAPTURES, 'mixed-clients.pcap'), { acls: CANDIDATES, subnets: SUBNETS, load: {} }, { jobs: 1 });
-    doc = renderHtmlReport(r);
+    doc = renderReplayHtml(replayView(r));
   });
 
   it('is one self-contained document: no script, no external reference, a CSP that forbids fetching', () => {
@@ -104,10 +106,10 @@ describe('replay --html with a topology', () => {
     const r = await runReplay(join(CAPTURES, 'mixed-clients.pcap'), { acls: [], subnets: [], topology, load: {} }, { jobs: 1 });
     expect(r.plan.scenarios[0]!.placements).toHaveLength(2);
     // fixed-return's egress allows only 1024-65535, so requests from the clients' subnet to port 80 never arrive.
-    const requestsTo80 = r.verdicts[0]!.filter((v) => v.connection.server === '10.0.2.10' && v.connection.serverPort === 80 && v.connection.client.startsWith('10.0.1.'));
+    const requestsTo80 = verdictViews(r, 0).filter((v) => v.connection.server === '10.0.2.10' && v.connection.serverPort === 80 && v.connection.client.startsWith('10.0.1.'));
     expect(requestsTo80.length).toBeGreaterThan(0);
     expect(requestsTo80.every((v) => v.forward.action === 'deny' && v.forward.acl === 'fixed-return')).toBe(true);
-    const doc = renderHtmlReport(r);
+    const doc = renderReplayHtml(replayView(r));
     const strip = (acl: string, d: string) => {
       const start = doc.search(new RegExp(`<svg class="port-strip"[^>]*data-acl="${acl}" data-direction="${d}"`));
       return doc.slice(start, doc.indexOf('</svg>', start));
@@ -124,7 +126,7 @@ describe('hostile values from ACL files and file names', () => {
   beforeAll(async () => {
     const files = hostileFiles(join(CAPTURES, 'mixed-clients.pcap'));
     r = await runReplay(files.capture, { acls: [files.acl], subnets: SUBNETS, load: {} }, { jobs: 1 });
-    doc = renderHtmlReport(r);
+    doc = renderReplayHtml(replayView(r));
   });
 
   it('the replay really carries the hostile ids, names and file names', () => {
@@ -152,7 +154,7 @@ describe('lint --html and diagnose --html', () => {
   it('lint: shadowed rules are marked in the rule table, coverage strips per direction', () => {
     const acls = loadAcls(join(REPO_ROOT, 'test', 'fixtures', 'acl', 'lint-cases.yaml'), {});
     const reports = acls.map((a) => lintAcl(a));
-    const doc = renderLintHtml(acls, reports);
+    const doc = renderLintHtml(lintView(acls, reports));
     const shadowed = reports[0]!.findings.filter((f) => f.code === 'SHADOWED_RULE').map((f) => String(f.rule));
     expect(shadowed).toEqual(['120', '130']);
     for (const n of shadowed) expect(doc).toMatch(new RegExp(`<tr class="shadowed" data-rule="${n}" data-family="4">\\s*<td class="mono">${n}</td>.*?data-mark="shadowed"`, 's'));
@@ -168,7 +170,7 @@ describe('lint --html and diagnose --html', () => {
     expect(drop).toBeDefined();
     const doc = renderDiagnoseHtml({ summary: a.summary, connections: a.connections, clients: inferClients(a.connections), findings });
     expect(doc).toContain(`<g class="marker" data-port="${drop!.code === 'RETURN_DROP_SUSPECTED' ? drop!.threshold.port : -1}">`);
-    const failed = a.connections.filter((c) => c.proto === 'tcp' && c.server === '10.0.2.10' && c.serverPort === 80 && (c.attempt === 'unanswered' || c.attempt === 'synack-unacked')).length;
+    const failed = flowRecords(a.connections).filter((c) => c.proto === 'tcp' && c.server === '10.0.2.10' && c.serverPort === 80 && (c.attempt === 'unanswered' || c.attempt === 'synack-unacked')).length;
     expect(doc).toContain(`<g class="lane" data-tone="failed" data-count="${failed}">`);
   });
 });

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { escapeHtml, html, joinParts, num, trusted, Html } from '../../src/report/html/escape.js';
 import { AXIS_PORTS, LOW_ZOOM, MIN_MARK, STRIP, laneBins, placeAlong, portX, rangeRects, renderPortStrip, stackLabels, tickX, type PortStripModel } from '../../src/report/html/portstrip.js';
-import { decidingRules, hostOf, ruleSegments, profileBands } from '../../src/report/html/replay-strips.js';
+import { decidingRules, hostOf, ruleSegments, profileBands } from '../../src/analyze/strips.js';
 import { barSegments } from '../../src/report/html/charts.js';
 import { captureFindingsList } from '../../src/report/html/cards.js';
-import type { CaptureFinding } from '../../src/flow/failures.js';
+import type { CaptureFinding } from '../../src/analyze/findings.js';
 import { alignRules, ruleDiffTable } from '../../src/report/html/diff.js';
 import { loadAcls } from '../../src/acl/load.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
@@ -201,7 +201,7 @@ describe('rule segments', () => {
 
   it('profile bands carry each row\'s coverage of the profile in their tooltip', () => {
     const allowed = new Uint8Array(65536).fill(1, 32768);
-    const bands = profileBands([], [{ label: 'TCP · IPv4', allowed }]);
+    const bands = profileBands(null, [{ label: 'TCP · IPv4', allowed }]);
     expect(bands.map((b) => b.key)).toEqual(['linux', 'windows', 'windows-legacy', 'nat']);
     expect(bands.find((b) => b.key === 'linux')!.title).toContain('TCP · IPv4: 100% allowed');
     expect(bands.find((b) => b.key === 'windows-legacy')!.title).toContain('TCP · IPv4: 0% allowed');

@@ -1,8 +1,8 @@
 /** Cards and tables for findings: replay diagnoses with their fix, capture-only findings, clients, example connections. */
 import { html, count, type Html } from './escape.js';
-import type { AffectedClient, Diagnosis, Fix } from '../../replay/diagnose.js';
-import type { CaptureFinding, ConnectionRef } from '../../flow/failures.js';
-import type { ClientProfile } from '../../flow/ports.js';
+import type { AffectedClient, Diagnosis, Fix } from '../../analyze/diagnoses/index.js';
+import type { CaptureFinding, ConnectionRef } from '../../analyze/findings.js';
+import type { ClientTable } from '../../flow/clients.js';
 import { PORT_PROFILES } from '../../profiles.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -106,14 +106,15 @@ ${picture ?? ''}
 }
 
 /** Clients and their inferred port ranges. */
-export function clientsTable(clients: ClientProfile[], limit = 40): Html {
-  if (clients.length === 0) return html`<p class="none">No client with an ephemeral port in the capture.</p>`;
-  const shown = [...clients].sort((a, b) => b.flows - a.flows).slice(0, limit);
+export function clientsTable(t: ClientTable, limit = 40): Html {
+  if (t.count === 0) return html`<p class="none">No client with an ephemeral port in the capture.</p>`;
+  const order = Array.from({ length: t.count }, (_, i) => i).sort((a, b) => t.flows[b]! - t.flows[a]!);
+  const shown = order.slice(0, limit).map((i) => t.record(i));
   const desc = (p: string) => PORT_PROFILES.find((x) => x.name === p)?.description ?? p;
   return html`<table class="small clients-table"><thead><tr><th>client</th><th>inferred profile</th><th>range</th><th class="num">confidence</th><th class="num">connections</th><th class="num">distinct ports</th><th>ports seen</th></tr></thead><tbody>${shown.map(
     (c) =>
       html`<tr data-host="${c.host}"><td class="mono">${c.host}</td><td title="${desc(c.profile)}">${c.profile}</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="num">${c.confidence.toFixed(2)}</td><td class="num">${count(c.flows)}</td><td class="num">${count(c.ports)}</td><td class="mono">${c.ports ? `${c.minPort}–${c.maxPort}` : '-'}</td></tr>`,
-  )}</tbody></table>${clients.length > limit ? html`<p class="muted">${count(clients.length - limit)} more clients not shown.</p>` : ''}`;
+  )}</tbody></table>${t.count > limit ? html`<p class="muted">${count(t.count - limit)} more clients not shown.</p>` : ''}`;
 }
 
 /** Findings in order of failed attempts: the first `cards` as cards (with `picture(f)`), the rest as one table. */

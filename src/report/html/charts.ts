@@ -1,7 +1,7 @@
 /** Small charts: stacked outcome bars per candidate, legends with swatches, and per-rule hit bars. */
 import { html, num, count, textWidth, type Html } from './escape.js';
 import { TONES, OUTCOME_MEANING, type Tone } from './palette.js';
-import { OUTCOMES, type Outcome } from '../../replay/outcomes.js';
+import { OUTCOMES, type Outcome } from '../../verdict/outcomes.js';
 
 /** A small legend square filled like the marks it explains. */
 export function swatch(tone: Tone): Html {

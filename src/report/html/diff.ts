@@ -6,9 +6,10 @@ import { html, count, type Html } from './escape.js';
 import { outcomeChart } from './charts.js';
 import { TONES } from './palette.js';
 import { examplesTable } from './cards.js';
-import { diffScenarios, type DiffReport } from '../../replay/diff.js';
-import type { ReplayResult } from '../../replay/run.js';
-import type { Outcome } from '../../replay/outcomes.js';
+import type { DiffReport } from '../../analyze/diff.js';
+import type { ReplayResult } from '../../analyze/replay.js';
+import type { ReplayView } from '../../analyze/views.js';
+import type { Outcome } from '../../verdict/outcomes.js';
 import { formatCidr, protocolName, type Acl, type Direction, type Rule } from '../../acl/model.js';
 import { matchText } from './rules.js';
 
@@ -110,8 +111,9 @@ function changesTable(d: DiffReport): Html {
 }
 
 /** One comparison: first candidate against candidate b. */
-export function diffBlock(r: ReplayResult, b: number): Html {
-  const d = diffScenarios(r, 0, b);
+export function diffBlock(view: ReplayView, b: number): Html {
+  const r = view.result;
+  const d = view.diffs[b - 1]!;
   const sa = r.plan.scenarios[0]!;
   const sb = r.plan.scenarios[b]!;
   const ha = placementHits(r, 0);

@@ -4,10 +4,10 @@
  * pattern, a symbol and a word, and charts label their parts.
  */
 import { trusted, type Html } from './escape.js';
-import type { Outcome } from '../../replay/outcomes.js';
+import { OUTCOME_WORDS, type Outcome } from '../../verdict/outcomes.js';
+import type { Tone } from '../../analyze/strips.js';
 
-/** How a mark is drawn: outcomes of connections, allow/deny of ports, failures seen in a capture. */
-export type Tone = Outcome | 'allow' | 'deny' | 'failed' | 'rejected';
+export type { Tone };
 
 export interface ToneStyle {
   /** Main colour (strokes, swatches). */
@@ -27,11 +27,11 @@ const PURPLE = '#CC79A7';
 const GREY = '#8C8C8C';
 
 export const TONES: Record<Tone, ToneStyle> = {
-  ok: { color: BLUE, fill: BLUE, symbol: '✓', word: 'ok' },
-  'forward-blocked': { color: ORANGE, fill: 'url(#p-fwd)', symbol: '✗→', word: 'forward-blocked' },
-  'return-blocked': { color: VERMILLION, fill: 'url(#p-ret)', symbol: '←✗', word: 'return-blocked' },
-  'both-blocked': { color: PURPLE, fill: 'url(#p-both)', symbol: '⇄✗', word: 'both-blocked' },
-  'not-applicable': { color: GREY, fill: 'url(#p-na)', symbol: '–', word: 'not applicable' },
+  ok: { color: BLUE, fill: BLUE, symbol: '✓', word: OUTCOME_WORDS.ok },
+  'forward-blocked': { color: ORANGE, fill: 'url(#p-fwd)', symbol: '✗→', word: OUTCOME_WORDS['forward-blocked'] },
+  'return-blocked': { color: VERMILLION, fill: 'url(#p-ret)', symbol: '←✗', word: OUTCOME_WORDS['return-blocked'] },
+  'both-blocked': { color: PURPLE, fill: 'url(#p-both)', symbol: '⇄✗', word: OUTCOME_WORDS['both-blocked'] },
+  'not-applicable': { color: GREY, fill: 'url(#p-na)', symbol: '–', word: OUTCOME_WORDS['not-applicable'] },
   allow: { color: BLUE, fill: BLUE, symbol: '✓', word: 'allowed' },
   deny: { color: VERMILLION, fill: 'url(#p-deny)', symbol: '✗', word: 'denied' },
   failed: { color: VERMILLION, fill: 'url(#p-ret)', symbol: '✗', word: 'failed (no answer)' },

@@ -5,7 +5,10 @@
  * so single service ports (22, 53, 80) are visible next to the 64512 ephemeral-capable ports.
  */
 import { html, num, count, textWidth, type Html } from './escape.js';
-import { TONES, type Tone } from './palette.js';
+import { TONES } from './palette.js';
+import type { PortStripModel } from '../../analyze/strips.js';
+
+export type { PortStripModel, ProfileBand, StripLane, StripMarker, StripRow, StripSegment } from '../../analyze/strips.js';
 
 /** Horizontal geometry in viewBox units. */
 export const STRIP = {
@@ -88,63 +91,6 @@ export function placeAlong(items: { x: number; width: number }[], min: number, m
     end = left + it.width;
     return left;
   });
-}
-
-/** A run of destination ports with one verdict. */
-export interface StripSegment {
-  lo: number;
-  hi: number;
-  allowed: boolean;
-  /** The deciding rule as people say it ("100", "*"), or null when unknown. */
-  rule: string | null;
-  /** Tooltip text with the exact range and rule. */
-  title: string;
-}
-
-/** Ports the capture used, one mark per port (a connection), drawn as a histogram lane. */
-export interface StripLane {
-  tone: Tone;
-  label: string;
-  ports: number[];
-  /** Optional category of each port (same order), broken down in the tooltips. */
-  detail?: string[];
-  /** What a mark counts, plural ("connections"; a trailing s is dropped for one). */
-  noun: string;
-  /** What the ports are ("client ports of replies"). */
-  what: string;
-}
-
-export interface StripRow {
-  /** "TCP · IPv4". */
-  label: string;
-  /** Rule verdicts; null for a strip of observed ports only. */
-  segments: StripSegment[] | null;
-  lanes: StripLane[];
-}
-
-export interface ProfileBand {
-  key: string;
-  label: string;
-  range: [number, number];
-  /** Text after the range inside the band ("2 clients"). */
-  note: string;
-  title: string;
-}
-
-export interface StripMarker {
-  port: number;
-  label: string;
-  title: string;
-}
-
-export interface PortStripModel {
-  /** Accessible name of the picture. */
-  label: string;
-  /** data-* attributes for the svg element (names are constants of this module tree). */
-  data: [string, string][];
-  bands: ProfileBand[];
-  rows: StripRow[];
-  markers?: StripMarker[];
 }
 
 const BAND_ROW = 15;

@@ -4,17 +4,14 @@ import { page } from './page.js';
 import { outcomeChart, outcomeLegend, swatch } from './charts.js';
 import { captureFindingsList, clientsTable, diagnosisCard } from './cards.js';
 import { renderPortStrip } from './portstrip.js';
-import { replayStrips, type Probe, type ReplayStrip } from './replay-strips.js';
 import { rulesTable, ruleFindings, type RuleFindings } from './rules.js';
 import { diffBlock, placementHits } from './diff.js';
 import { TONES } from './palette.js';
-import type { ReplayResult } from '../../replay/run.js';
-import { OUTCOMES } from '../../replay/outcomes.js';
-import { lintAcl, type LintReport } from '../../acl/lint.js';
+import type { ReplayView } from '../../analyze/views.js';
+import type { StripProbe, ReplayStrip } from '../../analyze/strips.js';
+import type { LintReport } from '../../analyze/lint.js';
+import { OUTCOMES } from '../../verdict/outcomes.js';
 import { isoTime } from '../text.js';
-
-/** Lint visits at most this many class combinations per direction and family here (large rule sets stay fast). */
-const LINT_BUDGET = 200_000;
 
 function plural(n: number, word: string): string {
   return `${count(n)} ${word}${n === 1 ? '' : 's'}`;
@@ -24,7 +21,7 @@ function endpoint(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
-function probeText(p: Probe): Html {
+function probeText(p: StripProbe): Html {
   const what =
     p.kind === 'request'
       ? `requests of the busiest client→server pair crossing this way (${count(p.connections)} connection${p.connections === 1 ? '' : 's'})`
@@ -61,20 +58,11 @@ function howToRead(): Html {
 </ul></div>`;
 }
 
-function lintReports(r: ReplayResult): (LintReport | null)[] {
-  return r.plan.acls.map((acl) => {
-    try {
-      return lintAcl(acl, { budget: LINT_BUDGET });
-    } catch {
-      return null;
-    }
-  });
-}
-
-function candidateSection(r: ReplayResult, s: number, findings: RuleFindings[], lint: (LintReport | null)[]): Html {
+function candidateSection(view: ReplayView, s: number, findings: RuleFindings[], lint: (LintReport | null)[]): Html {
+  const r = view.result;
   const a = r.report.acls[s]!;
   const sc = r.plan.scenarios[s]!;
-  const strips = replayStrips(r, s);
+  const strips = view.strips[s]!;
   const hits = placementHits(r, s);
   const o = a.outcomes;
   const blocked = o['forward-blocked'] + o['return-blocked'] + o['both-blocked'];
@@ -109,9 +97,10 @@ ${a.diagnoses.length ? a.diagnoses.map(diagnosisCard) : html`<p class="none">No 
 }
 
 /** The whole replay report as one self-contained HTML document. */
-export function renderReplayHtml(r: ReplayResult): string {
+export function renderReplayHtml(view: ReplayView): string {
+  const r = view.result;
   const rep = r.report;
-  const lint = lintReports(r);
+  const lint = view.lint;
   const findings = lint.map(ruleFindings);
   const span = r.summary.firstTs !== null && r.summary.lastTs !== null ? `${isoTime(r.summary.firstTs)} – ${isoTime(r.summary.lastTs)} (${r.summary.duration.toFixed(1)} s)` : 'no timestamps';
   const subnets = [...new Set(rep.acls.flatMap((a) => a.subnets))];
@@ -139,10 +128,10 @@ ${outcomeLegend()}
 <td><b>${a.acl}</b></td>${OUTCOMES.map((o) => html`<td class="num" data-outcome="${o}">${count(a.outcomes[o])}</td>`)}<td class="num">${count(OUTCOMES.reduce((t, o) => t + a.outcomes[o], 0))}</td><td class="num">${a.diagnoses.length}</td></tr>`,
   )}</tbody></table>
 </section>
-${several ? html`<section id="diff"><h2>What changes between candidates</h2><p class="muted">The first candidate (left, before) against each other one (right, after), on the same capture.</p>${rep.acls.slice(1).map((_, i) => diffBlock(r, i + 1))}</section>` : ''}
+${several ? html`<section id="diff"><h2>What changes between candidates</h2><p class="muted">The first candidate (left, before) against each other one (right, after), on the same capture.</p>${rep.acls.slice(1).map((_, i) => diffBlock(view, i + 1))}</section>` : ''}
 <section id="clients"><h2>Clients and their port ranges</h2><p class="muted">Each client's ephemeral ports as seen in the capture and the port-range profile inferred from them (and from the SYN's TTL and options).</p>${clientsTable(r.clients)}</section>
 ${rep.captureFindings.length ? html`<section id="capture"><h2>Failures seen in the capture</h2><p class="muted">From the capture alone, before any candidate is applied.</p>${captureFindingsList(rep.captureFindings, 6)}</section>` : ''}
 ${howToRead()}
-${rep.acls.map((_, s) => candidateSection(r, s, findings, lint))}`;
+${rep.acls.map((_, s) => candidateSection(view, s, findings, lint))}`;
   return page(`aclreplay: ${rep.file} against ${rep.acls.map((a) => a.acl).join(', ')}`, body).text;
 }

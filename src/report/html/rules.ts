@@ -1,7 +1,8 @@
 /** Rule tables: every rule in evaluation order with its hit count as a bar, never-hit and shadowed rules marked. */
 import { html, count, type Html } from './escape.js';
 import { hitBar } from './charts.js';
-import type { Finding, LintReport } from '../../acl/lint.js';
+import type { Finding } from '../../acl/lint.js';
+import type { LintReport } from '../../analyze/lint.js';
 import { formatCidr, formatPorts, protocolName, type Acl, type Direction, type Rule } from '../../acl/model.js';
 
 /** Lint findings about single rules, by direction, family and rule number. */

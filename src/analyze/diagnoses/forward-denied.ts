@@ -1,0 +1,58 @@
+/** FORWARD_DENIED: client-to-server traffic denied, per deciding rule and service. */
+import { protoName } from '../../flow/connections.js';
+import { isIcmpOrientation } from '../../flow/orient.js';
+import { gateInfo, ruleOf } from '../../verdict/outcomes.js';
+import { verdictGate } from '../../verdict/evaluator.js';
+import { refs } from '../findings.js';
+import { capitalize, groupBy, ruleWords, type DiagnoseInput, type Diagnosis } from './common.js';
+
+export function forwardDenied(input: DiagnoseInput, s: number): Diagnosis[] {
+  const { plan, spec, connections: ct, verdicts: vt } = input;
+  // One finding per deciding rule and service port; the servers behind it are listed, not split into findings.
+  const byCode = new Map<number, Map<number, number[]>>();
+  const groups: number[][] = [];
+  for (let i = 0; i < ct.count; i++) {
+    const code = vt.forwardCode(s, i);
+    if (code >= 0 || isIcmpOrientation(ct.orientation[i]!)) continue;
+    let byService = byCode.get(code);
+    if (!byService) byCode.set(code, (byService = new Map()));
+    const service = ct.proto[i]! * 65537 + (ct.ported(i) ? ct.serverPort[i]! : 65536);
+    const g = byService.get(service);
+    if (g) g.push(i);
+    else {
+      const rows = [i];
+      byService.set(service, rows);
+      groups.push(rows);
+    }
+  }
+  return groups
+    .sort((a, b) => b.length - a.length)
+    .map((g) => {
+      const first = g[0]!;
+      const code = vt.forwardCode(s, first);
+      const gate = gateInfo(plan, spec, verdictGate(code));
+      const rule = ruleOf(plan, spec, code);
+      const servers = [...groupBy(g, (i) => ct.server[i]!)].sort((a, b) => b[1].length - a[1].length);
+      const protocol = protoName(ct.proto[first]!);
+      const serverPort = ct.ported(first) ? ct.serverPort[first]! : null;
+      const service = `${protocol}/${serverPort ?? '-'}`;
+      const clients = new Set<number>();
+      for (const i of g) clients.add(ct.client[i]!);
+      return {
+        code: 'FORWARD_DENIED' as const,
+        severity: 'error' as const,
+        scenario: plan.scenarios[s]!.name,
+        acl: gate.acl.id,
+        direction: gate.direction,
+        rule: rule?.ruleNumber ?? null,
+        protocol,
+        serverPort,
+        connections: g.length,
+        servers: servers.length,
+        topServers: servers.slice(0, 5).map(([server, rows]) => ({ server: ct.addresses.text(server), connections: rows.length })),
+        clients: clients.size,
+        message: `${capitalize(ruleWords(gate.direction, rule, gate.acl.id))} denies ${g.length} connection${g.length === 1 ? '' : 's'} to ${service} on ${servers.length === 1 ? ct.addresses.text(servers[0]![0]) : `${servers.length} servers`}`,
+        examples: refs(ct, g),
+      };
+    });
+}

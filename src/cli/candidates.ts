@@ -1,0 +1,76 @@
+/** The options that choose candidate ACLs and where they apply, and the replay every ACL-judging command runs. */
+import type { Command } from 'commander';
+import type { ReplayResult } from '../analyze/replay.js';
+import type { PlanInput } from '../verdict/plan.js';
+import { OUTCOMES } from '../verdict/outcomes.js';
+import { DIAGNOSIS_CODES } from '../analyze/diagnoses/codes.js';
+import { UsageError } from '../errors.js';
+import { noteCaptureProblems } from './io.js';
+import { collect, jobsOption, chunkOption, type Format } from './options.js';
+import { progressBar } from './progress.js';
+
+export interface ReplayOpts {
+  acl: string[];
+  subnet: string[];
+  subnets?: string;
+  topology?: string;
+  param: string[];
+  awsLimits: boolean;
+  format: Format;
+  jobs?: number;
+  chunkSize?: number;
+  failOn?: Set<string>;
+  html?: string;
+}
+
+/** Values `replay --fail-on` accepts: outcomes and diagnosis codes. */
+export const REPLAY_FAIL_ON: readonly string[] = [...OUTCOMES, ...DIAGNOSIS_CODES];
+
+/** The options that select candidate ACLs and where they apply. */
+export function addAclSelection(cmd: Command): Command {
+  return cmd
+    .option('--acl <file[#id]>', 'candidate ACL (repeatable): AWS JSON, CloudFormation, Terraform, YAML, ClassBench', collect, [])
+    .option('--subnet <cidr>', 'the subnet the ACL guards (repeatable)', collect, [])
+    .option('--subnets <file>', "aws ec2 describe-subnets JSON: the ACLs' associations give their subnets")
+    .option('--topology <yaml>', 'several subnets, each with its own ACL, judged together')
+    .option('--param <name=value>', 'CloudFormation parameter / Terraform variable (repeatable)', collect, [])
+    .option('--no-aws-limits', 'do not enforce the AWS maximum of 40 rules per direction and family');
+}
+
+/** Options every ACL-judging command takes. */
+export function withAclOptions(cmd: Command): Command {
+  return addAclSelection(cmd).addOption(jobsOption()).addOption(chunkOption());
+}
+
+export function planInput(opts: ReplayOpts): PlanInput {
+  const params: Record<string, string> = {};
+  for (const p of opts.param) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param expects Name=Value, got '${p}'`);
+    params[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return { acls: opts.acl, subnets: opts.subnet, subnetsFile: opts.subnets, topology: opts.topology, load: { params, awsLimits: opts.awsLimits } };
+}
+
+/** The first --fail-on value the result meets, as a sentence, or null. */
+export function failOnMatch(r: ReplayResult, failOn: Set<string>): string | null {
+  for (const a of r.report.acls) {
+    for (const o of OUTCOMES) if (failOn.has(o) && a.outcomes[o] > 0) return `${a.acl}: ${a.outcomes[o]} connection${a.outcomes[o] === 1 ? '' : 's'} ${o}`;
+    for (const d of a.diagnoses) if (failOn.has(d.code)) return `${a.acl}: ${d.code}: ${d.message}`;
+  }
+  return null;
+}
+
+export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
+  const bar = progressBar('replaying');
+  try {
+    // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
+    const { runReplay } = await import('../analyze/replay.js');
+    const r = await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    bar.stop();
+    noteCaptureProblems(r.summary);
+    return r;
+  } finally {
+    bar.stop();
+  }
+}

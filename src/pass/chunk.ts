@@ -1,0 +1,145 @@
+/**
+ * The chunk runner: reads one chunk's byte range, decodes it, observes its connections and judges its packets, and
+ * returns the chunk's ChunkPartial. One runner per worker (or per in-process pass) keeps what every chunk of a pass
+ * shares (the packet batch, the compiled candidates, the evaluator), so a chunk pays only for its own work.
+ */
+import { openSync, closeSync, readSync } from 'node:fs';
+import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
+import { Problems } from '../capture/problems.js';
+import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
+import { findPcapBoundary, pcapShape } from '../capture/resync.js';
+import { PcapngReader } from '../capture/pcapng.js';
+import { IoError, fromSystemError } from '../errors.js';
+import { PacketBatch } from '../decode/batch.js';
+import { PacketParser } from '../decode/parser.js';
+import { CaptureStats } from '../decode/stats.js';
+import { decodeAll } from '../decode/scan.js';
+import { DuplicateFilter } from '../decode/duplicates.js';
+import type { DecodeOptionsInput } from '../decode/options.js';
+import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
+import { specFromMessage } from '../verdict/spec.js';
+import { Evaluator } from '../verdict/evaluator.js';
+import { SegmentVerdicts, FragmentVerdicts, countVerdicts } from '../verdict/counters.js';
+import type { ChunkTask, PassSetup } from './messages.js';
+import { flowColumns, extrasColumns, replayColumns, type ChunkPartial } from './columns.js';
+
+/** Window read at a time while looking for a record boundary. */
+const RESYNC_WINDOW = 1 << 20;
+
+/**
+ * The first record boundary at or after task.start that a chain of plausible record headers starts (before
+ * task.stopAt; -1 when none does). Only a claim: the pass checks it against where the previous chunk stopped.
+ */
+function resyncPcap(fd: number, task: ChunkTask, header: PcapFileHeader): number {
+  const shape = pcapShape(header, task.firstTs);
+  const window = new Uint8Array(RESYNC_WINDOW + 2 * shape.maxRecord);
+  const limit = Math.min(task.stopAt, task.end);
+  for (let from = task.start; from < limit; from += RESYNC_WINDOW) {
+    let got: number;
+    try {
+      got = readSync(fd, window, 0, Math.min(window.length, task.end - from), from);
+    } catch (e) {
+      throw new IoError(task.file, `read error at offset ${from}: ${(e as Error).message}`);
+    }
+    const p = findPcapBoundary(window, 0, Math.min(got, RESYNC_WINDOW, limit - from), got, shape);
+    if (p >= 0) return from + p;
+    if (got < window.length) break;
+  }
+  return -1;
+}
+
+export class ChunkRunner {
+  private readonly batch: PacketBatch;
+  private readonly ev: Evaluator | null;
+  private readonly flows: boolean;
+  private readonly scenarios: number;
+  private readonly decode: DecodeOptionsInput;
+  private readonly dedupe: PassSetup['options']['dedupe'];
+
+  /** `inProcess`: partials stay in this thread (views, no copies); else they are encoded for another thread. */
+  constructor(
+    setup: PassSetup,
+    private readonly inProcess: boolean,
+  ) {
+    this.batch = new PacketBatch(setup.options.batchSize);
+    const spec = setup.spec ? (inProcess ? setup.spec : specFromMessage(setup.spec)) : null;
+    this.ev = spec ? new Evaluator(spec, this.batch.capacity) : null;
+    this.scenarios = spec ? spec.scenarios.length : 0;
+    this.flows = setup.options.flows || spec !== null;
+    this.decode = setup.options.decode ?? {};
+    this.dedupe = setup.options.dedupe ?? null;
+  }
+
+  /** Read, decode and observe the task's range; `batchSink` (in-process only) sees every decoded batch too. */
+  async run(task: ChunkTask, batchSink?: (batch: PacketBatch) => void): Promise<ChunkPartial> {
+    let source: ByteSource;
+    let fd = -1;
+    let start = task.start;
+    const ctx = task.context;
+    if (task.bytes) source = new BufferSource(task.bytes, task.end - task.start);
+    else {
+      try {
+        fd = openSync(task.file, 'r');
+      } catch (e) {
+        throw fromSystemError(task.file, e);
+      }
+      if (task.resync && ctx.format === 'pcap') start = resyncPcap(fd, task, ctx.header);
+      source = new FileSource(fd, start < 0 ? task.end : start, task.end, task.file);
+    }
+    const problems = new Problems();
+    const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, start < 0 ? task.end : start) : new PcapngReader(source, task.file, problems, start, ctx.section);
+    const batch = this.batch;
+    batch.length = 0;
+    const parser = new PacketParser(batch, problems, this.decode);
+    const duplicates = this.dedupe ? new DuplicateFilter(this.dedupe) : null;
+    const stats = new CaptureStats();
+    // Sized from the chunk's bytes (about one connection per 600 bytes of typical traffic) so it rarely grows.
+    const range = Math.min(task.end, task.stopAt) - task.start;
+    const span = Number.isFinite(range) ? range : 1 << 24;
+    const table = new FlowTable(Math.min(1 << 20, Math.max(1024, Math.ceil(span / 600))));
+    table.wholeHistory = task.chunk === 0;
+    const extras = new ChunkExtras();
+    const ev = this.ev;
+    ev?.resetCounts();
+    const segs = ev ? new SegmentVerdicts(this.scenarios, 1024) : null;
+    const frags = ev ? new FragmentVerdicts(this.scenarios) : null;
+    const flows = this.flows;
+    const sink = (b: PacketBatch) => {
+      if (flows) observeBatch(table, extras, b);
+      if (ev) {
+        ev.evaluate(b);
+        countVerdicts(b, ev, segs!, frags!, table.count);
+      }
+      if (batchSink) batchSink(b);
+    };
+    try {
+      await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt, duplicates);
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+    const interfacePackets: [number, number, number][] = [];
+    if (reader instanceof PcapngReader) {
+      for (const s of reader.sections) s.interfaces.forEach((f, i) => f.packets > 0 && interfacePackets.push([s.offset, i, f.packets]));
+    }
+    const copy = !this.inProcess;
+    const addrs6 = table.addrs6;
+    return {
+      chunk: task.chunk,
+      stats: stats.toColumns(),
+      tunnels: parser.tunnels.toColumns(),
+      problemCounts: Array.from(problems.counts),
+      problemDetails: problems.details,
+      stoppedEarly: reader.stoppedEarly,
+      interfacePackets,
+      sections: reader instanceof PcapngReader ? reader.sections : [],
+      flows: flowColumns(table, copy),
+      addrs6: copy ? addrs6.keys.slice(0, 4 * addrs6.count) : addrs6.keys.subarray(0, 4 * addrs6.count),
+      ...extrasColumns(extras, copy),
+      replay: ev ? replayColumns(ev, segs!, frags!, table.count, extras.fragHeads.count, copy) : null,
+      decided: table.wholeHistory,
+      startOffset: start,
+      stopOffset: start < 0 ? -1 : reader.offset,
+      ...(this.inProcess ? { own: { table, segments: segs } } : {}),
+    };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Cutting a capture into chunks at record boundaries, on the main thread. For a plain file only offsets travel
+ * (workers read their range themselves); for stdin and gzip the chunk's bytes travel. Each chunk carries the
+ * reader context it starts in: the pcap file header, or the pcapng section (byte order, interfaces).
+ */
+import type { OpenedCapture } from '../capture/open.js';
+import { RECORD, END } from '../capture/reader.js';
+import { PcapReader } from '../capture/pcap.js';
+import { PcapngReader } from '../capture/pcapng.js';
+import type { ChunkContext, ChunkTask } from './messages.js';
+
+function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
+  if (reader instanceof PcapReader) return { format: 'pcap', header: reader.header };
+  const s = reader.section;
+  return { format: 'pcapng', section: s ? { ...s, interfaces: s.interfaces.map((i) => ({ ...i, packets: 0 })) } : null };
+}
+
+/**
+ * Walk the record headers of `opened` and yield tasks of about `chunkBytes` each. The last task runs to the end
+ * of the input so the worker meets (and reports) whatever stopped the walk.
+ */
+export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onProgress?: (offset: number) => void): AsyncGenerator<ChunkTask> {
+  const reader = opened.reader as PcapReader | PcapngReader;
+  const tee = opened.tee;
+  let start = reader.offset;
+  if (tee && start > 0) tee.cut(0, start); // the pcap file header, already parsed into the context
+  let context = snapshot(reader);
+  let chunk = 0;
+  let lastProgress = 0;
+  let skipped = -1;
+  let skipHeader: Uint8Array | null = null;
+  let skipContext: ChunkContext | null = null;
+  const task = (end: number): ChunkTask => ({
+    chunk: chunk++,
+    file: opened.file,
+    start,
+    end,
+    stopAt: Infinity,
+    resync: false,
+    firstTs: 0,
+    bytes: tee ? tee.cut(start, end) : null,
+    context,
+  });
+  if (chunkBytes === Infinity && !tee) {
+    // One chunk: the worker reads everything itself; no walk needed.
+    yield task(opened.size);
+    return;
+  }
+  for (;;) {
+    const r = reader.next();
+    if (r === RECORD) {
+      const end = reader.offset;
+      if (end - start >= chunkBytes) {
+        yield task(end);
+        start = end;
+        context = snapshot(reader);
+      }
+      continue;
+    }
+    if (r === END) break;
+    if (tee && reader.skipTo > reader.offset && reader.skipFrom >= start && reader.skipFrom !== skipped) {
+      // A block the reader skips by its length (over 16 MiB, not a packet): end the chunk before it and drop its
+      // bytes as they stream in, so memory stays bounded; the next chunk starts after it. Its header is kept in
+      // case the input ends inside it (then a last task lets a worker report the truncation).
+      skipped = reader.skipFrom;
+      if (skipped > start) yield task(skipped);
+      skipHeader = tee.cut(skipped, skipped + 12);
+      skipContext = snapshot(reader);
+      tee.discardUntil(reader.skipTo);
+      start = reader.skipTo;
+      context = snapshot(reader);
+    }
+    const g = reader.refill();
+    if (typeof g !== 'number') await g;
+    if (onProgress && reader.offset - lastProgress > 1 << 22) {
+      lastProgress = reader.offset;
+      onProgress(lastProgress);
+    }
+  }
+  const end = tee ? tee.total : opened.size;
+  if (start > end && skipHeader) {
+    // Only the header travels; `end` says how much of the block the input really held.
+    yield { chunk: chunk++, file: opened.file, start: skipped, end, stopAt: Infinity, resync: false, firstTs: 0, bytes: skipHeader, context: skipContext! };
+  } else if (end > start || chunk === 0) yield task(Math.max(end, start));
+  onProgress?.(end);
+}

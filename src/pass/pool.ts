@@ -1,0 +1,36 @@
+/** The worker pool (piscina): N threads running worker.ts, set up once with the pass's PassSetup; one per pass. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { InternalError } from '../errors.js';
+import type { ChunkTask, PassSetup } from './messages.js';
+
+/** The compiled worker next to this module; when running from TypeScript sources (tests), the built one in dist/. */
+export function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const js = here.replace(/pool\.(ts|js)$/, 'worker.js');
+  if (here.endsWith('.js') && existsSync(js)) return js;
+  const built = js.replace(/\/src\/pass\/worker\.js$/, '/dist/src/pass/worker.js');
+  if (!existsSync(built)) throw new InternalError(`worker not built: ${built} is missing (run npm run build)`);
+  return built;
+}
+
+export class WorkerPool {
+  private readonly pool: Piscina<ChunkTask, Uint8Array>;
+
+  constructor(
+    readonly threads: number,
+    setup: PassSetup,
+  ) {
+    this.pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 1000, workerData: setup });
+  }
+
+  run(task: ChunkTask): Promise<Uint8Array> {
+    const transferList = task.bytes ? [task.bytes.buffer as ArrayBuffer] : undefined;
+    return this.pool.run(task, transferList ? { transferList } : {});
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
