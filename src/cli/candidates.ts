@@ -8,8 +8,9 @@ import { UsageError } from '../errors.js';
 import { noteCaptureProblems } from './io.js';
 import { collect, jobsOption, chunkOption, type Format } from './options.js';
 import { progressBar } from './progress.js';
+import { withDecapOptions, decapPassOptions, noteDuplicates, type DecapOpts } from './decap.js';
 
-export interface ReplayOpts {
+export interface ReplayOpts extends DecapOpts {
   acl: string[];
   subnet: string[];
   subnets?: string;
@@ -39,7 +40,7 @@ export function addAclSelection(cmd: Command): Command {
 
 /** Options every ACL-judging command takes. */
 export function withAclOptions(cmd: Command): Command {
-  return addAclSelection(cmd).addOption(jobsOption()).addOption(chunkOption());
+  return withDecapOptions(addAclSelection(cmd).addOption(jobsOption()).addOption(chunkOption()));
 }
 
 export function planInput(opts: ReplayOpts): PlanInput {
@@ -66,9 +67,10 @@ export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../analyze/replay.js');
-    const r = await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const r = await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress, ...decapPassOptions(opts) });
     bar.stop();
     noteCaptureProblems(r.summary);
+    noteDuplicates(r.summary);
     return r;
   } finally {
     bar.stop();

@@ -4,8 +4,9 @@ import { analyzeCapture, type CaptureAnalysis } from '../analyze/capture.js';
 import { noteCaptureProblems } from './io.js';
 import { formatOption, jobsOption, chunkOption, type Format } from './options.js';
 import { progressBar } from './progress.js';
+import { withDecapOptions, decapPassOptions, noteDuplicates, type DecapOpts } from './decap.js';
 
-export interface TrafficOpts {
+export interface TrafficOpts extends DecapOpts {
   format: Format;
   jobs?: number;
   chunkSize?: number;
@@ -13,20 +14,23 @@ export interface TrafficOpts {
 
 /** The traffic argument and the options of reading it; `formats` are the output formats the command offers. */
 export function withTrafficOptions(cmd: Command, formats: Format[] = ['table', 'json', 'jsonl', 'tsv']): Command {
-  return cmd
-    .argument('<capture>', 'pcap or pcapng file (gzip allowed), or - for stdin')
-    .addOption(formatOption(formats, 'table'))
-    .addOption(jobsOption())
-    .addOption(chunkOption());
+  return withDecapOptions(
+    cmd
+      .argument('<capture>', 'pcap or pcapng file (gzip allowed), or - for stdin')
+      .addOption(formatOption(formats, 'table'))
+      .addOption(jobsOption())
+      .addOption(chunkOption()),
+  );
 }
 
 /** Read the traffic into its connection table, with a progress bar on a terminal and one stderr line on problems. */
 export async function analyzeTraffic(file: string, opts: TrafficOpts): Promise<CaptureAnalysis> {
   const bar = progressBar('reading');
   try {
-    const a = await analyzeCapture(file, { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress });
+    const a = await analyzeCapture(file, { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress, ...decapPassOptions(opts) });
     bar.stop();
     noteCaptureProblems(a.summary);
+    noteDuplicates(a.summary);
     return a;
   } finally {
     bar.stop();

@@ -10,8 +10,9 @@
  * once per repeat. The fingerprint: family, protocol, addresses, ports (ICMP: identifier, type and code), IP
  * identification / IPv6 flow label, transport payload length, and for TCP sequence, acknowledgment and flags; not the
  * TTL or the MACs, which differ between the two capture points. The session is the batch's `sessionKey` (every
- * tunnel level's outer source, VNI / key, GWLB endpoint; 0 for a packet without encapsulation). Rows that are not
- * IP are never duplicates.
+ * tunnel level's outer source, VNI / key, GWLB endpoint). Only mirrored rows take part: a row that came through no
+ * encapsulation (tunnelDepth 0), or is not IP, is never a duplicate and is not remembered, so a capture without
+ * tunnels costs the filter nothing.
  *
  * Chunked runs: `warm()` records the rows of the window before a chunk without judging them; a filter warmed with the
  * records whose timestamps lie within `windowSeconds` before the chunk's first record (and are before it in file
@@ -87,10 +88,10 @@ export class DuplicateFilter {
     if (this.fingerprint(batch, i)) this.insert(batch.sessionKey[i]!, batch.ts[i]!);
   }
 
-  /** Hash the row into hA/hB; false for rows that are never duplicates (not IP). */
+  /** Hash the row into hA/hB; false for rows that are never duplicates (not mirrored, not IP). */
   private fingerprint(batch: PacketBatch, i: number): boolean {
     const fam = batch.family[i]!;
-    if (fam === 0) return false;
+    if (fam === 0 || batch.tunnelDepth[i] === 0) return false;
     const proto = batch.proto[i]!;
     const base = 4 * i;
     let a = 0x9e3779b9 ^ (fam << 8) ^ proto;

@@ -34,7 +34,7 @@ export async function decodeAll(
       batch.recordOffset[i] = reader.recordOffset;
       parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, i);
       stats.record(reader.linkType, reader.caplen, reader.origlen, ts);
-      if (duplicates !== null && duplicates.judge(batch, i)) {
+      if (duplicates !== null && batch.tunnelDepth[i] !== 0 && duplicates.judge(batch, i)) {
         stats.duplicates++;
         continue;
       }

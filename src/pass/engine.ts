@@ -31,7 +31,7 @@ export interface PassOptions extends OpenOptions {
   replay?: ReplaySpec | null;
   /** Tunnels and mirrors (default: decap auto). */
   decode?: import('../decode/options.js').DecodeOptionsInput;
-  /** Drop packets mirrored twice (see ChunkOptions.dedupe). */
+  /** Drop packets mirrored twice (see ChunkOptions.dedupe); default on, null keeps every copy. */
   dedupe?: import('../decode/duplicates.js').DuplicateFilterOptions | null;
   /** Sees every decoded batch, in file order (forces one job: batches do not leave their thread). */
   batchSink?: (batch: PacketBatch) => void;
@@ -66,7 +66,7 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   if (opened.seekable && opened.size <= (opts.chunkBytes ?? DEFAULT_CHUNK_BYTES)) jobs = 1;
   const chunkBytes = opts.chunkBytes ?? (jobs === 1 && opened.seekable ? Infinity : DEFAULT_CHUNK_BYTES);
   const merge = new CaptureMerge();
-  const setup: PassSetup = { options: { flows: opts.flows ?? true, decode: opts.decode ?? {}, dedupe: opts.dedupe ?? null }, spec: opts.replay ?? null };
+  const setup: PassSetup = { options: { flows: opts.flows ?? true, decode: opts.decode ?? {}, dedupe: opts.dedupe === undefined ? {} : opts.dedupe }, spec: opts.replay ?? null };
   const total = opened.size;
   const progress = opts.onProgress ? (done: number) => opts.onProgress!(done, total) : undefined;
   let chunks = 0;

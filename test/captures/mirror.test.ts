@@ -225,7 +225,7 @@ describe('both-ends mirror: every packet between c1 and the server arrives twice
     const c1Packets = d.filter((r) => C1.includes(r.src) || C1.includes(r.dst)).length;
     expect(c1Packets).toBeGreaterThan(50);
 
-    const a = await analyzeCapture(M('both-ends.pcap'), { jobs: 1 });
+    const a = await analyzeCapture(M('both-ends.pcap'), { jobs: 1, dedupe: null });
     const direct = await analyzeCapture(M('direct.pcap'), { jobs: 1 });
     const packetsOf = (ct: typeof a.connections, hosts: string[]) => flowRecords(ct).filter((c) => touches(c, SERVER) && touches(c, hosts)).reduce((n, c) => n + c.packets, 0);
     expect(packetsOf(a.connections, C1)).toBe(2 * packetsOf(direct.connections, C1));
@@ -247,7 +247,7 @@ describe('both-ends mirror: every packet between c1 and the server arrives twice
     let sequential: number[] = [];
     const differsUnwarmed: number[] = [];
     let cuts = 0;
-    await summarizeCapture(M('both-ends.pcap'), { jobs: 1 }, (b: PacketBatch) => {
+    await summarizeCapture(M('both-ends.pcap'), { jobs: 1, dedupe: null }, (b: PacketBatch) => {
       const judgeAll = (f: DuplicateFilter, from: number, to: number) => {
         const out: number[] = [];
         for (let i = from; i < to; i++) if (f.judge(b, i)) out.push(i);
