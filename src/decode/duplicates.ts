@@ -14,11 +14,15 @@
  * encapsulation (tunnelDepth 0), or is not IP, is never a duplicate and is not remembered, so a capture without
  * tunnels costs the filter nothing.
  *
- * Chunked runs: `warm()` records the rows of the window before a chunk without judging them; a filter warmed with the
- * records whose timestamps lie within `windowSeconds` before the chunk's first record (and are before it in file
- * order) judges every row of the chunk exactly as a filter that saw the whole capture. That holds while at most WAYS
- * records of the window share a bucket (the table is sized for it; past that the oldest entry of the bucket is
- * forgotten, in both runs alike when they saw the same window) and timestamps within a window are in file order.
+ * Chunked runs: `warm()` records the rows of the window before a chunk without judging them. The warm-up of a chunk
+ * whose first record starts at offset S with timestamp t is one rule, whoever computes it (RecordRing.warmStart):
+ * the records before S, taken back from S while each has a timestamp >= t - window, starts at or after
+ * S - MAX_WARM_BYTES, and there are at most MAX_WARM_RECORDS of them. A filter warmed so judges every row of the chunk
+ * exactly as a filter that saw the whole capture, provided timestamps do not go backwards (a capture from one point,
+ * as a mirror target's is) and a window holds fewer records than the bounds: records before the warm-up are then
+ * outside the window of every row of the chunk, so they are never matched, and insert() treats them as free ways in
+ * both runs alike (at most WAYS records of a window share a bucket; past that the oldest is forgotten, again in both
+ * runs alike). The chunk runs the warm-up lazily, before its first mirrored row: until then nothing was remembered.
  */
 import { Layer, type PacketBatch } from './batch.js';
 
@@ -27,6 +31,10 @@ const WAYS = 8;
 
 /** Default window: copies of one packet from two sessions arrive within it; a retransmission rarely does. */
 export const DEFAULT_DUPLICATE_WINDOW = 0.002;
+
+/** Bounds of a chunk's warm-up (see the rule above): 2 ms at 32 Mpps, or at 32 Gbit/s. */
+export const MAX_WARM_RECORDS = 1 << 16;
+export const MAX_WARM_BYTES = 8 << 20;
 
 export interface DuplicateFilterOptions {
   /** Seconds within which a copy from another session is a duplicate (default 2 ms). */
@@ -42,12 +50,13 @@ export class DuplicateFilter {
   /** Rows judged (IP rows passed to judge()). */
   judged = 0;
   private readonly mask: number;
-  private readonly fpA: Uint32Array;
-  private readonly fpB: Uint32Array;
-  private readonly session: Uint32Array;
-  private readonly ts: Float64Array;
+  /** The table, allocated at the first mirrored row (a capture without tunnels never needs it). */
+  private fpA = new Uint32Array(0);
+  private fpB = new Uint32Array(0);
+  private session = new Uint32Array(0);
+  private ts = new Float64Array(0);
   /** Insertion order of each entry (0 = empty): the oldest of a full bucket is replaced. */
-  private readonly order: Float64Array;
+  private order = new Float64Array(0);
   private next = 1;
   /** Fingerprint of the row last hashed. */
   private hA = 0;
@@ -58,16 +67,20 @@ export class DuplicateFilter {
     let n = 16;
     while (n < (o.buckets ?? 16384)) n <<= 1;
     this.mask = n - 1;
-    this.fpA = new Uint32Array(n * WAYS);
-    this.fpB = new Uint32Array(n * WAYS);
-    this.session = new Uint32Array(n * WAYS);
-    this.ts = new Float64Array(n * WAYS);
-    this.order = new Float64Array(n * WAYS);
   }
 
-  /** Forget everything (counters too). */
+  private allocate(): void {
+    const n = (this.mask + 1) * WAYS;
+    this.fpA = new Uint32Array(n);
+    this.fpB = new Uint32Array(n);
+    this.session = new Uint32Array(n);
+    this.ts = new Float64Array(n);
+    this.order = new Float64Array(n);
+  }
+
+  /** Forget everything (counters too); costs nothing when nothing was remembered. */
   reset(): void {
-    this.order.fill(0);
+    if (this.next > 1) this.order.fill(0);
     this.next = 1;
     this.dropped = 0;
     this.judged = 0;
@@ -76,6 +89,7 @@ export class DuplicateFilter {
   /** Judge row i of `batch` and remember it: true when it is a copy another session already delivered. */
   judge(batch: PacketBatch, i: number): boolean {
     if (!this.fingerprint(batch, i)) return false;
+    if (this.order.length === 0) this.allocate();
     this.judged++;
     const dup = this.lookup(batch.sessionKey[i]!, batch.ts[i]!);
     this.insert(batch.sessionKey[i]!, batch.ts[i]!);
@@ -85,7 +99,9 @@ export class DuplicateFilter {
 
   /** Remember row i without judging it: a record of the window before this filter's chunk. */
   warm(batch: PacketBatch, i: number): void {
-    if (this.fingerprint(batch, i)) this.insert(batch.sessionKey[i]!, batch.ts[i]!);
+    if (!this.fingerprint(batch, i)) return;
+    if (this.order.length === 0) this.allocate();
+    this.insert(batch.sessionKey[i]!, batch.ts[i]!);
   }
 
   /** Hash the row into hA/hB; false for rows that are never duplicates (not mirrored, not IP). */
@@ -224,4 +240,58 @@ function step2(h: number, w: number): number {
 function fin(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * The last MAX_WARM_RECORDS records in file order (offset, timestamp, a caller's tag), and the warm-up rule over them.
+ * A main thread walking the record headers keeps one; so does a worker walking back from a proven record boundary.
+ */
+export class RecordRing {
+  readonly offsets = new Float64Array(MAX_WARM_RECORDS);
+  readonly ts = new Float64Array(MAX_WARM_RECORDS);
+  readonly tags = new Int32Array(MAX_WARM_RECORDS);
+  /** Records pushed since the last reset (record k is at index k & mask while k >= pushed - MAX_WARM_RECORDS). */
+  pushed = 0;
+  /**
+   * Set by warmStart(): true when a timestamp or a bound ended the warm-up; false when it ran into the oldest record
+   * held (then it is the whole warm-up only if nothing came before that record in the capture).
+   */
+  complete = false;
+
+  reset(): void {
+    this.pushed = 0;
+  }
+
+  push(offset: number, ts: number, tag: number): void {
+    const k = this.pushed++ & (MAX_WARM_RECORDS - 1);
+    this.offsets[k] = offset;
+    this.ts[k] = ts;
+    this.tags[k] = tag;
+  }
+
+  /**
+   * The warm-up of a chunk starting at offset `start` whose first record has timestamp `t`, over the records held
+   * (all before `start`): the record number (pushed - n) of its first record; `pushed` when it is empty.
+   */
+  warmStart(start: number, t: number, window: number): number {
+    const oldest = Math.max(0, this.pushed - MAX_WARM_RECORDS);
+    const floor = start - MAX_WARM_BYTES;
+    const after = t - window;
+    let k = this.pushed;
+    this.complete = true;
+    while (k > oldest) {
+      const j = (k - 1) & (MAX_WARM_RECORDS - 1);
+      if (this.ts[j]! < after || this.offsets[j]! < floor) return k;
+      k--;
+    }
+    this.complete = this.pushed - k >= MAX_WARM_RECORDS;
+    return k;
+  }
+
+  offsetOf(k: number): number {
+    return this.offsets[k & (MAX_WARM_RECORDS - 1)]!;
+  }
+  tagOf(k: number): number {
+    return this.tags[k & (MAX_WARM_RECORDS - 1)]!;
+  }
 }

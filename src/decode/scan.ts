@@ -12,7 +12,8 @@ export type BatchSink = (batch: PacketBatch) => void;
  * Read every record (those starting before file offset `stopAt`), decode into `batch`, call `sink` when it fills and
  * at the end. Synchronous for file sources except at refills; awaits only when the source is a stream. With
  * `duplicates`, a row the filter judges a copy of a packet another mirror session delivered is counted (in
- * `stats.packets` and `stats.duplicates`) but not kept.
+ * `stats.packets` and `stats.duplicates`) but not kept; `warmUp`, when given, is called once with the first record's
+ * timestamp before the first mirrored row is judged (to fill the filter with the window before the chunk).
  */
 export async function decodeAll(
   reader: RecordReader,
@@ -22,8 +23,10 @@ export async function decodeAll(
   sink: BatchSink,
   stopAt = Infinity,
   duplicates: DuplicateFilter | null = null,
+  warmUp: ((firstTs: number) => void) | null = null,
 ): Promise<void> {
   const cap = batch.capacity;
+  let firstTs = NaN;
   for (;;) {
     if (reader.offset >= stopAt) break;
     const r = reader.next();
@@ -34,9 +37,16 @@ export async function decodeAll(
       batch.recordOffset[i] = reader.recordOffset;
       parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, i);
       stats.record(reader.linkType, reader.caplen, reader.origlen, ts);
-      if (duplicates !== null && batch.tunnelDepth[i] !== 0 && duplicates.judge(batch, i)) {
-        stats.duplicates++;
-        continue;
+      if (firstTs !== firstTs) firstTs = ts;
+      if (duplicates !== null && batch.tunnelDepth[i] !== 0) {
+        if (warmUp !== null) {
+          warmUp(firstTs);
+          warmUp = null;
+        }
+        if (duplicates.judge(batch, i)) {
+          stats.duplicates++;
+          continue;
+        }
       }
       batch.length = i + 1;
       if (i + 1 === cap) {
@@ -58,27 +68,23 @@ export async function decodeAll(
 }
 
 /**
- * Decode every record of `reader` only to remember it in `filter` (the records of the window before a chunk, which
- * an earlier chunk counts): no stats, no sink, problems and tunnels not counted. `batch` is scratch.
+ * Decode every record of `reader` (a file or buffer source: no awaiting) that starts before `stopAt`, only to remember
+ * it in `filter`: the records of the window before a chunk, which an earlier chunk counts. `parser` should be a
+ * muted one (setWarmup) over `scratch`, a batch of its own; problems, stats and tunnels are not counted.
  */
-export async function warmDuplicates(reader: RecordReader, parser: PacketParser, batch: PacketBatch, filter: DuplicateFilter): Promise<void> {
-  parser.setWarmup(true);
-  try {
-    for (;;) {
-      const r = reader.next();
-      if (r === RECORD) {
-        batch.ts[0] = reader.tsSec + reader.tsNsec * 1e-9;
-        batch.recordOffset[0] = reader.recordOffset;
-        parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, 0);
-        filter.warm(batch, 0);
-        continue;
-      }
-      if (r === END) break;
-      const got = reader.refill();
-      if (typeof got !== 'number') await got;
+export function warmRecords(reader: RecordReader, parser: PacketParser, scratch: PacketBatch, filter: DuplicateFilter, stopAt: number): void {
+  for (;;) {
+    if (reader.offset >= stopAt) break;
+    const r = reader.next();
+    if (r === RECORD) {
+      scratch.ts[0] = reader.tsSec + reader.tsNsec * 1e-9;
+      scratch.recordOffset[0] = reader.recordOffset;
+      parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, 0);
+      filter.warm(scratch, 0);
+      continue;
     }
-  } finally {
-    parser.setWarmup(false);
-    batch.length = 0;
+    if (r === END) break;
+    if (typeof reader.refill() !== 'number') throw new Error('warmRecords needs a source that reads without waiting');
   }
+  scratch.length = 0;
 }

@@ -3,58 +3,34 @@
  * returns the chunk's ChunkPartial. One runner per worker (or per in-process pass) keeps what every chunk of a pass
  * shares (the packet batch, the compiled candidates, the evaluator), so a chunk pays only for its own work.
  */
-import { openSync, closeSync, readSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
 import { Problems } from '../capture/problems.js';
-import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
-import { findPcapBoundary, pcapShape } from '../capture/resync.js';
+import { PcapReader } from '../capture/pcap.js';
 import { PcapngReader } from '../capture/pcapng.js';
-import { IoError, fromSystemError } from '../errors.js';
+import { fromSystemError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
 import { CaptureStats } from '../decode/stats.js';
 import { decodeAll } from '../decode/scan.js';
 import { DuplicateFilter } from '../decode/duplicates.js';
-import type { DecodeOptionsInput } from '../decode/options.js';
 import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
 import { specFromMessage } from '../verdict/spec.js';
 import { Evaluator } from '../verdict/evaluator.js';
 import { SegmentVerdicts, FragmentVerdicts, countVerdicts } from '../verdict/counters.js';
 import type { ChunkTask, PassSetup } from './messages.js';
 import { flowColumns, extrasColumns, replayColumns, type ChunkPartial } from './columns.js';
-
-/** Window read at a time while looking for a record boundary. */
-const RESYNC_WINDOW = 1 << 20;
-
-/**
- * The first record boundary at or after task.start that a chain of plausible record headers starts (before
- * task.stopAt; -1 when none does). Only a claim: the pass checks it against where the previous chunk stopped.
- */
-function resyncPcap(fd: number, task: ChunkTask, header: PcapFileHeader): number {
-  const shape = pcapShape(header, task.firstTs);
-  const window = new Uint8Array(RESYNC_WINDOW + 2 * shape.maxRecord);
-  const limit = Math.min(task.stopAt, task.end);
-  for (let from = task.start; from < limit; from += RESYNC_WINDOW) {
-    let got: number;
-    try {
-      got = readSync(fd, window, 0, Math.min(window.length, task.end - from), from);
-    } catch (e) {
-      throw new IoError(task.file, `read error at offset ${from}: ${(e as Error).message}`);
-    }
-    const p = findPcapBoundary(window, 0, Math.min(got, RESYNC_WINDOW, limit - from), got, shape);
-    if (p >= 0) return from + p;
-    if (got < window.length) break;
-  }
-  return -1;
-}
+import { LookBack, claimPcapBoundary } from './lookback.js';
 
 export class ChunkRunner {
   private readonly batch: PacketBatch;
   private readonly ev: Evaluator | null;
   private readonly flows: boolean;
   private readonly scenarios: number;
-  private readonly decode: DecodeOptionsInput;
-  private readonly dedupe: PassSetup['options']['dedupe'];
+  private readonly decode: PassSetup['options']['decode'];
+  /** Kept across chunks: the filter's table is allocated once, at the first mirrored row. */
+  private readonly duplicates: DuplicateFilter | null;
+  private readonly lookBack: LookBack | null;
 
   /** `inProcess`: partials stay in this thread (views, no copies); else they are encoded for another thread. */
   constructor(
@@ -67,7 +43,8 @@ export class ChunkRunner {
     this.scenarios = spec ? spec.scenarios.length : 0;
     this.flows = setup.options.flows || spec !== null;
     this.decode = setup.options.decode ?? {};
-    this.dedupe = setup.options.dedupe ?? null;
+    this.duplicates = setup.options.dedupe ? new DuplicateFilter(setup.options.dedupe) : null;
+    this.lookBack = this.duplicates ? new LookBack(this.decode) : null;
   }
 
   /** Read, decode and observe the task's range; `batchSink` (in-process only) sees every decoded batch too. */
@@ -83,7 +60,7 @@ export class ChunkRunner {
       } catch (e) {
         throw fromSystemError(task.file, e);
       }
-      if (task.resync && ctx.format === 'pcap') start = resyncPcap(fd, task, ctx.header);
+      if (task.resync && ctx.format === 'pcap') start = claimPcapBoundary(fd, task.file, ctx.header, task.firstTs, task.start, Math.min(task.stopAt, task.end), task.end);
       source = new FileSource(fd, start < 0 ? task.end : start, task.end, task.file);
     }
     const problems = new Problems();
@@ -91,7 +68,12 @@ export class ChunkRunner {
     const batch = this.batch;
     batch.length = 0;
     const parser = new PacketParser(batch, problems, this.decode);
-    const duplicates = this.dedupe ? new DuplicateFilter(this.dedupe) : null;
+    const duplicates = this.duplicates;
+    duplicates?.reset();
+    // The warm-up runs before the chunk's first mirrored row, if it has one (src/pass/lookback.ts).
+    let warmAnchor: ChunkPartial['warmAnchor'] = null;
+    const plan = task.warm;
+    const warmUp = duplicates && plan ? (firstTs: number) => void (warmAnchor = this.lookBack!.warm(task, plan, fd, start, firstTs, duplicates)) : null;
     const stats = new CaptureStats();
     // Sized from the chunk's bytes (about one connection per 600 bytes of typical traffic) so it rarely grows.
     const range = Math.min(task.end, task.stopAt) - task.start;
@@ -113,7 +95,7 @@ export class ChunkRunner {
       if (batchSink) batchSink(b);
     };
     try {
-      await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt, duplicates);
+      await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt, duplicates, warmUp);
     } finally {
       if (fd >= 0) closeSync(fd);
     }
@@ -139,6 +121,7 @@ export class ChunkRunner {
       decided: table.wholeHistory,
       startOffset: start,
       stopOffset: start < 0 ? -1 : reader.offset,
+      warmAnchor,
       ...(this.inProcess ? { own: { table, segments: segs } } : {}),
     };
   }

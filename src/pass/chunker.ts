@@ -7,7 +7,8 @@ import type { OpenedCapture } from '../capture/open.js';
 import { RECORD, END } from '../capture/reader.js';
 import { PcapReader } from '../capture/pcap.js';
 import { PcapngReader } from '../capture/pcapng.js';
-import type { ChunkContext, ChunkTask } from './messages.js';
+import { RecordRing, MAX_WARM_BYTES, MAX_WARM_RECORDS } from '../decode/duplicates.js';
+import type { ChunkContext, ChunkTask, WarmPlan } from './messages.js';
 
 function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
   if (reader instanceof PcapReader) return { format: 'pcap', header: reader.header };
@@ -17,9 +18,12 @@ function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
 
 /**
  * Walk the record headers of `opened` and yield tasks of about `chunkBytes` each. The last task runs to the end
- * of the input so the worker meets (and reports) whatever stopped the walk.
+ * of the input so the worker meets (and reports) whatever stopped the walk. With `warmWindow` (the duplicate
+ * filter's window, seconds), each task names the records its filter is warmed with (src/decode/duplicates.ts);
+ * when the input cannot be re-read their bytes travel with it. In that case a block skipped by its length ends
+ * every look back (its bytes are not kept).
  */
-export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onProgress?: (offset: number) => void): AsyncGenerator<ChunkTask> {
+export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onProgress?: (offset: number) => void, warmWindow: number | null = null): AsyncGenerator<ChunkTask> {
   const reader = opened.reader as PcapReader | PcapngReader;
   const tee = opened.tee;
   let start = reader.offset;
@@ -30,17 +34,32 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
   let skipped = -1;
   let skipHeader: Uint8Array | null = null;
   let skipContext: ChunkContext | null = null;
-  const task = (end: number): ChunkTask => ({
-    chunk: chunk++,
-    file: opened.file,
-    start,
-    end,
-    stopAt: Infinity,
-    resync: false,
-    firstTs: 0,
-    bytes: tee ? tee.cut(start, end) : null,
-    context,
-  });
+  // The look back: the last records (offset, timestamp, context generation) and the contexts they were read in.
+  const ring = warmWindow !== null ? new RecordRing() : null;
+  const contexts = new Map<number, ChunkContext>();
+  let generation = 0;
+  let lastSection: unknown = undefined;
+  let lastInterfaces = -1;
+  let warm: WarmPlan | null = null;
+  let needWarm = false;
+  const task = (end: number): ChunkTask => {
+    const t: ChunkTask = {
+      chunk: chunk++,
+      file: opened.file,
+      start,
+      end,
+      stopAt: Infinity,
+      resync: false,
+      firstTs: 0,
+      // Bytes a later chunk's look back may want stay kept: the last MAX_WARM_BYTES.
+      bytes: tee ? tee.cut(start, end, ring ? end - MAX_WARM_BYTES : end) : null,
+      context,
+      warm,
+    };
+    warm = null;
+    needWarm = ring !== null;
+    return t;
+  };
   if (chunkBytes === Infinity && !tee) {
     // One chunk: the worker reads everything itself; no walk needed.
     yield task(opened.size);
@@ -49,6 +68,25 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
   for (;;) {
     const r = reader.next();
     if (r === RECORD) {
+      if (ring) {
+        if (reader instanceof PcapngReader && (reader.section !== lastSection || (reader.section?.interfaces.length ?? 0) !== lastInterfaces)) {
+          lastSection = reader.section;
+          lastInterfaces = reader.section?.interfaces.length ?? 0;
+          contexts.set(++generation, snapshot(reader));
+          // Contexts older than every record held are never asked for again.
+          const oldest = ring.pushed > 0 ? ring.tagOf(Math.max(0, ring.pushed - MAX_WARM_RECORDS)) : generation;
+          for (const g of contexts.keys()) if (g < oldest) contexts.delete(g);
+        } else if (contexts.size === 0) contexts.set(generation, context);
+        const ts = reader.tsSec + reader.tsNsec * 1e-9;
+        if (needWarm) {
+          // The first record of the chunk that starts at `start`: the rule can be applied now.
+          const k = ring.warmStart(start, ts, warmWindow!);
+          const from = k < ring.pushed ? ring.offsetOf(k) : start;
+          warm = { kind: 'records', from, context: k < ring.pushed ? contexts.get(ring.tagOf(k))! : context, bytes: tee ? tee.slice(from, start) : null };
+          needWarm = false;
+        }
+        ring.push(reader.recordOffset, ts, generation);
+      }
       const end = reader.offset;
       if (end - start >= chunkBytes) {
         yield task(end);
@@ -64,6 +102,7 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
       // case the input ends inside it (then a last task lets a worker report the truncation).
       skipped = reader.skipFrom;
       if (skipped > start) yield task(skipped);
+      ring?.reset();
       skipHeader = tee.cut(skipped, skipped + 12);
       skipContext = snapshot(reader);
       tee.discardUntil(reader.skipTo);
@@ -80,7 +119,7 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
   const end = tee ? tee.total : opened.size;
   if (start > end && skipHeader) {
     // Only the header travels; `end` says how much of the block the input really held.
-    yield { chunk: chunk++, file: opened.file, start: skipped, end, stopAt: Infinity, resync: false, firstTs: 0, bytes: skipHeader, context: skipContext! };
+    yield { chunk: chunk++, file: opened.file, start: skipped, end, stopAt: Infinity, resync: false, firstTs: 0, bytes: skipHeader, context: skipContext!, warm: null };
   } else if (end > start || chunk === 0) yield task(Math.max(end, start));
   onProgress?.(end);
 }

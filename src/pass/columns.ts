@@ -58,6 +58,11 @@ export interface ChunkPartial {
   /** File offset of the record the chunk started at (-1: no record starts in its range), and where it stopped. */
   startOffset: number;
   stopOffset: number;
+  /**
+   * The earlier chunk start the warm-up walked back from, as this chunk's worker found it (offsets plan only; null
+   * when there was no warm-up or it started from a proven boundary): the pass checks it like a chunk start.
+   */
+  warmAnchor: { chunk: number; offset: number } | null;
   /** In this thread only (never encoded): the chunk's own table and verdict counters, which the merge may take over. */
   own?: { table: FlowTable; segments: SegmentVerdicts | null };
 }

@@ -16,6 +16,7 @@ import { CaptureMerge } from './merge.js';
 import type { WorkerPool } from './pool.js';
 import type { ReplaySpec } from '../verdict/spec.js';
 import type { PacketBatch } from '../decode/batch.js';
+import { DEFAULT_DUPLICATE_WINDOW } from '../decode/duplicates.js';
 import { AclReplayError, InternalError } from '../errors.js';
 
 export interface PassOptions extends OpenOptions {
@@ -78,12 +79,14 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   const runner = pool ? null : new ChunkRunner(setup, true);
   const run = (task: ChunkTask) => (pool ? dispatch(pool, task) : runner!.run(task, opts.batchSink));
   try {
-    const tasks = byOffsets ? cutAtOffsets(opened, chunkBytes) : cutChunks(opened, chunkBytes, progress);
+    const dedupe = setup.options.dedupe;
+    const tasks = byOffsets ? cutAtOffsets(opened, chunkBytes, dedupe != null) : cutChunks(opened, chunkBytes, progress, dedupe ? (dedupe.windowSeconds ?? DEFAULT_DUPLICATE_WINDOW) : null);
     // Partials complete out of order; merge them in order, with a bounded number in flight.
     const inFlight = new Map<number, { task: ChunkTask; partial: Promise<ChunkPartial> }>();
     const limit = pool ? jobs * 3 : 1;
     let next = 0;
     let boundary = -1; // where the previous chunk's reader stopped: the record boundary the next chunk must start at
+    const proven: number[] = []; // per chunk: the first record at or after its cut (the offsets path)
     let stopped = false; // a chunk's reader stopped at a problem: nothing after it is read (as one reader would)
     const drainOne = async () => {
       const { task, partial } = inFlight.get(next)!;
@@ -96,7 +99,13 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
         // The chunk's claimed start must be exactly where the true chain of records reached; otherwise (payload that
         // looked like record headers, a chunk inside one huge record) it is read again from that boundary.
         const agrees = p.startOffset === boundary || (p.startOffset < 0 && boundary >= task.stopAt);
-        if (!agrees) p = await run({ ...task, start: boundary, resync: false });
+        proven[task.chunk] = boundary;
+        // The duplicate filter's look back walked from an earlier chunk's start as the worker found it: proven too.
+        const anchored = p.warmAnchor === null || proven[p.warmAnchor.chunk] === p.warmAnchor.offset;
+        if (!agrees || !anchored) {
+          const warm = task.warm && task.warm.kind === 'anchors' ? { ...task.warm, proven: proven.slice() } : task.warm;
+          p = await run({ ...task, start: boundary, resync: false, warm });
+        }
         if (p.startOffset >= 0) boundary = p.stopOffset;
         progress?.(Math.min(task.stopAt, opened.size));
       }
@@ -124,7 +133,7 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
  * start in [cut k, cut k + 1) (the first boundary at or after each cut, found by its worker). Nothing is read here
  * but the first record header (whose timestamp tells a plausible record header from payload).
  */
-function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number): Generator<ChunkTask> {
+function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number, dedupe: boolean): Generator<ChunkTask> {
   const reader = opened.reader as PcapReader;
   const first = reader.offset;
   const head = new Uint8Array(16);
@@ -141,7 +150,8 @@ function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number): Generator<Chu
   let chunk = 0;
   for (let cut = first; chunk === 0 || cut < opened.size; cut += chunkBytes) {
     const stopAt = cut + chunkBytes < opened.size ? cut + chunkBytes : Infinity;
-    yield { chunk, file: opened.file, start: cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context };
+    const warm = dedupe && chunk > 0 ? { kind: 'anchors' as const, first, every: chunkBytes, proven: null } : null;
+    yield { chunk, file: opened.file, start: cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context, warm };
     chunk++;
   }
 }

@@ -46,7 +46,20 @@ export interface ChunkTask {
   firstTs: number;
   bytes: Uint8Array | null;
   context: ChunkContext;
+  /** Where the duplicate filter's warm-up (the window before the chunk) comes from; null: none (no dedupe, chunk 0). */
+  warm: WarmPlan | null;
 }
+
+/**
+ * The records a chunk's duplicate filter is warmed with (src/pass/lookback.ts). `records`: the walk found them, they
+ * start at `from` (a record boundary; `from` = the chunk's start when there are none) in `context`, and `bytes` holds
+ * them when the input cannot be re-read. `anchors`: a pcap file cut at offsets; the worker walks back from the start
+ * of an earlier chunk (cut k at first + k * every), whose claim the pass then checks against the start it proved,
+ * or from `proven` starts (chunk k's record boundary at index k) when the pass already knows them.
+ */
+export type WarmPlan =
+  | { kind: 'records'; from: number; context: ChunkContext; bytes: Uint8Array | null }
+  | { kind: 'anchors'; first: number; every: number; proven: number[] | null };
 
 /** A worker's error, with what the main thread needs to raise the same error again. */
 export interface ChunkFailure {

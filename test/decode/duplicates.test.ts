@@ -1,7 +1,7 @@
 /** DuplicateFilter rules on hand-made rows: copies from another session, genuine repeats, the window, non-IP rows. */
 import { describe, it, expect } from 'vitest';
 import { PacketBatch, Layer } from '../../src/decode/batch.js';
-import { DuplicateFilter } from '../../src/decode/duplicates.js';
+import { DuplicateFilter, RecordRing, MAX_WARM_BYTES, MAX_WARM_RECORDS } from '../../src/decode/duplicates.js';
 
 /** A batch of TCP rows; each given as [session, ts, seq] (same 5-tuple, IP id, ack, flags, length). */
 function rows(spec: [number, number, number][], fam = 4): PacketBatch {
@@ -71,5 +71,29 @@ describe('DuplicateFilter', () => {
     expect([f.dropped, f.judged]).toEqual([1, 1]);
     f.reset();
     expect(f.judge(b, 1)).toBe(false);
+  });
+});
+
+describe('RecordRing: the warm-up rule', () => {
+  it('takes the records back from the chunk start while their timestamps are within the window', () => {
+    const r = new RecordRing();
+    [0.0, 0.5, 0.9985, 0.999, 1.0].forEach((t, k) => r.push(24 + 100 * k, t, 0));
+    const k = r.warmStart(524, 1.001, 0.002);
+    expect([k, r.offsetOf(k), r.complete]).toEqual([3, 324, true]);
+    // Nothing within the window: an empty warm-up.
+    expect(r.warmStart(524, 5, 0.002)).toBe(r.pushed);
+    // Everything within it: the scan ran out (complete only if nothing came before the oldest record).
+    expect([r.warmStart(524, 0.001, 10), r.complete]).toEqual([0, false]);
+  });
+
+  it('stops at MAX_WARM_BYTES before the start and at MAX_WARM_RECORDS records', () => {
+    const r = new RecordRing();
+    for (let k = 0; k < 10; k++) r.push(k * (MAX_WARM_BYTES / 4), 1, 0);
+    const start = 10 * (MAX_WARM_BYTES / 4);
+    const k = r.warmStart(start, 1, 0.002);
+    expect([r.offsetOf(k), r.complete]).toEqual([start - MAX_WARM_BYTES, true]);
+    const many = new RecordRing();
+    for (let k = 0; k < MAX_WARM_RECORDS + 10; k++) many.push(k, 1, 0);
+    expect([many.warmStart(MAX_WARM_RECORDS + 10, 1, 0.002), many.complete]).toEqual([10, true]);
   });
 });
