@@ -4,6 +4,7 @@ import { compilePlan, type ReplaySpec } from '../verdict/spec.js';
 import { runPass, type PassOptions } from '../pass/engine.js';
 import { describeCapture, type CaptureSummary } from '../pass/summary.js';
 import { fromFlowTable, type ConnectionTable } from '../flow/connections.js';
+import { sessionNames } from '../decode/tunnels.js';
 import { inferClients, type ClientTable } from '../flow/clients.js';
 import { SegmentVerdicts } from '../verdict/counters.js';
 import { VerdictTable, type Outcome } from '../verdict/outcomes.js';
@@ -79,7 +80,7 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
   const result = await runPass(capture, { ...pass, flows: true, replay: spec });
   const summary = describeCapture(result);
   const merge = result.merge;
-  const connections = fromFlowTable(merge.table);
+  const connections = fromFlowTable(merge.table, sessionNames(merge.tunnels));
   merge.releaseTable();
   const clients = inferClients(connections);
   const verdicts = new VerdictTable(plan, spec, connections, merge.verdicts ?? new SegmentVerdicts(spec.scenarios.length, connections.count));

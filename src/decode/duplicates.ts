@@ -23,8 +23,15 @@
  * outside the window of every row of the chunk, so they are never matched, and insert() treats them as free ways in
  * both runs alike (at most WAYS records of a window share a bucket; past that the oldest is forgotten, again in both
  * runs alike). The chunk runs the warm-up lazily, before its first mirrored row: until then nothing was remembered.
+ *
+ * The session of a dropped copy still saw the connection: every entry keeps a reference to the kept row it is a copy
+ * of (the caller's ordinal of that row, -1 for a row of another chunk), and a dropped row leaves a pending pair
+ * (reference, its session) for the caller to add to that row's connection. The copy a chunk's kept row gets from the
+ * next chunk is found by the chunk's look ahead (LOOKAHEAD_WINDOWS, judged by this same filter): the records after
+ * the chunk, while each has a timestamp <= the chunk's last + LOOKAHEAD_WINDOWS windows, within the same bounds.
  */
 import { Layer, type PacketBatch } from './batch.js';
+import { grown } from '../typed.js';
 
 /** Entries per bucket. */
 const WAYS = 8;
@@ -35,11 +42,13 @@ export const DEFAULT_DUPLICATE_WINDOW = 0.002;
 /** Bounds of a chunk's warm-up (see the rule above): 2 ms at 32 Mpps, or at 32 Gbit/s. */
 export const MAX_WARM_RECORDS = 1 << 16;
 export const MAX_WARM_BYTES = 8 << 20;
+/** Windows a chunk's look ahead covers: a copy of a copy ... of a kept row, delivered by up to 5 sessions. */
+export const LOOKAHEAD_WINDOWS = 4;
 
 export interface DuplicateFilterOptions {
   /** Seconds within which a copy from another session is a duplicate (default 2 ms). */
   windowSeconds?: number;
-  /** Buckets in the table, rounded up to a power of two (default 16384: 131072 entries, 3.7 MB). */
+  /** Buckets in the table, rounded up to a power of two (default 16384: 131072 entries, 4.7 MB). */
   buckets?: number;
 }
 
@@ -57,7 +66,15 @@ export class DuplicateFilter {
   private ts = new Float64Array(0);
   /** Insertion order of each entry (0 = empty): the oldest of a full bucket is replaced. */
   private order = new Float64Array(0);
+  /** The kept row each entry is (a copy of): the caller's ordinal, -1 for none of this chunk's. */
+  private ref = new Float64Array(0);
   private next = 1;
+  /** Set by lookup(): the reference of the earliest entry from another session the row matched. */
+  private matched = -1;
+  /** Dropped rows whose kept row is this chunk's: its reference and the dropped row's session, `pending` of them. */
+  pendingRef = new Float64Array(64);
+  pendingSession = new Uint32Array(64);
+  pending = 0;
   /** Fingerprint of the row last hashed. */
   private hA = 0;
   private hB = 0;
@@ -76,6 +93,7 @@ export class DuplicateFilter {
     this.session = new Uint32Array(n);
     this.ts = new Float64Array(n);
     this.order = new Float64Array(n);
+    this.ref = new Float64Array(n);
   }
 
   /** Forget everything (counters too); costs nothing when nothing was remembered. */
@@ -84,16 +102,30 @@ export class DuplicateFilter {
     this.next = 1;
     this.dropped = 0;
     this.judged = 0;
+    this.pending = 0;
   }
 
-  /** Judge row i of `batch` and remember it: true when it is a copy another session already delivered. */
-  judge(batch: PacketBatch, i: number): boolean {
+  /** True once a mirrored row was seen (the table exists). */
+  get active(): boolean {
+    return this.order.length > 0;
+  }
+
+  /**
+   * Judge row i of `batch` and remember it: true when it is a copy another session already delivered. `ordinal`
+   * names the row should it be kept (-1: a row the caller does not keep, as in a look ahead); a dropped row whose kept
+   * row has an ordinal leaves a pending pair.
+   */
+  judge(batch: PacketBatch, i: number, ordinal = -1): boolean {
     if (!this.fingerprint(batch, i)) return false;
     if (this.order.length === 0) this.allocate();
     this.judged++;
-    const dup = this.lookup(batch.sessionKey[i]!, batch.ts[i]!);
-    this.insert(batch.sessionKey[i]!, batch.ts[i]!);
-    if (dup) this.dropped++;
+    const session = batch.sessionKey[i]!;
+    const dup = this.lookup(session, batch.ts[i]!);
+    this.insert(session, batch.ts[i]!, dup ? this.matched : ordinal);
+    if (dup) {
+      this.dropped++;
+      if (this.matched >= 0) this.addPending(this.matched, session);
+    }
     return dup;
   }
 
@@ -101,7 +133,16 @@ export class DuplicateFilter {
   warm(batch: PacketBatch, i: number): void {
     if (!this.fingerprint(batch, i)) return;
     if (this.order.length === 0) this.allocate();
-    this.insert(batch.sessionKey[i]!, batch.ts[i]!);
+    this.insert(batch.sessionKey[i]!, batch.ts[i]!, -1);
+  }
+
+  private addPending(ref: number, session: number): void {
+    if (this.pending === this.pendingRef.length) {
+      this.pendingRef = grown(this.pendingRef, 2 * this.pending);
+      this.pendingSession = grown(this.pendingSession, 2 * this.pending);
+    }
+    this.pendingRef[this.pending] = ref;
+    this.pendingSession[this.pending++] = session;
   }
 
   /** Hash the row into hA/hB; false for rows that are never duplicates (not mirrored, not IP). */
@@ -166,12 +207,19 @@ export class DuplicateFilter {
     const hB = this.hB;
     let own = 0;
     let others = 0;
+    let earliest = Infinity;
     for (let e = first; e < first + WAYS; e++) {
       if (order[e] === 0 || fpA[e] !== hA || fpB[e] !== hB) continue;
       const d = t - ts[e]!;
       if (d > w || d < -w) continue;
       if (ses[e] === session) own++;
-      else others++;
+      else {
+        others++;
+        if (order[e]! < earliest) {
+          earliest = order[e]!;
+          this.matched = this.ref[e]!;
+        }
+      }
     }
     if (others <= own) return false;
     // Some other session has more than `own` copies: find the largest count of one other session.
@@ -197,7 +245,7 @@ export class DuplicateFilter {
    * keeps the same entries within the window as one that saw everything: the extra, older entries of the latter are
    * outside the window or older than every entry of the window, so they are the ones it replaces.
    */
-  private insert(session: number, t: number): void {
+  private insert(session: number, t: number, ref: number): void {
     const first = (this.hA & this.mask) * WAYS;
     const order = this.order;
     const ts = this.ts;
@@ -221,11 +269,12 @@ export class DuplicateFilter {
     this.session[slot] = session;
     ts[slot] = t;
     order[slot] = this.next++;
+    this.ref[slot] = ref;
   }
 
   /** Bytes held by the table. */
   byteSize(): number {
-    return this.fpA.byteLength + this.fpB.byteLength + this.session.byteLength + this.ts.byteLength + this.order.byteLength;
+    return this.fpA.byteLength + this.fpB.byteLength + this.session.byteLength + this.ts.byteLength + this.order.byteLength + this.ref.byteLength;
   }
 }
 

@@ -3,7 +3,7 @@ import { RECORD, END, type RecordReader } from '../capture/reader.js';
 import { PacketBatch } from './batch.js';
 import { PacketParser } from './parser.js';
 import type { CaptureStats } from './stats.js';
-import type { DuplicateFilter } from './duplicates.js';
+import { LOOKAHEAD_WINDOWS, MAX_WARM_BYTES, MAX_WARM_RECORDS, type DuplicateFilter } from './duplicates.js';
 
 /** Called with each filled batch; the batch is reused after it returns. */
 export type BatchSink = (batch: PacketBatch) => void;
@@ -13,7 +13,9 @@ export type BatchSink = (batch: PacketBatch) => void;
  * at the end. Synchronous for file sources except at refills; awaits only when the source is a stream. With
  * `duplicates`, a row the filter judges a copy of a packet another mirror session delivered is counted (in
  * `stats.packets` and `stats.duplicates`) but not kept; `warmUp`, when given, is called once with the first record's
- * timestamp before the first mirrored row is judged (to fill the filter with the window before the chunk).
+ * timestamp before the first mirrored row is judged (to fill the filter with the window before the chunk). A kept
+ * row's ordinal for the filter is its index among the rows handed to `sink`. Returns the last record's timestamp
+ * (NaN when there was none).
  */
 export async function decodeAll(
   reader: RecordReader,
@@ -24,15 +26,17 @@ export async function decodeAll(
   stopAt = Infinity,
   duplicates: DuplicateFilter | null = null,
   warmUp: ((firstTs: number) => void) | null = null,
-): Promise<void> {
+): Promise<number> {
   const cap = batch.capacity;
   let firstTs = NaN;
+  let ts = NaN;
+  let flushed = 0;
   for (;;) {
     if (reader.offset >= stopAt) break;
     const r = reader.next();
     if (r === RECORD) {
       const i = batch.length;
-      const ts = reader.tsSec + reader.tsNsec * 1e-9;
+      ts = reader.tsSec + reader.tsNsec * 1e-9;
       batch.ts[i] = ts;
       batch.recordOffset[i] = reader.recordOffset;
       parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, i);
@@ -43,7 +47,7 @@ export async function decodeAll(
           warmUp(firstTs);
           warmUp = null;
         }
-        if (duplicates.judge(batch, i)) {
+        if (duplicates.judge(batch, i, flushed + i)) {
           stats.duplicates++;
           continue;
         }
@@ -53,6 +57,7 @@ export async function decodeAll(
         stats.countBatch(batch);
         sink(batch);
         batch.length = 0;
+        flushed += cap;
       }
       continue;
     }
@@ -65,6 +70,7 @@ export async function decodeAll(
     sink(batch);
     batch.length = 0;
   }
+  return ts;
 }
 
 /**
@@ -85,6 +91,32 @@ export function warmRecords(reader: RecordReader, parser: PacketParser, scratch:
     }
     if (r === END) break;
     if (typeof reader.refill() !== 'number') throw new Error('warmRecords needs a source that reads without waiting');
+  }
+  scratch.length = 0;
+}
+
+/**
+ * The look ahead of a chunk whose last record has timestamp `lastTs`, read from `reader` (positioned after the
+ * chunk): the records while each has a timestamp <= lastTs + LOOKAHEAD_WINDOWS windows, starts before `from` +
+ * MAX_WARM_BYTES, and there are at most MAX_WARM_RECORDS of them, judged by `filter` (which then holds the pending
+ * pairs of copies of the chunk's rows). `parser` is muted over `scratch`, as for warmRecords.
+ */
+export function lookAheadRecords(reader: RecordReader, parser: PacketParser, scratch: PacketBatch, filter: DuplicateFilter, from: number, lastTs: number): void {
+  const until = lastTs + LOOKAHEAD_WINDOWS * filter.windowSeconds;
+  for (let n = 0; n < MAX_WARM_RECORDS; ) {
+    const r = reader.next();
+    if (r === RECORD) {
+      const ts = reader.tsSec + reader.tsNsec * 1e-9;
+      if (ts > until || reader.recordOffset >= from + MAX_WARM_BYTES) break;
+      scratch.ts[0] = ts;
+      scratch.recordOffset[0] = reader.recordOffset;
+      parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, 0);
+      filter.judge(scratch, 0, -1);
+      n++;
+      continue;
+    }
+    if (r === END) break;
+    if (typeof reader.refill() !== 'number') throw new Error('lookAheadRecords needs a source that reads without waiting');
   }
   scratch.length = 0;
 }

@@ -382,3 +382,23 @@ export function tunnelRecords(c: TunnelColumns): TunnelRecord[] {
   }
   return out;
 }
+
+/**
+ * The mirror sessions of a summary by their key (the batch's `sessionKey`), named as `flows` and replay records show
+ * them: every level from the outermost, `kind:id@outer source` (`vxlan:101@10.0.1.5`; a GENEVE level with a GWLB
+ * endpoint id is `gwlb:<endpoint>@...`), joined by `/`. AWS Traffic Mirroring sends from the source ENI's address
+ * with the session's VNI. Rows that differ only in what the key leaves out (outer destination, GWLB attachment) are
+ * one session, named after the first.
+ */
+export function sessionNames(summary: TunnelSummary): Map<number, string> {
+  const records = summary.records();
+  const names: string[] = [];
+  const byKey = new Map<number, string>();
+  records.forEach((t, r) => {
+    const id = t.gwlbEndpoint ?? t.vni ?? t.key ?? t.session;
+    const level = `${t.gwlbEndpoint !== null ? 'gwlb' : t.kind}${id === null ? '' : `:${id}`}@${t.outerSrc}`;
+    names[r] = t.inside === null ? level : `${names[t.inside]}/${level}`;
+    if (!byKey.has(summary.sessions[r]!)) byKey.set(summary.sessions[r]!, names[r]!);
+  });
+  return byKey;
+}

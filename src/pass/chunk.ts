@@ -21,6 +21,11 @@ import { SegmentVerdicts, FragmentVerdicts, countVerdicts } from '../verdict/cou
 import type { ChunkTask, PassSetup } from './messages.js';
 import { flowColumns, extrasColumns, replayColumns, type ChunkPartial } from './columns.js';
 import { LookBack, claimPcapBoundary } from './lookback.js';
+import { HARD_MAX_RECORD } from '../capture/reader.js';
+import { MAX_WARM_BYTES } from '../decode/duplicates.js';
+
+/** Kept rows whose connection a dropped copy may still name (a window's worth, see MAX_WARM_RECORDS). */
+const KEPT_RING = 1 << 17;
 
 export class ChunkRunner {
   private readonly batch: PacketBatch;
@@ -31,6 +36,9 @@ export class ChunkRunner {
   /** Kept across chunks: the filter's table is allocated once, at the first mirrored row. */
   private readonly duplicates: DuplicateFilter | null;
   private readonly lookBack: LookBack | null;
+  /** By kept-row ordinal (mod KEPT_RING): the row's connection in the chunk's table, and the ordinal it belongs to. */
+  private keptFlow: Int32Array | null = null;
+  private keptOrdinal: Float64Array | null = null;
 
   /** `inProcess`: partials stay in this thread (views, no copies); else they are encoded for another thread. */
   constructor(
@@ -45,6 +53,28 @@ export class ChunkRunner {
     this.decode = setup.options.decode ?? {};
     this.duplicates = setup.options.dedupe ? new DuplicateFilter(setup.options.dedupe) : null;
     this.lookBack = this.duplicates ? new LookBack(this.decode) : null;
+  }
+
+  /**
+   * After `b` (kept rows `base`...) joined the table: remember each row's connection, then add the session of every
+   * copy dropped so far to the connection of the row it copies.
+   */
+  private namePendingSessions(table: FlowTable, b: PacketBatch | null, base: number, filter: DuplicateFilter): void {
+    const flows = (this.keptFlow ??= new Int32Array(KEPT_RING));
+    const ordinals = (this.keptOrdinal ??= new Float64Array(KEPT_RING).fill(-1));
+    if (b) {
+      for (let i = 0; i < b.length; i++) {
+        const slot = (base + i) % KEPT_RING;
+        flows[slot] = b.flowIndex[i]!;
+        ordinals[slot] = base + i;
+      }
+    }
+    for (let k = 0; k < filter.pending; k++) {
+      const ref = filter.pendingRef[k]!;
+      const slot = ref % KEPT_RING;
+      if (ordinals[slot] === ref && flows[slot]! >= 0) table.addSession(flows[slot]!, filter.pendingSession[k]!);
+    }
+    filter.pending = 0;
   }
 
   /** Read, decode and observe the task's range; `batchSink` (in-process only) sees every decoded batch too. */
@@ -86,8 +116,13 @@ export class ChunkRunner {
     const segs = ev ? new SegmentVerdicts(this.scenarios, 1024) : null;
     const frags = ev ? new FragmentVerdicts(this.scenarios) : null;
     const flows = this.flows;
+    let rows = 0;
     const sink = (b: PacketBatch) => {
-      if (flows) observeBatch(table, extras, b);
+      if (flows) {
+        observeBatch(table, extras, b);
+        if (duplicates?.active) this.namePendingSessions(table, b, rows, duplicates);
+      }
+      rows += b.length;
       if (ev) {
         ev.evaluate(b);
         countVerdicts(b, ev, segs!, frags!, table.count);
@@ -95,7 +130,18 @@ export class ChunkRunner {
       if (batchSink) batchSink(b);
     };
     try {
-      await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt, duplicates, warmUp);
+      const lastTs = await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt, duplicates, warmUp);
+      // Copies of this chunk's rows that the next chunk drops still name their session here: the look ahead.
+      if (duplicates?.active && flows && !reader.stoppedEarly && lastTs === lastTs) {
+        const from = reader.offset;
+        const ahead = task.bytes ? (task.aheadBytes ? new BufferSource(task.aheadBytes) : null) : new FileSource(fd, from, from + MAX_WARM_BYTES + HARD_MAX_RECORD, task.file);
+        if (ahead) {
+          const section = reader instanceof PcapngReader ? reader.section : null;
+          const here = ctx.format === 'pcap' ? ctx : { format: 'pcapng' as const, section: section && { ...section, interfaces: section.interfaces.map((f) => ({ ...f, packets: 0 })) } };
+          this.lookBack!.lookAhead(here, ahead, task.file, from, lastTs, duplicates);
+          this.namePendingSessions(table, null, rows, duplicates);
+        }
+      }
     } finally {
       if (fd >= 0) closeSync(fd);
     }

@@ -5,7 +5,7 @@
  */
 import type { ProblemRecord } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
-import type { FlowTable, ChunkExtras } from '../flow/table.js';
+import { SESSIONS_PER_FLOW, type FlowTable, type ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
 import type { TunnelColumns } from '../decode/tunnels.js';
 import type { Evaluator } from '../verdict/evaluator.js';
@@ -23,6 +23,9 @@ export interface FlowColumns {
   synWindow: Uint16Array;
   synOptLayout: Uint32Array;
   synOptInfo: Uint32Array;
+  /** Mirror sessions (FlowTable.sessions), SESSIONS_PER_FLOW per flow; null when no packet was tunnelled. */
+  sessions: Uint32Array | null;
+  sessionCount: Uint8Array | null;
 }
 
 /** Everything a chunk reports. */
@@ -118,6 +121,8 @@ export function flowColumns(t: FlowTable, copy: boolean): FlowColumns {
     synWindow: cut(t.synWindow, 1),
     synOptLayout: cut(t.synOptLayout, 1),
     synOptInfo: cut(t.synOptInfo, 1),
+    sessions: t.sessions ? cut(t.sessions, SESSIONS_PER_FLOW) : null,
+    sessionCount: t.sessionCount ? cut(t.sessionCount, 1) : null,
   };
 }
 

@@ -151,7 +151,7 @@ function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number, dedupe: boolea
   for (let cut = first; chunk === 0 || cut < opened.size; cut += chunkBytes) {
     const stopAt = cut + chunkBytes < opened.size ? cut + chunkBytes : Infinity;
     const warm = dedupe && chunk > 0 ? { kind: 'anchors' as const, first, every: chunkBytes, proven: null } : null;
-    yield { chunk, file: opened.file, start: cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context, warm };
+    yield { chunk, file: opened.file, start: cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context, warm, aheadBytes: null };
     chunk++;
   }
 }

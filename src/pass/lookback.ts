@@ -19,7 +19,7 @@ import { findPcapBoundary, pcapShape } from '../capture/resync.js';
 import { IoError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
-import { warmRecords } from '../decode/scan.js';
+import { warmRecords, lookAheadRecords } from '../decode/scan.js';
 import { RecordRing, type DuplicateFilter } from '../decode/duplicates.js';
 import type { DecodeOptionsInput } from '../decode/options.js';
 import type { ChunkContext, ChunkTask, WarmPlan } from './messages.js';
@@ -114,6 +114,14 @@ export class LookBack {
       reader.refill();
     }
     return !reader.stoppedEarly && reader.offset === to;
+  }
+
+  /**
+   * Judge the chunk's look ahead (the records from `from`, in `ctx`, after a chunk whose last record has timestamp
+   * `lastTs`) with the chunk's filter, so that copies of the chunk's rows delivered after it leave their pending pairs.
+   */
+  lookAhead(ctx: ChunkContext, source: ByteSource, file: string, from: number, lastTs: number, filter: DuplicateFilter): void {
+    lookAheadRecords(readerAt(ctx, source, file, new Problems(0), from), this.parser, this.scratch, filter, from, lastTs);
   }
 
   private decodeRange(ctx: ChunkContext, source: ByteSource, file: string, from: number, to: number, filter: DuplicateFilter): void {

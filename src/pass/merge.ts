@@ -112,6 +112,7 @@ export class CaptureMerge {
           t.synOptInfo[g] = f.synOptInfo[s]!;
           this.addDirections(g, f, s);
         } else this.foldInto(g, f, s);
+        t.foldSessions(g, f, s);
         resolved[s] = g;
       }
     }
@@ -148,6 +149,7 @@ export class CaptureMerge {
       if (g < 0) resolved[s] = t.keepRow(s, bits & KEPT_BITS);
       else {
         this.foldInto(g, t, s);
+        t.foldSessions(g, t, s);
         resolved[s] = g;
       }
     }

@@ -48,6 +48,11 @@ export interface ChunkTask {
   context: ChunkContext;
   /** Where the duplicate filter's warm-up (the window before the chunk) comes from; null: none (no dedupe, chunk 0). */
   warm: WarmPlan | null;
+  /**
+   * With `bytes`: the records after the chunk that its look ahead judges (src/decode/duplicates.ts), as the walk found
+   * them; null: none. Without `bytes` the worker reads them from the file.
+   */
+  aheadBytes: Uint8Array | null;
 }
 
 /**

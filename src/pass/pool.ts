@@ -29,6 +29,7 @@ export class WorkerPool {
     const transferList: ArrayBuffer[] = [];
     if (task.bytes) transferList.push(task.bytes.buffer as ArrayBuffer);
     if (task.warm?.kind === 'records' && task.warm.bytes) transferList.push(task.warm.bytes.buffer as ArrayBuffer);
+    if (task.aheadBytes) transferList.push(task.aheadBytes.buffer as ArrayBuffer);
     return this.pool.run(task, transferList.length ? { transferList } : {});
   }
 

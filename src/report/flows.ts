@@ -60,7 +60,19 @@ export function flowRecord(ct: ConnectionTable, i: number): Record<string, unkno
     icmpErrors: errors,
     lastIcmpError: errors > 0 ? { type: last >> 8, code: last & 0xff } : null,
     syn: synEvidence(ct, i),
+    ...mirrorFields(ct, i),
   };
+}
+
+/** The mirror session fields of row i: only in a capture where some packet came through a tunnel. */
+export function mirrorFields(ct: ConnectionTable, i: number): { mirrorSessions: string[]; mirrorSessionsMore: boolean } | Record<string, never> {
+  const sessions = ct.sessionsOf(i);
+  return sessions === null ? {} : { mirrorSessions: sessions, mirrorSessionsMore: ct.moreSessions(i) };
+}
+
+/** FLOW_FIELDS, and `mirrorSessions` when the capture had tunnels. */
+export function flowFields(ct: ConnectionTable): { fields: string[]; types: string[] } {
+  return ct.mirrorSessions === null ? { fields: FLOW_FIELDS, types: FLOW_TYPES } : { fields: [...FLOW_FIELDS, 'mirrorSessions'], types: [...FLOW_TYPES, 'set[string]'] };
 }
 
 export const FLOW_FIELDS = ['firstTs', 'id', 'proto', 'client', 'clientPort', 'server', 'serverPort', 'orientation', 'portEvidence', 'state', 'attempt', 'duration', 'clientPackets', 'serverPackets', 'clientBytes', 'serverBytes', 'synRetransmits', 'icmpType', 'icmpCode', 'icmpErrors'];
@@ -201,10 +213,20 @@ export class FlowWriter {
       out.text(layoutText(ct.synOptLayout[i]!, info & 0xff));
       this.key('"}');
     } else out.bytes(NULL);
+    if (ct.mirrorSessions !== null) {
+      const names = ct.sessionsOf(i)!;
+      this.key(',"mirrorSessions":[');
+      for (let k = 0; k < names.length; k++) {
+        if (k > 0) out.byte(44);
+        out.text(JSON.stringify(names[k]));
+      }
+      this.key('],"mirrorSessionsMore":');
+      this.key(ct.moreSessions(i) ? 'true' : 'false');
+    }
     out.byte(125);
   }
 
-  /** One TSV line in FLOW_FIELDS order (no newline). */
+  /** One TSV line in flowFields(ct) order (no newline). */
   tsv(i: number): void {
     const { ct, out } = this;
     const icmp = (ct.bits[i]! & ConnBit.ICMP_MESSAGE) !== 0;
@@ -251,6 +273,11 @@ export class FlowWriter {
     else out.bytes(DASH);
     out.byte(TAB);
     out.uint(ct.icmpErrors[i]!);
+    if (ct.mirrorSessions !== null) {
+      const names = ct.sessionsOf(i)!;
+      out.byte(TAB);
+      out.text(names.length === 0 ? '(empty)' : names.join(','));
+    }
   }
 }
 
@@ -287,7 +314,8 @@ export function* renderFlows(summary: CaptureSummary, ct: ConnectionTable, forma
     return;
   }
   if (format === 'tsv') {
-    yield tsvHeader('flows', FLOW_FIELDS, FLOW_TYPES);
+    const { fields, types } = flowFields(ct);
+    yield tsvHeader('flows', fields, types);
     const w = new FlowWriter(ct);
     yield* rowChunks(w, n, (i) => w.tsv(i), false);
     return;

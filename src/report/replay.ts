@@ -3,6 +3,7 @@ import type { ReplayResult, ScenarioReport } from '../analyze/replay.js';
 import { OutcomeCode, type DirectionVerdict } from '../verdict/outcomes.js';
 import { ATTEMPTS, protoName } from '../flow/connections.js';
 import { CONN_STATES } from '../flow/state.js';
+import { mirrorFields } from './flows.js';
 import type { Format } from './format.js';
 import { diagnosisText } from './diagnoses.js';
 import { table, tsvHeader, lineChunks, count, endpoint } from './text.js';
@@ -32,6 +33,7 @@ export function verdictRecord(r: ReplayResult, s: number, i: number): Record<str
     attempt: ATTEMPTS[ct.attempt[i]!],
     packets: ct.clientPackets[i]! + ct.serverPackets[i]!,
     firstTs: ct.firstTs[i]!,
+    ...mirrorFields(ct, i),
   };
 }
 

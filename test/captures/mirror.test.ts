@@ -94,7 +94,7 @@ const touches = (c: Conn, hosts: string[]) => hosts.includes(c.client) || hosts.
 
 /** A connection as text without its timestamps, id and mirror sessions (the mirror path adds microseconds). */
 function conn(c: FlowRecord, o: { synTtl?: boolean; bytesPerPacket?: number } = {}): string {
-  const { firstTs: _f, lastTs: _l, duration: _d, id: _i, mirrorSessions: _m, ...r } = c as FlowRecord & Record<string, unknown>;
+  const { firstTs: _f, lastTs: _l, duration: _d, id: _i, mirrorSessions: _m, mirrorSessionsMore: _mm, ...r } = c as FlowRecord & Record<string, unknown>;
   const k = o.bytesPerPacket ?? 0;
   const x: Record<string, unknown> = { ...r, bytes: c.bytes + k * c.packets, clientBytes: c.clientBytes + k * c.clientPackets, serverBytes: c.serverBytes + k * c.serverPackets };
   if (o.synTtl === false && c.syn) x.syn = { ...c.syn, ttl: 'copy-dependent' };
@@ -113,7 +113,7 @@ async function outcomes(file: string, opts: PassOptions = {}): Promise<string[]>
   for (let s = 0; s < r.report.acls.length; s++) {
     for (let i = 0; i < r.connections.count; i++) {
       if (!touches(flowRecord(r.connections, i) as unknown as Conn, SERVER)) continue;
-      const { id: _id, firstTs: _ts, mirrorSessions: _m, ...rec } = verdictRecord(r, s, i);
+      const { id: _id, firstTs: _ts, mirrorSessions: _m, mirrorSessionsMore: _mm, ...rec } = verdictRecord(r, s, i);
       out.push(JSON.stringify(rec));
     }
   }
@@ -208,15 +208,61 @@ describe('mirror captures: the same traffic directly and through each encapsulat
   });
 });
 
-describe('the tunnel summary does not depend on chunking', () => {
+describe('the tunnel summary and the sessions of each connection do not depend on chunking', () => {
   for (const f of ['vxlan-in-geneve.pcap', 'both-ends.pcap', 'geneve-gwlb.pcap']) {
-    it(`${f}: one chunk or chunks of 4 KiB, the same tunnels in the same order`, async () => {
+    it(`${f}: one chunk, chunks of 4 KiB, workers cutting at offsets: the same tunnels in the same order`, { timeout: 60_000 }, async () => {
       const whole = await summarizeCapture(M(f), { jobs: 1 });
-      const cut = await summarizeCapture(M(f), { jobs: 1, chunkBytes: 4096 });
-      expect(cut.tunnels).toEqual(whole.tunnels);
+      for (const o of [{ jobs: 1, chunkBytes: 4096 }, { jobs: 2, chunkBytes: 1500 }, { jobs: 3, chunkBytes: 5000 }]) expect((await summarizeCapture(M(f), o)).tunnels, JSON.stringify(o)).toEqual(whole.tunnels);
       expect(whole.tunnels.reduce((n, t) => n + (t.depth === 1 ? t.packets : 0), 0)).toBe(whole.packets);
+      const flows = flowRecords((await analyzeCapture(M(f), { jobs: 1 })).connections);
+      for (const o of [{ jobs: 1, chunkBytes: 700 }, { jobs: 2, chunkBytes: 2000 }]) expect(flowRecords((await analyzeCapture(M(f), o)).connections), JSON.stringify(o)).toEqual(flows);
     });
   }
+});
+
+describe('each connection records the mirror sessions that delivered it', () => {
+  const sessionsOf = async (f: string, opts: PassOptions = {}) => {
+    const out = new Map<string, number>();
+    for (const r of flowRecords((await analyzeCapture(M(f), { jobs: 1, ...opts })).connections) as (FlowRecord & { mirrorSessions?: string[]; mirrorSessionsMore?: boolean })[]) {
+      const k = `${r.mirrorSessions?.join(' + ') ?? 'none'}${r.mirrorSessionsMore ? ' + more' : ''}`;
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return Object.fromEntries(out);
+  };
+
+  it('VXLAN: the VNI and the source ENI address; nested: the GWLB endpoint, then the VXLAN session inside it', async () => {
+    expect(await sessionsOf('direct.pcap')).toEqual({ none: 47 });
+    expect(await sessionsOf('vxlan.pcap')).toEqual({ 'vxlan:101@192.168.77.10': 47 });
+    expect(await sessionsOf('vxlan-in-geneve.pcap')).toEqual({ 'gwlb:0123456789abcdef@10.99.0.5/vxlan:101@192.168.77.10': 47 });
+  });
+
+  it('GWLB: c3 comes through the second endpoint', async () => {
+    const a = await analyzeCapture(M('geneve-gwlb.pcap'), { jobs: 1 });
+    for (const r of flowRecords(a.connections) as (FlowRecord & { mirrorSessions: string[] })[]) {
+      expect(r.mirrorSessions, `${r.client} ${r.server}`).toEqual([touches(r, [C3]) ? 'gwlb:0fedcba987654321@10.99.0.5' : 'gwlb:0123456789abcdef@10.99.0.5']);
+    }
+  });
+
+  it('both ends mirrored: c1 and the server connections show both sessions, the dropped copies\' too', async () => {
+    const a = await analyzeCapture(M('both-ends.pcap'), { jobs: 1 });
+    let both = 0;
+    for (const r of flowRecords(a.connections) as (FlowRecord & { mirrorSessions: string[] })[]) {
+      if (!touches(r, SERVER)) continue;
+      const expected = touches(r, C1) ? ['vxlan:102@192.168.77.11', 'vxlan:101@192.168.77.10'] : ['vxlan:101@192.168.77.10'];
+      expect(new Set(r.mirrorSessions), `${r.client} ${r.server}`).toEqual(new Set(expected));
+      if (touches(r, C1)) both++;
+    }
+    expect(both).toBeGreaterThan(10);
+    // Dedupe drops copies, not the sessions that delivered them: every connection names what it names with every copy.
+    const kept = await analyzeCapture(M('both-ends.pcap'), { jobs: 1, dedupe: null });
+    const key = (r: FlowRecord) => `${r.proto} ${r.client} ${r.clientPort} ${r.server} ${r.serverPort} ${r.firstTs}`;
+    const withCopies = new Map(flowRecords(kept.connections).map((r) => [key(r), new Set((r as FlowRecord & { mirrorSessions: string[] }).mirrorSessions)]));
+    for (const r of flowRecords(a.connections)) expect(new Set((r as FlowRecord & { mirrorSessions: string[] }).mirrorSessions), key(r)).toEqual(withCopies.get(key(r)));
+    // The replay records carry them too.
+    const EX = (f: string) => join(REPO_ROOT, 'examples', f);
+    const r = await runReplay(M('both-ends.pcap'), { acls: [EX('fixed-return.yaml')], subnets: ['10.1.2.0/24', 'fd01:2::/64'], load: {} }, { jobs: 1 });
+    for (let i = 0; i < r.connections.count; i++) expect(verdictRecord(r, 0, i).mirrorSessions).toEqual(flowRecord(r.connections, i).mirrorSessions);
+  });
 });
 
 describe('both-ends mirror: every packet between c1 and the server arrives twice', () => {
