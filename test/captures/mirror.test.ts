@@ -12,7 +12,8 @@ import { summarizeCapture, type CaptureSummary } from '../../src/pass/summary.js
 import { analyzeCapture } from '../../src/analyze/capture.js';
 import { runReplay } from '../../src/analyze/replay.js';
 import { verdictRecord } from '../../src/report/replay.js';
-import { flowRecord } from '../../src/report/flows.js';
+import { flowRecord, FlowWriter, flowFields } from '../../src/report/flows.js';
+import { tsvLine } from '../../src/report/text.js';
 import type { PassOptions } from '../../src/pass/engine.js';
 import type { PacketBatch } from '../../src/decode/batch.js';
 import { flowRecords, type FlowRecord } from '../helpers/tables.js';
@@ -234,6 +235,21 @@ describe('each connection records the mirror sessions that delivered it', () => 
     expect(await sessionsOf('direct.pcap')).toEqual({ none: 47 });
     expect(await sessionsOf('vxlan.pcap')).toEqual({ 'vxlan:101@192.168.77.10': 47 });
     expect(await sessionsOf('vxlan-in-geneve.pcap')).toEqual({ 'gwlb:0123456789abcdef@10.99.0.5/vxlan:101@192.168.77.10': 47 });
+  });
+
+  it('the byte writers of flows print the session fields as flowRecord has them (JSON and TSV)', async () => {
+    for (const f of ['vxlan-in-geneve.pcap', 'both-ends.pcap', 'geneve-gwlb.pcap']) {
+      const ct = (await analyzeCapture(M(f), { jobs: 1 })).connections;
+      const w = new FlowWriter(ct);
+      const text = () => Buffer.from(w.out.take()).toString('latin1');
+      expect(flowFields(ct).fields.at(-1)).toBe('mirrorSessions');
+      for (let i = 0; i < ct.count; i++) {
+        w.json(i);
+        expect(text()).toBe(JSON.stringify(flowRecord(ct, i)));
+        w.tsv(i);
+        expect(text()).toBe(tsvLine(flowRecord(ct, i), flowFields(ct).fields));
+      }
+    }
   });
 
   it('GWLB: c3 comes through the second endpoint', async () => {
