@@ -11,6 +11,7 @@ import { VerdictTable, type Outcome } from '../verdict/outcomes.js';
 import { captureFindings, type CaptureFinding } from './findings.js';
 import { diagnose, type Diagnosis } from './diagnoses/index.js';
 import { suggestSubnets } from './subnets.js';
+import { mirrorNote, type MirrorNote } from './mirror.js';
 import { formatCidr, describeRule, formatPorts, protocolName, type Rule } from '../acl/model.js';
 import { UsageError } from '../errors.js';
 
@@ -53,6 +54,8 @@ export interface ReplayReport {
   topology: string | null;
   acls: ScenarioReport[];
   captureFindings: CaptureFinding[];
+  /** Only for traffic that came through VPC Traffic Mirroring: what such a capture cannot show. */
+  mirror?: MirrorNote;
 }
 
 export interface ReplayResult {
@@ -137,7 +140,7 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
     };
   });
   return {
-    report: { file: summary.file, packets: summary.packets, connections: connections.count, topology: plan.topology, acls, captureFindings: captureFindings(connections) },
+    report: { file: summary.file, packets: summary.packets, connections: connections.count, topology: plan.topology, acls, captureFindings: captureFindings(connections), ...withMirrorNote(summary) },
     plan,
     spec,
     summary,
@@ -145,4 +148,9 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
     clients,
     verdicts,
   };
+}
+
+function withMirrorNote(summary: CaptureSummary): { mirror?: MirrorNote } {
+  const m = mirrorNote(summary);
+  return m ? { mirror: m } : {};
 }

@@ -71,6 +71,7 @@ export function* renderReplay(r: ReplayResult, format: Format): Generator<string
     return;
   }
   yield `${rep.file}: ${count(rep.packets)} packets, ${count(rep.connections)} connections${rep.topology ? `, topology ${rep.topology}` : ''}\n`;
+  if (rep.mirror) yield `note: ${rep.mirror.note} (sessions ${rep.mirror.sessions.join(', ')}${rep.mirror.duplicatesDropped ? `; ${count(rep.mirror.duplicatesDropped)} copies from a second session counted once` : ''})\n`;
   for (let s = 0; s < rep.acls.length; s++) yield '\n' + scenarioText(r, s);
 }
 
