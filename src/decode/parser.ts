@@ -216,7 +216,8 @@ export class PacketParser {
       const pc = this.portClass;
       const cls = (pc[sp]! & PORT_DNS) | pc[dp]!;
       if (cls !== 0) {
-        if ((cls & PORT_DNS) !== 0) return false; // DNS hint: general path
+        if ((cls & PORT_DNS) !== 0 || this.depth !== 0) return false; // DNS hint, or a tunnel inside the fast VXLAN path: general path
+        if (cls === PORT_VXLAN && this.fastVxlan(p, t, ulen, capEnd, dataEnd)) return true;
         return this.fastTunnel(p, t, ulen, sp, dp, cls, capEnd, dataEnd);
       }
       batch.sport[i] = sp;
@@ -232,6 +233,41 @@ export class PacketParser {
     batch.ipId[i] = (b[p + 4]! << 8) | b[p + 5]!;
     batch.src[base] = ((b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!) >>> 0;
     batch.dst[base] = ((b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!) >>> 0;
+    return true;
+  }
+
+  /**
+   * The commonest mirror shape in one step: VXLAN over IPv4 carrying Ethernet and an IPv4 packet the fast path takes
+   * whole. The inner packet is decoded first (with depth 1, so that a tunnel inside it leaves the fast path), and only
+   * then is the session looked up and the tunnel columns written, as enter() writes them; anything else returns
+   * false having written nothing fastTunnel() does not write again. The lookup skips the summary's hash when the
+   * packet comes from a session seen lately (TunnelSummary.observeVxlan). Measured on the 2 M-packet VXLAN bench
+   * capture (bench/decode-rate.ts, CPU, best of 5): read+decode 0.236 -> 0.222 s with the session cache.
+   */
+  private fastVxlan(p: number, t: number, ulen: number, capEnd: number, dataEnd: number): boolean {
+    const b = this.b;
+    const udpEnd = ulen >= 8 && ulen <= dataEnd - t ? t + ulen : dataEnd;
+    const cut = capEnd < udpEnd ? capEnd : udpEnd;
+    const q = t + 8;
+    const e = q + vxlan.HEADER_LEN;
+    if (this.muted || cut - e < 34 || b[e + 12] !== 0x08 || b[e + 13] !== 0x00 || !vxlan.isStrict(b, q)) return false;
+    this.depth = 1;
+    const whole = this.fastIpv4(e + 14, cut, udpEnd);
+    this.depth = 0;
+    if (!whole) return false;
+    const batch = this.batch;
+    const i = this.i;
+    const vni = ((b[q + 4]! << 16) | (b[q + 5]! << 8) | b[q + 6]!) >>> 0;
+    const s0 = ((b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!) >>> 0;
+    const d0 = ((b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!) >>> 0;
+    const row = this.tunnels.observeVxlan(s0, d0, vni);
+    batch.tunnelDepth[i] = 1;
+    batch.tunnelKind[i] = TunnelKind.VXLAN;
+    batch.tunnelVni[i] = vni;
+    batch.tunnelEndpoint[i] = 0;
+    batch.tunnelId[i] = row;
+    batch.sessionKey[i] = row >= 0 ? this.tunnels.sessions[row]! : sessionStep(SESSION_SEED, TunnelKind.VXLAN, 4, s0, 0, 0, 0, vni, 0, 0);
+    batch.wireLen[i] = udpEnd - e;
     return true;
   }
 

@@ -47,13 +47,14 @@ export async function decodeAll(
           warmUp(firstTs);
           warmUp = null;
         }
-        if (duplicates.judge(batch, i, flushed + i)) {
+        if (duplicates.judge(batch, i, flushed + i, true)) {
           stats.duplicates++;
           continue;
         }
       }
       batch.length = i + 1;
       if (i + 1 === cap) {
+        duplicates?.settle(batch, ts);
         stats.countBatch(batch);
         sink(batch);
         batch.length = 0;
@@ -65,6 +66,7 @@ export async function decodeAll(
     const got = reader.refill();
     if (typeof got !== 'number') await got;
   }
+  duplicates?.settle(batch, ts);
   if (batch.length > 0) {
     stats.countBatch(batch);
     sink(batch);
