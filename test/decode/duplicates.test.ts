@@ -63,6 +63,26 @@ describe('DuplicateFilter', () => {
     expect(judge(b)).toEqual([false, false]);
   });
 
+  it('deferred rows of a lone session judge as remembered ones; settle() keeps only what the window can still reach', () => {
+    // A stretch of session 1 alone (seq 1..6, 0.5 ms apart), then session 2 delivers copies of seq 6 and of seq 1.
+    const spec: [number, number, number][] = [1, 2, 3, 4, 5, 6].map((s) => [1, s * 0.0005, s]);
+    spec.push([2, 0.0031, 6], [2, 0.0032, 1]);
+    const eager = judge(rows(spec));
+    const f = new DuplicateFilter();
+    const b = rows(spec);
+    const lazy = Array.from({ length: b.length }, (_, i) => f.judge(b, i, i, true));
+    expect(lazy).toEqual(eager);
+    expect(lazy).toEqual([false, false, false, false, false, false, true, false]);
+    // Deferred to the end of a batch: settle() remembers the last window's rows, which the next batch can match.
+    const g = new DuplicateFilter();
+    const first = rows(spec.slice(0, 6));
+    for (let i = 0; i < first.length; i++) g.judge(first, i, i, true);
+    g.settle(first, first.ts[5]!);
+    const next = rows([[2, 0.0031, 6]]);
+    expect(g.judge(next, 0, 6, true)).toBe(true);
+    expect([g.pending, g.pendingRef[0]]).toEqual([1, 5]);
+  });
+
   it('warm() remembers without judging or counting', () => {
     const b = rows([[1, 0, 5], [2, 0.0001, 5]]);
     const f = new DuplicateFilter();
