@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { FlowLogReader } from '../src/flowlogs/reader.js';
 import { FlowLogConnections, foldRecords } from '../src/flowlogs/connections.js';
 import { FlowLogBatch } from '../src/flowlogs/batch.js';
+import { readTraffic } from '../src/analyze/traffic.js';
 import { type BenchSuite, type BenchContext, timeBest, ensureOutDir } from './harness.js';
 
 /** Deterministic generator of realistic v2 records: many ENIs, 5-tuples repeating over aggregation intervals. */
-export async function generate(file: string, records: number): Promise<void> {
+export async function generate(file: string, records: number, flows = 40_000): Promise<void> {
   let seed = 0x1234567;
   const rnd = (): number => {
     seed ^= seed << 13;
@@ -20,7 +21,6 @@ export async function generate(file: string, records: number): Promise<void> {
     return (seed >>> 0) / 2 ** 32;
   };
   const enis = Array.from({ length: 200 }, (_, i) => `eni-0${(0x1a2b3c4d5e6f0000n + BigInt(i)).toString(16)}`);
-  const flows = 40_000;
   const tuples = Array.from({ length: flows }, () => {
     const client = `10.${Math.floor(rnd() * 4)}.${Math.floor(rnd() * 256)}.${1 + Math.floor(rnd() * 254)}`;
     const server = `10.8.${Math.floor(rnd() * 16)}.${1 + Math.floor(rnd() * 254)}`;
@@ -173,5 +173,31 @@ export const suite: BenchSuite = {
       unit: 'M records/s',
       note: `${conns} connections from ${records} records (${(bytes / 2 ** 20).toFixed(1)} MiB of table, ${(bytes / conns).toFixed(0)} B/connection)`,
     });
+    // The whole source as every command reads it (src/analyze/traffic.ts): read, fold, connection table with its
+    // logged columns; on the same file, and on one where 5-tuples rarely repeat (memory per connection).
+    const wide = join(ensureOutDir(), `flowlogs-v2-${records}-wide.log`);
+    if (!existsSync(wide)) await generate(wide, records, Math.floor(records / 5));
+    for (const [f, what] of [
+      [file, '40 000 5-tuples'],
+      [wide, `${Math.floor(records / 5)} 5-tuples`],
+    ] as const) {
+      let n = 0;
+      let tableBytes = 0;
+      const t = await timeBest(2, async () => {
+        const a = await readTraffic([f]);
+        n = a.connections.count;
+        tableBytes = a.connections.byteSize();
+      });
+      ctx.record({
+        suite: 'flowlogs',
+        name: `read into the connection table (readTraffic), one thread, ${what}`,
+        value: records / t / 1e6,
+        unit: 'M records/s',
+        note: `${n} connections; the connection table ${(tableBytes / n).toFixed(0)} B/connection (of which logged columns 85), plus the fold's ${FOLD_NOTE} while it is built`,
+      });
+    }
   },
 };
+
+/** What the fold costs per connection beside the table, measured on the wide file (bench note). */
+const FOLD_NOTE = '~300 B/connection';

@@ -105,15 +105,39 @@ export class InternalError extends AclReplayError {
   }
 }
 
-/** Map a Node system error on `file` to ours. */
-export function fromSystemError(file: string, err: unknown): AclReplayError {
+/** An input larger than we read: a size limit, checked while reading (ACL, topology, subnets and trace files). */
+export class InputTooLargeError extends AclReplayError {
+  constructor(file: string, detail: string) {
+    super('E_INPUT_TOO_LARGE', ExitCode.DATA, detail, { file });
+    this.name = 'InputTooLargeError';
+  }
+}
+
+/**
+ * Map a Node system error on `file` to ours; `what` names the kind of input expected there (e.g. 'a capture file',
+ * 'an ACL file'), for the messages that say what the path is instead.
+ */
+export function fromSystemError(file: string, err: unknown, what = 'a capture file'): AclReplayError {
   if (err instanceof AclReplayError) return err;
   const e = err as NodeJS.ErrnoException;
   if (e && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return new NoSuchFileError(file);
-  if (e && e.code === 'EACCES') return new NoSuchFileError(file, 'permission denied');
-  if (e && e.code === 'EISDIR') return new NoSuchFileError(file, 'is a directory, not a capture file');
-  if (e && typeof e.code === 'string') return new IoError(file, `${e.code}: ${e.message.split('\n')[0]}`);
+  if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return new NoSuchFileError(file, 'permission denied');
+  if (e && e.code === 'EISDIR') return new NoSuchFileError(file, `is a directory, not ${what}`);
+  if (e && e.code === 'ELOOP') return new NoSuchFileError(file, 'too many levels of symbolic links');
+  if (e && e.code === 'ENAMETOOLONG') return new NoSuchFileError(file, 'file name too long');
+  if (e && typeof e.code === 'string') return new IoError(file, `${e.code}: ${systemReason(e)}`);
   return new IoError(file, String((e as Error)?.message ?? e).split('\n')[0] ?? 'I/O error');
+}
+
+/** The reason of a Node system error without the code and path Node puts around it ("ELOOP: <reason>, open 'x'"). */
+function systemReason(e: NodeJS.ErrnoException): string {
+  let m = (e.message ?? '').split('\n')[0]!;
+  if (e.code && m.startsWith(`${e.code}: `)) m = m.slice(e.code.length + 2);
+  if (e.syscall) {
+    const at = m.lastIndexOf(`, ${e.syscall}`);
+    if (at > 0) m = m.slice(0, at);
+  }
+  return m || 'I/O error';
 }
 
 /** An ACL that one output format cannot hold (a rule AWS network ACLs cannot express, out-of-order rule numbers). */
@@ -172,6 +196,9 @@ export function errorFromFields(f: ErrorFields): AclReplayError {
       break;
     case 'AclNotExpressibleError':
       e = new AclNotExpressibleError(f.path ?? '', f.detail);
+      break;
+    case 'InputTooLargeError':
+      e = new InputTooLargeError(f.file ?? '', f.detail);
       break;
     default:
       e = new AclReplayError(f.code, f.exitCode, f.detail, { file: f.file, offset: f.offset, line: f.line, path: f.path });

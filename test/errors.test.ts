@@ -1,6 +1,6 @@
 /** Errors cross thread and process boundaries as fields and come back as the same subclass with the same context. */
 import { describe, it, expect } from 'vitest';
-import { AclInvalidError, AclNotExpressibleError, CaptureFormatError, FlowLogFormatError, InternalError, IoError, NoSuchFileError, UsageError, errorFields, errorFromFields, type AclReplayError } from '../src/errors.js';
+import { AclInvalidError, AclNotExpressibleError, CaptureFormatError, ExitCode, FlowLogFormatError, InputTooLargeError, InternalError, IoError, NoSuchFileError, UsageError, errorFields, errorFromFields, fromSystemError, type AclReplayError } from '../src/errors.js';
 import { decodePartial, encodeFailure } from '../src/pass/codec.js';
 
 describe('errors across a boundary', () => {
@@ -13,6 +13,7 @@ describe('errors across a boundary', () => {
     new InternalError('invariant failed'),
     new FlowLogFormatError('f.log', 'not a flow log', { line: 3 }),
     new AclNotExpressibleError('acl-1', 'rule 5: TCP flags'),
+    new InputTooLargeError('acl.yaml', 'larger than the 64 MiB limit (--max-input-bytes)'),
   ];
   for (const e of cases) {
     it(`${e.name} keeps its class, code, exit code, message and context through a worker's failure reply`, () => {
@@ -29,4 +30,24 @@ describe('errors across a boundary', () => {
       expect((thrown as AclReplayError).message).toBe(e.message);
     });
   }
+});
+
+const sys = (code: string, message: string, syscall = 'open') => Object.assign(new Error(message), { code, syscall });
+
+describe('fromSystemError', () => {
+  it('says what the path is instead of what was expected there', () => {
+    const capture = fromSystemError('d', sys('EISDIR', "EISDIR: illegal operation on a directory, read"));
+    expect(capture.message).toBe('d: is a directory, not a capture file');
+    const acl = fromSystemError('d', sys('EISDIR', 'EISDIR: illegal operation on a directory, read'), 'an ACL file');
+    expect(acl.message).toBe('d: is a directory, not an ACL file');
+    expect(acl.exitCode).toBe(ExitCode.NO_INPUT);
+  });
+
+  it('never doubles the code or repeats the path (ELOOP: ELOOP:)', () => {
+    const loop = fromSystemError('loop1', sys('ELOOP', "ELOOP: too many symbolic links encountered, open 'loop1'"));
+    expect(loop.message).toBe('loop1: too many levels of symbolic links');
+    const other = fromSystemError('f', sys("EIO", "EIO: i/o error, read", "read"));
+    expect(other.message).toBe('f: EIO: i/o error');
+    expect(other.exitCode).toBe(ExitCode.IO);
+  });
 });

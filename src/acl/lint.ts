@@ -4,8 +4,8 @@
  * dimension, keeping only feasible combinations (a portless protocol has no ports, only ICMP has a type, only TCP has
  * flags). Each distinct set of matching rules that a real packet can produce is visited once.
  */
-import { hasPorts } from '../decode/batch.js';
 import { AWS_DEFAULT_RULES, AWS_MAX_RULES } from './formats/entries.js';
+import { analyseOverlaps, DEFAULT_TOTAL_BUDGET } from './overlap.js';
 import { formatCidr, isAnyPorts, ruleLabel, type Acl, type Direction, type Rule } from './model.js';
 import type { ProfileCoverage } from '../profiles.js';
 
@@ -48,14 +48,23 @@ export interface CoverageReport {
   profiles: ProfileCoverage[];
 }
 
+/** Work limits of the exact overlap analysis (src/acl/overlap.ts). */
+export interface RuleFindingOptions {
+  /** Work units of the overlap analysis for the whole ACL, all directions and families (default DEFAULT_TOTAL_BUDGET). */
+  budget?: number;
+  /** Work units one rule's overlap analysis may take (default DEFAULT_RULE_BUDGET). */
+  ruleBudget?: number;
+}
+
 /**
  * Findings on the rules themselves: import warnings, AWS rule limits, ICMPv4 on IPv6 rules, and the exact
- * shadowing, redundancy and contradiction analysis (`budget`: class combinations visited at most per direction and
- * family, default 2,000,000).
+ * shadowing, redundancy and contradiction analysis, within the work limits of `opts`.
  */
-export function ruleFindings(acl: Acl, budget = 2_000_000): Finding[] {
+export function ruleFindings(acl: Acl, opts: RuleFindingOptions = {}): Finding[] {
   const findings: Finding[] = [];
   const aws = acl.format !== 'classbench';
+  // One budget for the ACL: what one direction and family leaves over goes to the next.
+  const budget = { left: opts.budget ?? DEFAULT_TOTAL_BUDGET };
   for (const w of acl.warnings) {
     if (/above the AWS (default quota|maximum)/.test(w)) continue;
     findings.push({ code: 'IMPORT_WARNING', severity: 'warning', direction: null, family: null, rule: null, message: w });
@@ -92,8 +101,7 @@ export function ruleFindings(acl: Acl, budget = 2_000_000): Finding[] {
         }
       }
       // ClassBench rules have no actions (all import as allow), so only shadowing is meaningful there.
-      const overlap = overlapFindings(list, idx, direction, family, budget);
-      for (const f of overlap) if (aws || (f.code !== 'REDUNDANT_RULE' && f.code !== 'CONTRADICTED_RULE')) findings.push(f);
+      for (const f of overlapFindings(list, idx, direction, family, aws, opts, budget)) findings.push(f);
     }
   }
   return findings;
@@ -104,165 +112,15 @@ export function awsName(d: Direction): string {
   return d === 'inbound' ? 'ingress' : 'egress';
 }
 
-// ---- exact overlap analysis -------------------------------------------------------------------------------------
+// ---- findings from the exact overlap analysis ------------------------------------------------------------------
 
-type Bits = bigint;
-
-function bit(k: number): Bits {
-  return 1n << BigInt(k);
-}
-
-function lowest(x: Bits): number {
-  let k = 0;
-  while ((x & 0xffffffffn) === 0n) {
-    x >>= 32n;
-    k += 32;
-  }
-  let w = Number(x & 0xffffffffn);
-  while ((w & 1) === 0) {
-    w >>>= 1;
-    k++;
-  }
-  return k;
-}
-
-/** Classes of a 1-D range dimension over [0, size): distinct bitmaps of rules whose range covers each elementary interval. */
-function rangeClasses(ranges: [bigint, bigint][], size: bigint): Bits[] {
-  const points = new Set<bigint>([0n]);
-  for (const [lo, hi] of ranges) {
-    points.add(lo);
-    if (hi + 1n < size) points.add(hi + 1n);
-  }
-  const sorted = [...points].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const seen = new Set<Bits>();
-  for (const start of sorted) {
-    let bm = 0n;
-    ranges.forEach(([lo, hi], k) => {
-      if (lo <= start && start <= hi) bm |= bit(k);
-    });
-    seen.add(bm);
-  }
-  return [...seen];
-}
-
-function cidrRange(c: Rule['src']): [bigint, bigint] {
-  const bits = c.family === 4 ? 32n : 128n;
-  let lo = 0n;
-  for (let w = 0; w < (c.family === 4 ? 1 : 4); w++) lo = (lo << 32n) | BigInt(c.words[w]! >>> 0);
-  return [lo, lo + (1n << (bits - BigInt(c.prefix))) - 1n];
-}
-
-function overlapFindings(list: Rule[], idx: number[], direction: Direction, family: 4 | 6, budget: number): Finding[] {
+function overlapFindings(list: Rule[], idx: number[], direction: Direction, family: 4 | 6, aws: boolean, opts: RuleFindingOptions, budget: { left: number }): Finding[] {
   const rules = idx.map((i) => list[i]!);
   const n = rules.length;
-  const all = (1n << BigInt(n)) - 1n;
-  const srcClasses = rangeClasses(rules.map((r) => cidrRange(r.src)), family === 4 ? 1n << 32n : 1n << 128n);
-  const dstClasses = rangeClasses(rules.map((r) => cidrRange(r.dst)), family === 4 ? 1n << 32n : 1n << 128n);
-  const sportReal = rangeClasses(rules.map((r) => [BigInt(r.srcPorts[0]), BigInt(r.srcPorts[1])]), 65536n);
-  const dportReal = rangeClasses(rules.map((r) => [BigInt(r.dstPorts[0]), BigInt(r.dstPorts[1])]), 65536n);
-  let portless = 0n;
-  let notIcmp = 0n;
-  let notTcp = 0n;
-  rules.forEach((r, k) => {
-    if (isAnyPorts(r.srcPorts) && isAnyPorts(r.dstPorts)) portless |= bit(k);
-    if (r.icmpType === -1) notIcmp |= bit(k);
-    if (!r.tcpFlags || r.tcpFlags.mask === 0) notTcp |= bit(k);
-  });
-  const icmpReal = rangeClasses(
-    rules.map((r): [bigint, bigint] => {
-      if (r.icmpType === -1) return [0n, 65535n];
-      if (r.icmpCode === -1) return [BigInt(r.icmpType << 8), BigInt((r.icmpType << 8) | 255)];
-      const v = BigInt((r.icmpType << 8) | r.icmpCode);
-      return [v, v];
-    }),
-    65536n,
-  );
-  const flagReal = flagClasses(rules);
-  // Protocol classes, split by what the protocol implies for the other fields.
-  const protoGroups = new Map<string, { matches: Bits; ported: boolean; icmp: boolean; tcp: boolean }>();
-  for (let p = 0; p < 256; p++) {
-    let m = 0n;
-    rules.forEach((r, k) => {
-      if ((p & r.protocolMask) === (r.protocol & r.protocolMask)) m |= bit(k);
-    });
-    const ported = hasPorts(p);
-    const icmp = (family === 4 && p === 1) || (family === 6 && p === 58);
-    const tcp = p === 6;
-    protoGroups.set(`${m}/${ported}/${icmp}/${tcp}`, { matches: m, ported, icmp, tcp });
-  }
-  const leaves = new Set<Bits>();
-  let visits = 0;
-  let incomplete = false;
-  for (const g of protoGroups.values()) {
-    const dims: Bits[][] = [
-      srcClasses,
-      dstClasses,
-      g.ported ? sportReal : [portless],
-      g.ported ? dportReal : [portless],
-      g.icmp ? icmpReal : [notIcmp],
-      g.tcp ? flagReal : [notTcp],
-    ];
-    const memo = new Set<string>();
-    const walk = (d: number, acc: Bits): void => {
-      if (incomplete) return;
-      if (d === dims.length) {
-        leaves.add(acc);
-        return;
-      }
-      const key = `${d}:${acc}`;
-      if (memo.has(key)) return;
-      memo.add(key);
-      const next = new Set<Bits>();
-      for (const c of dims[d]!) {
-        const x = acc & c;
-        if (x !== 0n) next.add(x);
-      }
-      for (const x of next) {
-        if (++visits > budget) {
-          incomplete = true;
-          return;
-        }
-        walk(d + 1, x);
-      }
-    };
-    if ((g.matches & all) !== 0n) walk(0, g.matches & all);
-  }
+  const exhausted = budget.left <= 0;
+  const analysis = analyseOverlaps(rules, family, { next: aws, totalBudget: Math.max(0, budget.left), ...(opts.ruleBudget !== undefined ? { ruleBudget: opts.ruleBudget } : {}) });
+  budget.left -= analysis.work;
   const findings: Finding[] = [];
-  if (incomplete) {
-    findings.push({
-      code: 'ANALYSIS_INCOMPLETE',
-      severity: 'info',
-      direction,
-      family,
-      rule: null,
-      message: `${awsName(direction)} IPv${family}: ${n} rules have more than ${budget} field combinations; shadowed/redundant rule analysis skipped`,
-    });
-    return findings;
-  }
-  const firstIn: boolean[] = new Array<boolean>(n).fill(false);
-  const present: boolean[] = new Array<boolean>(n).fill(false);
-  const winners: Set<number>[] = rules.map(() => new Set());
-  const redundantOk: boolean[] = new Array<boolean>(n).fill(true);
-  const nextActions: Set<number>[] = rules.map(() => new Set());
-  for (const m of leaves) {
-    const first = lowest(m);
-    firstIn[first] = true;
-    const rest = m & ~bit(first);
-    if (rest === 0n) redundantOk[first] = false;
-    else {
-      const second = lowest(rest);
-      nextActions[first]!.add(second);
-      if (rules[second]!.action !== rules[first]!.action) redundantOk[first] = false;
-    }
-    let x = rest;
-    while (x !== 0n) {
-      const j = lowest(x);
-      present[j] = true;
-      winners[j]!.add(first);
-      x &= ~bit(j);
-    }
-    present[first] = true;
-  }
   const label = (k: number) => rules[k]!.ruleNumber;
   const labels = (ks: Iterable<number>) => [...ks].sort((a, b) => a - b).map(label);
   const show = (ks: Iterable<number>) =>
@@ -270,17 +128,23 @@ function overlapFindings(list: Rule[], idx: number[], direction: Direction, fami
       .sort((a, b) => a - b)
       .map((k) => `${label(k)} (${rules[k]!.action})`)
       .join(', ');
+  const undecided: number[] = [];
   for (let k = 0; k < n; k++) {
     const r = rules[k]!;
     if (r.ruleNumber === '*') continue;
+    const o = analysis.rules[k];
+    if (!o) {
+      undecided.push(k);
+      continue;
+    }
     const name = `${awsName(direction)} rule ${ruleLabel(r)}`;
-    if (!present[k]) {
+    if (!o.matchable) {
       findings.push({ code: 'UNMATCHABLE_RULE', severity: 'warning', direction, family, rule: r.ruleNumber, message: `${name} (${summary(r)}) can match no packet` });
       continue;
     }
-    if (!firstIn[k]) {
-      const w = winners[k]!;
-      const defeated = [...w].some((j) => rules[j]!.action !== r.action);
+    if (!o.firstSomewhere) {
+      const w = o.winners;
+      const defeated = w.some((j) => rules[j]!.action !== r.action);
       findings.push({
         code: 'SHADOWED_RULE',
         severity: defeated ? 'error' : 'warning',
@@ -288,22 +152,23 @@ function overlapFindings(list: Rule[], idx: number[], direction: Direction, fami
         family,
         rule: r.ruleNumber,
         related: labels(w),
-        message: `${name} (${r.action} ${summary(r)}) never matches: earlier rule${w.size > 1 ? 's' : ''} ${show(w)} take${w.size > 1 ? '' : 's'} all of its traffic${defeated ? `, so its ${r.action} never applies` : ''}`,
+        message: `${name} (${r.action} ${summary(r)}) never matches: earlier rule${w.length > 1 ? 's' : ''} ${show(w)} take${w.length > 1 ? '' : 's'} all of its traffic${defeated ? `, so its ${r.action} never applies` : ''}`,
       });
       continue;
     }
-    if (redundantOk[k]) {
+    if (!aws) continue; // ClassBench rules have no actions: only shadowing means something
+    if (o.nextSameAction) {
       findings.push({
         code: 'REDUNDANT_RULE',
         severity: 'info',
         direction,
         family,
         rule: r.ruleNumber,
-        related: labels(nextActions[k]!),
-        message: `${name} (${r.action} ${summary(r)}) is redundant: without it, rule${nextActions[k]!.size > 1 ? 's' : ''} ${show(nextActions[k]!)} would ${r.action} the same traffic`,
+        related: labels(o.next),
+        message: `${name} (${r.action} ${summary(r)}) is redundant: without it, rule${o.next.length > 1 ? 's' : ''} ${show(o.next)} would ${r.action} the same traffic`,
       });
     }
-    const contra = [...winners[k]!].filter((j) => rules[j]!.action !== r.action);
+    const contra = o.winners.filter((j) => rules[j]!.action !== r.action);
     if (contra.length > 0) {
       findings.push({
         code: 'CONTRADICTED_RULE',
@@ -316,33 +181,33 @@ function overlapFindings(list: Rule[], idx: number[], direction: Direction, fami
       });
     }
   }
+  if (undecided.length > 0) {
+    const explicit = rules.filter((r) => r.ruleNumber !== '*').length;
+    const over = analysis.overBudget.filter((k) => rules[k]!.ruleNumber !== '*');
+    const notReached = analysis.stoppedAt === null ? [] : undecided.filter((k) => k >= analysis.stoppedAt!);
+    const parts: string[] = [];
+    if (over.length > 0) parts.push(`${over.length} rule${over.length === 1 ? '' : 's'} needed more than the per-rule work limit (${listRules(over.map(label))})`);
+    if (notReached.length > 0) {
+      const where = exhausted ? 'before this list' : `at rule ${label(notReached[0]!)}`;
+      parts.push(`the work limit for the ACL ran out ${where}, so ${notReached.length} rule${notReached.length === 1 ? ' was' : 's were'} not analysed (${listRules(notReached.map(label))})`);
+    }
+    findings.push({
+      code: 'ANALYSIS_INCOMPLETE',
+      severity: 'info',
+      direction,
+      family,
+      rule: null,
+      related: undecided.slice(0, 20).map(label),
+      message: `${awsName(direction)} IPv${family}: shadowed/redundant/contradicted rules decided for ${explicit - undecided.length} of ${explicit} rules; ${parts.join('; ')}; findings for the others are not reported`,
+    });
+  }
   return findings;
 }
 
-/** TCP-flag classes: flag values 0..65535 grouped by which (value, mask) groups they satisfy. */
-function flagClasses(rules: Rule[]): Bits[] {
-  const groups = new Map<string, { value: number; mask: number; bm: Bits }>();
-  let wild = 0n;
-  rules.forEach((r, k) => {
-    const f = r.tcpFlags;
-    if (!f || f.mask === 0) {
-      wild |= bit(k);
-      return;
-    }
-    const key = `${f.value & f.mask}/${f.mask}`;
-    const g = groups.get(key) ?? { value: f.value & f.mask & 0xffff, mask: f.mask & 0xffff, bm: 0n };
-    g.bm |= bit(k);
-    groups.set(key, g);
-  });
-  const list = [...groups.values()];
-  if (list.length === 0) return [wild];
-  const out = new Set<Bits>();
-  for (let v = 0; v < 65536; v++) {
-    let bm = wild;
-    for (const g of list) if ((v & g.mask) === g.value) bm |= g.bm;
-    out.add(bm);
-  }
-  return [...out];
+/** "17, 230, 231 and 97 more" */
+function listRules(labels: (number | '*')[]): string {
+  const shown = labels.slice(0, 5).join(', ');
+  return labels.length > 5 ? `${shown} and ${labels.length - 5} more` : shown;
 }
 
 function summary(r: Rule): string {

@@ -2,9 +2,12 @@
  * Load ACLs from a file in any supported format, sniffed from the content (not only the extension): AWS
  * describe-network-acls JSON, CloudFormation, terraform show -json, .tf, native YAML, ClassBench filter sets.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { AclInvalidError, fromSystemError } from '../errors.js';
-import type { Acl } from './model.js';
+import { parseAclSpec } from './spec.js';
+import { AclInvalidError } from '../errors.js';
+import { excerpt } from '../text/quote.js';
+import { readInputText } from './input.js';
+import { parseYaml, tryParseYaml } from './yaml-parse.js';
+import { MAX_RULES, type Acl } from './model.js';
 import { parseDescribeNetworkAcls, parseDescribeSubnets, parseJson, type SubnetInfo } from './formats/aws.js';
 import { looksLikeClassBench, looksLikeTrace, parseClassBench, parseClassBenchTrace } from './formats/classbench.js';
 import { looksLikeCloudFormation, parseCfnYaml, parseCloudFormation } from './formats/cloudformation.js';
@@ -17,22 +20,12 @@ export interface LoadOptions {
   params?: Record<string, string>;
   /** Enforce the AWS maximum of 40 rules per direction and family (default true; CLI --no-aws-limits). */
   awsLimits?: boolean;
+  /** Size limit of each ACL, topology, describe-subnets and trace file read (default 64 MiB, DEFAULT_MAX_INPUT_BYTES). */
+  maxInputBytes?: number;
 }
 
-/** Split `file#id` into file and id; a path that exists as given (even with a '#') is a file. */
-export function parseAclSpec(spec: string): { file: string; id: string | null } {
-  const hash = spec.lastIndexOf('#');
-  if (hash <= 0 || existsSync(spec)) return { file: spec, id: null };
-  return { file: spec.slice(0, hash), id: spec.slice(hash + 1) };
-}
+export { parseAclSpec };
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  } catch (e) {
-    throw fromSystemError(file, e);
-  }
-}
 
 /** Parse ACL file content; `file` names it in messages. */
 export function parseAclText(text: string, file: string, opts: LoadOptions = {}): Acl[] {
@@ -40,14 +33,13 @@ export function parseAclText(text: string, file: string, opts: LoadOptions = {})
   for (const a of acls) {
     for (const dir of ['inbound', 'outbound'] as const) {
       // Verdict codes carry the rule index in 16 bits, 0xffff meaning "no rule matched".
-      if (a[dir].length > MAX_RULES) throw new AclInvalidError(file, `${a.id}: ${a[dir].length} ${dir} rules; at most ${MAX_RULES} per direction`);
+      if (a[dir].length > MAX_RULES) throw new AclInvalidError(file, `${excerpt(a.id, 80)}: ${a[dir].length} ${dir} rules; at most ${MAX_RULES} per direction`);
     }
   }
   return acls;
 }
 
-/** Most rules one direction of an ACL may hold. */
-export const MAX_RULES = 65534;
+export { MAX_RULES } from './model.js';
 
 function parseAnyFormat(text: string, file: string, opts: LoadOptions): Acl[] {
   const build = { awsLimits: opts.awsLimits !== false };
@@ -62,6 +54,9 @@ function parseAnyFormat(text: string, file: string, opts: LoadOptions): Acl[] {
     return parseTerraformHcl(text, file, { ...build, params: opts.params ?? {} });
   }
   if (looksLikeTrace(text)) throw new AclInvalidError(file, 'this is a ClassBench trace (packets), not a rule set; give it with --trace');
+  // Native YAML is read once, the native way; anything else (CloudFormation tags, repeated keys) the CloudFormation way.
+  const native = tryParseYaml(text, file);
+  if (native && looksLikeNativeYaml(native.value) && !looksLikeCloudFormation(native.value)) return parseNativeYaml(text, file, build, native);
   const doc = parseCfnYaml(text, file);
   return parseDocument(doc, text, file, opts, build, false);
 }
@@ -83,17 +78,27 @@ function parseDocument(doc: unknown, text: string, file: string, opts: LoadOptio
 /** Load the ACLs of `file`, or of `file#id` only: id is an ACL id (NetworkAclId, logical id, Terraform address, YAML id) or name. */
 export function loadAcls(spec: string, opts: LoadOptions = {}): Acl[] {
   const { file, id } = parseAclSpec(spec);
-  const acls = parseAclText(readText(file), file, opts);
+  const acls = parseAclText(readInputText(file, { what: 'an ACL file', maxBytes: opts.maxInputBytes }), file, opts);
   if (acls.length === 0) throw new AclInvalidError(file, 'no ACL in this file');
   if (id === null) return acls;
   const match = acls.filter((a) => a.id === id || a.name === id || a.id.endsWith(`.${id}`) || a.id.replace(/\[[^\]]*\]$/, '') === id);
-  if (match.length === 0) throw new AclInvalidError(file, `no ACL '${id}' in this file; it has ${acls.map((a) => a.id + (a.name ? ` (${a.name})` : '')).join(', ')}`);
+  if (match.length === 0) {
+    const shown = acls.slice(0, 10).map((a) => excerpt(a.id, 60) + (a.name ? ` (${excerpt(a.name, 60)})` : ''));
+    const more = acls.length > shown.length ? ` and ${acls.length - shown.length} more` : '';
+    throw new AclInvalidError(file, `no ACL '${excerpt(id)}' in this file; it has ${shown.join(', ')}${more}`);
+  }
   return [match.find((a) => a.id === id) ?? match[0]!];
 }
 
 /** Subnets of an `aws ec2 describe-subnets` JSON file, by SubnetId. */
-export function loadSubnets(file: string): Map<string, SubnetInfo> {
-  return parseDescribeSubnets(parseJson(readText(file), file), file);
+export function loadSubnets(file: string, opts: LoadOptions = {}): Map<string, SubnetInfo> {
+  const text = readInputText(file, { what: 'a describe-subnets file', maxBytes: opts.maxInputBytes });
+  return parseDescribeSubnets(parseJson(text, file), file);
+}
+
+/** The plain value of a YAML file that is not an ACL (a topology), read and parsed as safely as an ACL file. */
+export function loadYamlFile(file: string, what: string, opts: LoadOptions = {}): unknown {
+  return parseYaml(readInputText(file, { what, maxBytes: opts.maxInputBytes }), file).value;
 }
 
 /** Give each association its subnet's CIDRs (one association per CIDR; a dual-stack subnet gives two). */
@@ -115,6 +120,6 @@ export function resolveAssociations(acls: Acl[], subnets: Map<string, SubnetInfo
 }
 
 /** Load a ClassBench header trace. */
-export function loadTrace(file: string): TracePackets {
-  return parseClassBenchTrace(readText(file), file);
+export function loadTrace(file: string, opts: LoadOptions = {}): TracePackets {
+  return parseClassBenchTrace(readInputText(file, { what: 'a ClassBench trace file', maxBytes: opts.maxInputBytes }), file);
 }

@@ -5,6 +5,9 @@
 import { parseAddress as parseIpv4, formatAddress as formatIpv4 } from '../wire/ipv4.js';
 import { parseAddress as parseIpv6, formatAddress as formatIpv6 } from '../wire/ipv6.js';
 
+/** Most rules one direction of an ACL may hold (verdict codes carry the rule index in 16 bits, 0xffff = no match). */
+export const MAX_RULES = 65534;
+
 export type Action = 'allow' | 'deny';
 /** AWS ingress = inbound, egress = outbound. */
 export type Direction = 'inbound' | 'outbound';

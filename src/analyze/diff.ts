@@ -5,6 +5,8 @@
 import type { ReplayResult } from './replay.js';
 import { OUTCOMES, OutcomeCode, type Outcome, type VerdictTable } from '../verdict/outcomes.js';
 import { connectionRef, type ConnectionRef } from './findings.js';
+import { KeyIndex } from '../flow/keyindex.js';
+import { newlyDenied, type NewlyDenied } from './newly-denied.js';
 
 export interface Change {
   from: Outcome;
@@ -26,6 +28,8 @@ export interface DiffReport {
   fixed: number;
   broken: number;
   changes: Change[];
+  /** What the new candidate denies that the old one did not, per rule of the new one (src/analyze/newly-denied.ts). */
+  newlyDenied: NewlyDenied[];
 }
 
 /** Cause texts, numbered: what explains an outcome, said once per distinct deciding code and direction. */
@@ -61,7 +65,8 @@ export function diffScenarios(r: ReplayResult, a: number, b: number): DiffReport
   const ct = r.connections;
   const n = ct.count;
   const causes = new Causes(vt);
-  const groups = new Map<number, Change & { hosts: Set<number> }>();
+  const keys = new KeyIndex(64);
+  const groups: (Change & { hosts: Set<number> })[] = [];
   let changed = 0;
   let fixed = 0;
   let broken = 0;
@@ -74,13 +79,13 @@ export function diffScenarios(r: ReplayResult, a: number, b: number): DiffReport
     if (!good(y) && good(x)) broken++;
     const oldCause = causes.of(a, i);
     const newCause = causes.of(b, i);
-    const key = ((x * 8 + y) * 2 ** 20 + oldCause) * 2 ** 20 + newCause;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { from: OUTCOMES[x]!, to: OUTCOMES[y]!, oldCause: causes.texts[oldCause]!, newCause: causes.texts[newCause]!, connections: 0, clients: 0, examples: [], hosts: new Set() }));
+    const k = keys.intern(x, y, oldCause, newCause);
+    if (k === groups.length) groups.push({ from: OUTCOMES[x]!, to: OUTCOMES[y]!, oldCause: causes.texts[oldCause]!, newCause: causes.texts[newCause]!, connections: 0, clients: 0, examples: [], hosts: new Set() });
+    const g = groups[k]!;
     g.connections++;
     g.hosts.add(ct.client[i]!);
     if (g.examples.length < 5) g.examples.push(connectionRef(ct, i));
   }
-  const changes = [...groups.values()].map(({ hosts, ...c }) => ({ ...c, clients: hosts.size })).sort((p, q) => q.connections - p.connections);
-  return { old: r.report.acls[a]!.acl, new: r.report.acls[b]!.acl, connections: n, changed, unchanged: n - changed, fixed, broken, changes };
+  const changes = groups.map(({ hosts, ...c }) => ({ ...c, clients: hosts.size })).sort((p, q) => q.connections - p.connections);
+  return { old: r.report.acls[a]!.acl, new: r.report.acls[b]!.acl, connections: n, changed, unchanged: n - changed, fixed, broken, changes, newlyDenied: newlyDenied(r, a, b) };
 }

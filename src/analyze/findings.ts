@@ -7,6 +7,7 @@ import { PORT_PROFILES } from '../profiles.js';
 import { ATTEMPTS, Attempt, protoName, type ConnectionTable } from '../flow/connections.js';
 import { CONN_STATES } from '../flow/state.js';
 import { isFirstPacketOrientation } from '../flow/orient.js';
+import { KeyIndex } from '../flow/keyindex.js';
 
 /** Codes of the findings read from the capture alone. */
 export const CAPTURE_FINDING_CODES = ['RETURN_DROP_SUSPECTED', 'SERVICE_UNREACHABLE'] as const;
@@ -22,6 +23,8 @@ export interface ConnectionRef {
   attempt: string;
   synRetransmits: number;
   firstTs: number;
+  /** Flow logs: the connection's first record (file:line), where a capture has none. */
+  record?: string;
 }
 
 export interface ReturnDropSuspected {
@@ -69,6 +72,7 @@ export function connectionRef(ct: ConnectionTable, i: number): ConnectionRef {
     attempt: ATTEMPTS[ct.attempt[i]!]!,
     synRetransmits: ct.synRetransmits[i]!,
     firstTs: ct.firstTs[i]!,
+    ...(ct.logs && ct.logs.firstSide(i) >= 0 ? { record: ct.logs.where(ct.logs.firstSide(i))! } : {}),
   };
 }
 
@@ -127,19 +131,16 @@ export function captureFindings(ct: ConnectionTable): CaptureFinding[] {
   const n = ct.count;
   // Services (proto, server, server port) in order of first appearance; rows grouped per service by a counting sort.
   const serviceOf = new Int32Array(n).fill(-1);
-  const ids = new Map<number, number>();
+  const ids = new KeyIndex(1024);
   for (let i = 0; i < n; i++) {
     const proto = ct.proto[i]!;
     if (proto !== 6 && proto !== 17) continue;
     // A TCP connection oriented only by its first packet was picked up midstream: "server" is a guess. For UDP the
     // first packet is the request, which is how request/response protocols are oriented.
     if (proto === 6 && isFirstPacketOrientation(ct.orientation[i]!)) continue;
-    const key = (ct.server[i]! * 65536 + ct.serverPort[i]!) * 2 + (proto === 6 ? 0 : 1);
-    let id = ids.get(key);
-    if (id === undefined) ids.set(key, (id = ids.size));
-    serviceOf[i] = id;
+    serviceOf[i] = ids.intern(ct.server[i]!, ct.serverPort[i]!, proto, 0);
   }
-  const services = ids.size;
+  const services = ids.count;
   const start = new Int32Array(services + 1);
   for (let i = 0; i < n; i++) if (serviceOf[i]! >= 0) start[serviceOf[i]! + 1]!++;
   for (let s = 0; s < services; s++) start[s + 1]! += start[s]!;

@@ -4,7 +4,7 @@
  * (src/verdict/probe.ts), and the share of each client port-range profile the return path allows.
  */
 import { compileRules } from '../acl/compile.js';
-import { ruleFindings, awsName, type CoverageReport, type Finding } from '../acl/lint.js';
+import { ruleFindings, awsName, type CoverageReport, type Finding, type RuleFindingOptions } from '../acl/lint.js';
 import type { Acl } from '../acl/model.js';
 import { formatRanges, PORT_PROFILES, percent, portRanges, profileCoverage } from '../profiles.js';
 import { directionAllows, ProbeFlags, type Host } from '../verdict/probe.js';
@@ -19,15 +19,13 @@ export interface LintReport {
   coverage: CoverageReport[];
 }
 
-export interface LintOptions {
-  /** Upper bound on visited class combinations per direction and family (default 2,000,000). */
-  budget?: number;
-}
+/** Work limits of the overlap analysis: `budget` for the whole ACL, `ruleBudget` per rule (src/acl/overlap.ts). */
+export type LintOptions = RuleFindingOptions;
 
 /** Lint one ACL. */
 export function lintAcl(acl: Acl, opts: LintOptions = {}): LintReport {
   const aws = acl.format !== 'classbench';
-  const findings = ruleFindings(acl, opts.budget);
+  const findings = ruleFindings(acl, opts);
   const coverage = aws ? ephemeralCoverage(acl) : [];
   for (const c of coverage) {
     const shares = c.profiles.map((p) => p.share);
@@ -45,10 +43,24 @@ export function lintAcl(acl: Acl, opts: LintOptions = {}): LintReport {
       });
     }
   }
+  // Findings in rule order: inbound, then outbound; ACL-wide ones first, direction-wide ones after the rules.
+  const position = new Map<string, number>();
+  for (const direction of ['inbound', 'outbound'] as const) {
+    acl[direction].forEach((r, i) => {
+      const key = `${direction}/${r.ruleNumber}/${r.family}`;
+      if (!position.has(key)) position.set(key, i);
+    });
+  }
   const order = (f: Finding): number => {
     if (f.direction === null) return -1;
-    const list = acl[f.direction];
-    const at = f.rule === null ? list.length : list.findIndex((r) => r.ruleNumber === f.rule && r.family === (f.family ?? r.family));
+    let at = acl[f.direction].length;
+    if (f.rule !== null) {
+      at = -1;
+      for (const family of f.family === null ? [4, 6] : [f.family]) {
+        const i = position.get(`${f.direction}/${f.rule}/${family}`);
+        if (i !== undefined && (at < 0 || i < at)) at = i;
+      }
+    }
     return (f.direction === 'inbound' ? 0 : 1 << 20) + at;
   };
   const icmpFlagged = new Set(findings.filter((f) => f.code === 'ICMPV4_ON_IPV6').map((f) => `${f.direction}/${f.rule}`));

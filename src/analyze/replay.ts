@@ -1,10 +1,7 @@
-/** A replay from start to finish: plan, one pass with verdicts, connection outcomes, diagnoses, the report model. */
+/** A replay from start to finish: plan, one read of the traffic with verdicts, connection outcomes, diagnoses, the report model. */
 import { buildPlan, NoSubnetError, type PlanInput, type ReplayPlan } from '../verdict/plan.js';
 import { compilePlan, type ReplaySpec } from '../verdict/spec.js';
-import { runPass, type PassOptions } from '../pass/engine.js';
-import { describeCapture, type CaptureSummary } from '../pass/summary.js';
-import { fromFlowTable, type ConnectionTable } from '../flow/connections.js';
-import { sessionNames } from '../decode/tunnels.js';
+import type { ConnectionTable } from '../flow/connections.js';
 import { inferClients, type ClientTable } from '../flow/clients.js';
 import { SegmentVerdicts } from '../verdict/counters.js';
 import { VerdictTable, type Outcome } from '../verdict/outcomes.js';
@@ -12,6 +9,8 @@ import { captureFindings, type CaptureFinding } from './findings.js';
 import { diagnose, type Diagnosis } from './diagnoses/index.js';
 import { suggestSubnets } from './subnets.js';
 import { mirrorNote, type MirrorNote } from './mirror.js';
+import { readTraffic, trafficKindOf, type ReadTrafficOptions, type TrafficAnalysis, type TrafficKind, type TrafficSummary } from './traffic.js';
+import { explainRejects, type RejectExplanation } from './rejects.js';
 import { formatCidr, describeRule, formatPorts, protocolName, type Rule } from '../acl/model.js';
 import { UsageError } from '../errors.js';
 
@@ -54,6 +53,9 @@ export interface ReplayReport {
   topology: string | null;
   acls: ScenarioReport[];
   captureFindings: CaptureFinding[];
+  /** Flow logs only: records read, and per scenario its REJECT records explained (src/analyze/rejects.ts). */
+  records?: number;
+  rejectExplanations?: RejectExplanation[];
   /** Only for traffic that came through VPC Traffic Mirroring: what such a capture cannot show. */
   mirror?: MirrorNote;
 }
@@ -62,33 +64,61 @@ export interface ReplayResult {
   report: ReplayReport;
   plan: ReplayPlan;
   spec: ReplaySpec;
-  summary: CaptureSummary;
+  kind: TrafficKind;
+  summary: TrafficSummary;
   connections: ConnectionTable;
   clients: ClientTable;
   verdicts: VerdictTable;
 }
 
-/** Plan, then replay the capture against it. With no subnet, reads the capture to suggest one and exits 2. */
-export async function runReplay(capture: string, input: PlanInput, pass: PassOptions = {}): Promise<ReplayResult> {
-  let plan: ReplayPlan;
+/**
+ * Plan, then replay the traffic (a capture, or flow-log files and directories) against it. With no subnet, reads the
+ * traffic to suggest one and exits 2; with flow logs and --subnets, an ACL without a subnet guards the subnets the
+ * records' subnet-id names (planned once the logs are read).
+ */
+export async function runReplay(traffic: string | readonly string[], input: PlanInput, pass: ReadTrafficOptions = {}): Promise<ReplayResult> {
+  const inputs = typeof traffic === 'string' ? [traffic] : [...traffic];
+  let plan: ReplayPlan | null = null;
   try {
     plan = buildPlan(input);
   } catch (e) {
     if (!(e instanceof NoSubnetError)) throw e;
-    const flows = await runPass(capture, { ...pass, flows: true });
-    const suggestions = suggestSubnets(fromFlowTable(flows.merge.table));
-    throw new UsageError(`${e.detail}${suggestions.length ? `; busiest servers in ${capture} are in ${suggestions.join(', ')} (e.g. --subnet ${suggestions[0]})` : ''}`);
+    if (!(input.subnetsFile && trafficKindOf(inputs) === 'flow-logs')) {
+      const read = await readTraffic(inputs, { ...pass, replay: undefined });
+      const suggestions = suggestSubnets(read.connections);
+      throw new UsageError(`${e.detail}${suggestions.length ? `; busiest servers in ${inputs.join(', ')} are in ${suggestions.join(', ')} (e.g. --subnet ${suggestions[0]})` : ''}`);
+    }
   }
-  const spec = compilePlan(plan);
-  const result = await runPass(capture, { ...pass, flows: true, replay: spec });
-  const summary = describeCapture(result);
-  const merge = result.merge;
-  const connections = fromFlowTable(merge.table, sessionNames(merge.tunnels));
-  merge.releaseTable();
+  let planned: ReplayPlan | null = plan;
+  const read = await readTraffic(inputs, {
+    ...pass,
+    replay: (hints) => compilePlan((planned ??= buildPlan({ ...input, trafficSubnetIds: hints.subnetIds }))),
+  });
+  return judged(read, planned!, {});
+}
+
+/** Replay the traffic against a plan built already (suggest builds its own from ACLs it made). */
+export async function replayPlan(traffic: string | readonly string[], plan: ReplayPlan, pass: ReadTrafficOptions = {}, diagnoseOptions: DiagnoseOptions = {}): Promise<ReplayResult> {
+  const inputs = typeof traffic === 'string' ? [traffic] : [...traffic];
+  const read = await readTraffic(inputs, { ...pass, replay: () => compilePlan(plan) });
+  return judged(read, plan, diagnoseOptions);
+}
+
+/** What a caller may ask of the diagnoses: the AWS rule quota fixes respect, or none at all (suggest's checks). */
+export interface DiagnoseOptions {
+  ruleQuota?: number;
+  skipDiagnoses?: boolean;
+}
+
+/** Outcomes, rule hits and diagnoses of traffic read with verdicts. */
+function judged(read: TrafficAnalysis, plan: ReplayPlan, diagnoseOptions: DiagnoseOptions): ReplayResult {
+  const { spec, counts: passCounts } = read.replay!;
+  const summary = read.summary;
+  const connections = read.connections;
   const clients = inferClients(connections);
-  const verdicts = new VerdictTable(plan, spec, connections, merge.verdicts ?? new SegmentVerdicts(spec.scenarios.length, connections.count));
+  const verdicts = new VerdictTable(plan, spec, connections, passCounts.verdicts ?? new SegmentVerdicts(spec.scenarios.length, connections.count));
   // One input for every scenario's diagnoses: port maps are shared.
-  const diagnoseInput = { plan, spec, verdicts, connections, clients };
+  const diagnoseInput = { plan, spec, verdicts, connections, clients, ruleQuota: diagnoseOptions.ruleQuota };
   const acls: ScenarioReport[] = plan.scenarios.map((sc, s) => {
     const outcomes = verdicts.outcomeCounts(s);
     const rules: RuleHits[] = [];
@@ -99,7 +129,7 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
       const counts = { inbound: { allow: 0, deny: 0 }, outbound: { allow: 0, deny: 0 } };
       for (const direction of ['inbound', 'outbound'] as const) {
         const gate = 2 * (first + k) + (direction === 'outbound' ? 1 : 0);
-        const hits = merge.ruleHits[gate] ?? new Float64Array(0);
+        const hits = passCounts.ruleHits[gate] ?? new Float64Array(0);
         const list = direction === 'inbound' ? acl.inbound : acl.outbound;
         counts[direction].deny += hits[list.length] ?? 0; // matched no rule: denied
         list.forEach((r: Rule, i) => {
@@ -132,25 +162,30 @@ export async function runReplay(capture: string, input: PlanInput, pass: PassOpt
       acl: sc.name,
       subnets: sc.placements.flatMap((p) => p.subnets.map(formatCidr)),
       placements,
-      packets: { ...total, notApplicable: merge.packetsNotApplicable[s] ?? 0, unknownFragments: merge.unknownFragments[s] ?? 0 },
+      packets: { ...total, notApplicable: passCounts.packetsNotApplicable[s] ?? 0, unknownFragments: passCounts.unknownFragments[s] ?? 0 },
       rules,
       unusedRules: rules.filter((r) => r.hits === 0).map((r) => ({ acl: r.acl, direction: r.direction, number: r.number })),
       outcomes,
-      diagnoses: diagnose(diagnoseInput, s),
+      diagnoses: diagnoseOptions.skipDiagnoses ? [] : diagnose(diagnoseInput, s),
     };
   });
+  const report: ReplayReport = { file: summary.file, packets: summary.packets, connections: connections.count, topology: plan.topology, acls, captureFindings: captureFindings(connections) };
+  if ('tunnels' in summary) {
+    const mirror = mirrorNote(summary);
+    if (mirror) report.mirror = mirror;
+  }
+  if (summary.format === 'vpc-flow-logs') {
+    report.records = summary.records;
+    report.rejectExplanations = plan.scenarios.flatMap((sc, s) => explainRejects(connections, verdicts, s, sc.name));
+  }
   return {
-    report: { file: summary.file, packets: summary.packets, connections: connections.count, topology: plan.topology, acls, captureFindings: captureFindings(connections), ...withMirrorNote(summary) },
+    report,
     plan,
     spec,
+    kind: read.kind,
     summary,
     connections,
     clients,
     verdicts,
   };
-}
-
-function withMirrorNote(summary: CaptureSummary): { mirror?: MirrorNote } {
-  const m = mirrorNote(summary);
-  return m ? { mirror: m } : {};
 }

@@ -3,7 +3,7 @@
  * of each candidate, and the diff of the first candidate against each other one. Reporters only render these.
  */
 import type { Acl } from '../acl/model.js';
-import type { CaptureSummary } from '../pass/summary.js';
+import type { TrafficSummary } from './traffic.js';
 import type { ConnectionTable } from '../flow/connections.js';
 import type { ClientTable } from '../flow/clients.js';
 import type { ReplayResult } from './replay.js';
@@ -61,7 +61,7 @@ export function lintView(acls: Acl[], reports: LintReport[]): LintView {
 
 /** The capture-only diagnosis page's input. */
 export interface DiagnoseView {
-  summary: CaptureSummary;
+  summary: TrafficSummary;
   connections: ConnectionTable;
   clients: ClientTable;
   findings: CaptureFinding[];

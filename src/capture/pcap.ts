@@ -104,7 +104,7 @@ export class PcapReader extends RecordReader {
     const hl = this.recHeaderLen;
     if (!this.want(hl)) {
       if (!this.eof) return NEED_MORE;
-      if (this.end > this.pos) return this.truncatedAtEnd(this.offset, 'record header', hl);
+      if (this.bytesLeftAtEnd()) return this.truncatedAtEnd(this.offset, 'record header', hl);
       return END;
     }
     const p = this.pos;

@@ -7,6 +7,7 @@ import { CaptureFormatError } from '../errors.js';
 import { RecordReader, RECORD, NEED_MORE, END, HARD_MAX_RECORD } from './reader.js';
 import type { ByteSource } from './source.js';
 import { Problems, Problem } from './problems.js';
+import { addInterface, interfaceColumns, type InterfaceColumns } from './interfaces.js';
 
 export const BlockType = {
   SHB: 0x0a0d0d0a,
@@ -23,32 +24,31 @@ export const BlockType = {
 } as const;
 export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
-/** What an IDB says about an interface. Timestamps are converted with tsresol and tsOffset. */
-export interface PcapngInterface {
-  linkType: number;
-  snaplen: number;
-  /** if_tsresol byte: high bit clear = 10^-n seconds, set = 2^-n. Default 6. */
-  tsresol: number;
-  /** if_tsoffset, seconds added to every timestamp. */
-  tsOffset: number;
-  fcsLen: number;
-  name: string | null;
-  description: string | null;
-  /** Packet blocks read for this interface. */
-  packets: number;
-}
+export type { PcapngInterface } from './interfaces.js';
 
 /** One section: its byte order, version and interfaces. */
 export interface PcapngSection {
   offset: number;
+  /** 0-based place of the section in the file. */
+  index: number;
   littleEndian: boolean;
   versionMajor: number;
   versionMinor: number;
-  interfaces: PcapngInterface[];
+  /** The interfaces packets may name (IDBs past MAX_INTERFACES are counted in `declaredInterfaces` only). */
+  interfaces: InterfaceColumns;
+  /** IDBs the section declared. */
+  declaredInterfaces: number;
+  /** Usable interfaces of the sections before this one, so the file-wide limit is the same for any chunking. */
+  interfacesBefore: number;
   hardware: string | null;
   os: string | null;
   userApplication: string | null;
 }
+
+/** Most interfaces kept over a whole file (about 24 MiB of columns); further IDBs are a problem, not memory. */
+export const MAX_INTERFACES = 1 << 20;
+/** Most sections listed (about 300 bytes each); later sections are read all the same. */
+export const MAX_SECTIONS_LISTED = 1 << 16;
 
 /** True for the SHB block type (the same in both byte orders). */
 export function isPcapngMagic(le32: number): boolean {
@@ -60,10 +60,17 @@ function supportedVersion(major: number, minor: number): boolean {
   return major === 1 && (minor === 0 || minor === 2);
 }
 
-/** Check the first section header's first 16 bytes; throws CaptureFormatError when the file is not readable. */
-export function checkFirstSection(b: Uint8Array, file: string): void {
-  if (b.length < 16) throw new CaptureFormatError(file, 0, `pcapng section header needs 28 bytes, the file has ${b.length}`);
-  const dv = new DataView(b.buffer, b.byteOffset, 16);
+/** Smallest section header block: type, length, byte-order magic, version, section length, trailing length. */
+export const MIN_SHB_LEN = 28;
+
+/**
+ * Check the first section header's fixed 28 bytes and return the block's length, so the caller can read it whole;
+ * throws CaptureFormatError when the file has no readable section. `cause` says why the input is short, if known.
+ */
+export function firstSectionLength(b: Uint8Array, file: string, cause: string | null = null): number {
+  const why = cause ? ` (${cause})` : '';
+  if (b.length < MIN_SHB_LEN) throw new CaptureFormatError(file, 0, `pcapng section header needs ${MIN_SHB_LEN} bytes, the file has ${b.length}${why}`);
+  const dv = new DataView(b.buffer, b.byteOffset, MIN_SHB_LEN);
   const bom = dv.getUint32(8, true);
   let le: boolean;
   if (bom === BYTE_ORDER_MAGIC) le = true;
@@ -74,6 +81,12 @@ export function checkFirstSection(b: Uint8Array, file: string): void {
   if (!supportedVersion(major, minor)) {
     throw new CaptureFormatError(file, 12, `unsupported pcapng version ${major}.${minor} (only 1.0 is defined)`);
   }
+  const len = dv.getUint32(4, le);
+  if (len < MIN_SHB_LEN || (len & 3) !== 0) {
+    throw new CaptureFormatError(file, 4, `pcapng section header block length ${len} is ${len < MIN_SHB_LEN ? `below ${MIN_SHB_LEN}` : 'not a multiple of 4'}`);
+  }
+  if (len > HARD_MAX_RECORD) throw new CaptureFormatError(file, 4, `pcapng section header block claims ${len} bytes, more than the ${HARD_MAX_RECORD}-byte limit`);
+  return len;
 }
 
 const TWO32 = 4294967296;
@@ -150,8 +163,12 @@ export class PcapngReader extends RecordReader {
   /** Packets seen per interface of the current section (for `info`). */
   section: PcapngSection | null;
   private le = true;
-  private lastSec = 0;
-  private lastNsec = 0;
+  /** The previous packet's timestamp, which a Simple Packet Block takes (it has none of its own). */
+  lastSec = 0;
+  lastNsec = 0;
+  /** True once an SPB took the timestamp this reader started with (a chunk's inherited one): the chunk depends on it. */
+  inheritedTimestamp = false;
+  private ownTimestamp = false;
 
   /** `resume` continues a section already described (a worker's chunk that starts mid-section). */
   constructor(source: ByteSource, file: string, problems: Problems, startOffset = 0, resume: PcapngSection | null = null, chunkBytes?: number) {
@@ -159,7 +176,7 @@ export class PcapngReader extends RecordReader {
     this.section = resume;
     if (resume) {
       this.le = resume.littleEndian;
-      this.sections.push(resume);
+      if (resume.index < MAX_SECTIONS_LISTED) this.sections.push(resume);
     }
   }
 
@@ -178,7 +195,7 @@ export class PcapngReader extends RecordReader {
       }
       if (!this.want(12)) {
         if (!this.eof) return NEED_MORE;
-        if (this.end > this.pos) return this.truncatedAtEnd(this.offset, 'block header', 12);
+        if (this.bytesLeftAtEnd()) return this.truncatedAtEnd(this.offset, 'block header', 12);
         return END;
       }
       const p = this.pos;
@@ -234,12 +251,16 @@ export class PcapngReader extends RecordReader {
           return this.stop(Problem['unsupported-section'], this.base + p, `section header version ${major}.${minor} is not 1.0`);
         }
         this.le = le;
+        const prev = this.section;
         const s: PcapngSection = {
           offset: this.base + p,
+          index: prev ? prev.index + 1 : 0,
           littleEndian: le,
           versionMajor: major,
           versionMinor: minor,
-          interfaces: [],
+          interfaces: interfaceColumns(),
+          declaredInterfaces: 0,
+          interfacesBefore: prev ? prev.interfacesBefore + prev.interfaces.count : 0,
           hardware: null,
           os: null,
           userApplication: null,
@@ -250,7 +271,10 @@ export class PcapngReader extends RecordReader {
           else if (code === 4) s.userApplication = this.text(o, l);
         });
         this.section = s;
-        this.sections.push(s);
+        if (s.index < MAX_SECTIONS_LISTED) this.sections.push(s);
+        else if (s.index === MAX_SECTIONS_LISTED) {
+          this.problems.add(Problem['too-many-sections'], s.offset, `more than ${MAX_SECTIONS_LISTED} sections: the later ones are read but not listed`);
+        }
         continue;
       }
       if (blockType === BlockType.IDB) {
@@ -258,16 +282,14 @@ export class PcapngReader extends RecordReader {
           this.problems.add(Problem['bad-block-length'], this.base + p, `interface description block of ${len} bytes is below 20`);
           continue;
         }
-        const iface: PcapngInterface = {
-          linkType: dv.getUint16(p + 8, le),
-          snaplen: dv.getUint32(p + 12, le),
-          tsresol: 6,
-          tsOffset: 0,
-          fcsLen: 0,
-          name: null,
-          description: null,
-          packets: 0,
-        };
+        const sec = this.section!;
+        sec.declaredInterfaces++;
+        if (sec.interfacesBefore + sec.interfaces.count >= MAX_INTERFACES) {
+          const detail = this.problems.wantsDetail() ? `interface ${sec.declaredInterfaces - 1} is past the limit of ${MAX_INTERFACES} interfaces in a file; its packets are not read` : null;
+          this.problems.add(Problem['too-many-interfaces'], this.base + p, detail);
+          continue;
+        }
+        const iface = { linkType: dv.getUint16(p + 8, le), snaplen: dv.getUint32(p + 12, le), tsresol: 6, tsOffset: 0, fcsLen: 0, name: null as string | null, description: null as string | null };
         this.readOptions(p, p + 16, p + len - 4, (code, o, l) => {
           if (code === 9 && l >= 1) iface.tsresol = this.buf[o]!;
           else if (code === 14 && l >= 8) iface.tsOffset = this.dv.getInt32(o + (le ? 4 : 0), le) * TWO32 + this.dv.getUint32(o + (le ? 0 : 4), le);
@@ -275,7 +297,7 @@ export class PcapngReader extends RecordReader {
           else if (code === 2) iface.name = this.text(o, l);
           else if (code === 3) iface.description = this.text(o, l);
         });
-        this.section!.interfaces.push(iface);
+        addInterface(sec.interfaces, iface);
         continue;
       }
       if (!isPacket) continue;
@@ -305,24 +327,28 @@ export class PcapngReader extends RecordReader {
       dataOff = p + 28;
       if (caplen > len - 32) return this.badPacketBlock(p, `captured length ${caplen} does not fit in a ${len}-byte block`);
     }
-    if (ifIndex >= interfaces.length) {
+    if (ifIndex >= interfaces.count) {
+      const declared = this.section!.declaredInterfaces;
       this.problems.add(
         Problem['unknown-interface'],
         this.base + p,
-        this.problems.wantsDetail() ? `packet names interface ${ifIndex}, the section has ${interfaces.length}` : null,
+        this.problems.wantsDetail() ? `packet names interface ${ifIndex}, the section has ${declared}${declared > interfaces.count ? ` (${interfaces.count} within the limit)` : ''}` : null,
       );
       return false;
     }
-    const iface = interfaces[ifIndex]!;
+    const snap = interfaces.snaplen[ifIndex]!;
     if (blockType === BlockType.SPB) {
-      if (iface.snaplen > 0 && caplen > iface.snaplen) caplen = iface.snaplen;
+      if (snap > 0 && caplen > snap) caplen = snap;
       // An SPB has no timestamp; it inherits the previous packet's so time stays monotonic.
       this.tsSec = this.lastSec;
       this.tsNsec = this.lastNsec;
+      if (!this.ownTimestamp) this.inheritedTimestamp = true;
     } else {
-      this.convertTimestamp(iface, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le));
+      this.ownTimestamp = true;
+      convertTimestamp(interfaces.tsresol[ifIndex]!, interfaces.tsOffset[ifIndex]!, dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), timestampOut);
+      this.tsSec = timestampOut.sec;
+      this.tsNsec = timestampOut.nsec;
     }
-    const snap = iface.snaplen;
     if (snap > 0 && caplen > snap) {
       this.problems.add(
         Problem['caplen-exceeds-snaplen'],
@@ -339,14 +365,14 @@ export class PcapngReader extends RecordReader {
     }
     this.recordOffset = this.base + p;
     this.ifIndex = ifIndex;
-    this.linkType = iface.linkType;
-    this.fcsLen = iface.fcsLen;
+    this.linkType = interfaces.linkType[ifIndex]!;
+    this.fcsLen = interfaces.fcsLen[ifIndex]!;
     this.caplen = caplen;
     this.origlen = origlen;
     this.dataOff = dataOff;
     this.lastSec = this.tsSec;
     this.lastNsec = this.tsNsec;
-    iface.packets++;
+    interfaces.packets[ifIndex]!++;
     this.records++;
     return true;
   }
@@ -354,13 +380,6 @@ export class PcapngReader extends RecordReader {
   private badPacketBlock(p: number, message: string): boolean {
     this.problems.add(Problem['bad-block-length'], this.base + p, this.problems.wantsDetail() ? message : null);
     return false;
-  }
-
-  /** Timestamp hi:lo in the interface's units, into tsSec/tsNsec. */
-  private convertTimestamp(iface: PcapngInterface, hi: number, lo: number): void {
-    convertTimestamp(iface.tsresol, iface.tsOffset, hi, lo, timestampOut);
-    this.tsSec = timestampOut.sec;
-    this.tsNsec = timestampOut.nsec;
   }
 
   /** Walk the TLV options in [o, end), calling `on` for each; a malformed list is a problem, not an exception. */

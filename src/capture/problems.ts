@@ -2,6 +2,7 @@
 
 /** Stable problem kinds, in reading order: file framing first, then packet contents. */
 export const PROBLEM_KINDS = [
+  'bad-gzip',
   'truncated-record',
   'bad-block-length',
   'bad-block-trailer',
@@ -9,6 +10,8 @@ export const PROBLEM_KINDS = [
   'caplen-exceeds-snaplen',
   'caplen-exceeds-origlen',
   'unknown-interface',
+  'too-many-interfaces',
+  'too-many-sections',
   'bad-option',
   'unsupported-section',
   'truncated-packet',
@@ -86,6 +89,13 @@ export class Problems {
     const out: Record<string, number> = {};
     for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! > 0) out[PROBLEM_KINDS[i]!] = this.counts[i]!;
     return out;
+  }
+
+  /** Count a problem and keep it first: a failure of the input stream, which explains the problems after it. */
+  addFirst(kind: number, offset: number, message: string): void {
+    this.counts[kind]!++;
+    this.details.unshift({ kind: PROBLEM_KINDS[kind]!, offset, message });
+    if (this.details.length > this.detailLimit) this.details.length = this.detailLimit;
   }
 
   /** Fold another collector in (file order: ours first). */

@@ -164,6 +164,11 @@ export abstract class RecordReader {
     return this.fillLoop(target);
   }
 
+  /** True when bytes remain at the end of input that do not make a whole record (buffered, or known to be left unread). */
+  protected bytesLeftAtEnd(): boolean {
+    return this.end > this.pos || this.source.remaining() > 0;
+  }
+
   /** Report a record cut short by the end of input, at `offset`, and stop. */
   protected truncatedAtEnd(offset: number, what: string, claimed: number): number {
     const have = this.end - this.pos + Math.max(0, this.source.remaining());

@@ -1,6 +1,6 @@
 /**
- * Finding a record boundary in a classic pcap file from an arbitrary offset (a capture cut into chunks or shards
- * without reading it all first). A candidate offset must start a chain of record headers that all look real:
+ * Finding a record boundary in a classic pcap file (or a block boundary in a pcapng file) from an arbitrary offset
+ * (a capture cut into chunks or shards without reading it all first). A candidate offset must start a chain of record headers that all look real:
  * timestamps near the capture's first one with a sub-second part in range, caplen <= the file's record bound and
  * <= origlen, origlen bounded, and each next header where the previous record ends. Payload bytes can mimic a
  * header by chance, so a boundary found this way is a claim: the pass proves it by checking it is exactly where the
@@ -77,6 +77,55 @@ export function findPcapBoundary(b: Uint8Array, from: number, last: number, end:
     }
     // Either CHAIN_RECORDS plausible headers, or every header up to the end of the window (the last record may run
     // past it: cut by the window, or by the end of a truncated file).
+    if (plausible) return p;
+  }
+  return -1;
+}
+
+/** pcapng block types a resync accepts as real (draft-ietf-opsawg-pcapng section 4 and appendix). */
+const PCAPNG_TYPES = new Set([0x0a0d0d0a, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x9, 0xa, 0xbad, 0x40000bad]);
+const EPB = 0x6;
+const SHB = 0x0a0d0d0a;
+
+/** Length of the pcapng block at b[p..] of a section in byte order `le` with `interfaces` interfaces, or -1 when implausible. */
+function blockLength(b: Uint8Array, p: number, end: number, le: boolean, interfaces: number): number {
+  const type = u32(b, p, le);
+  if (!PCAPNG_TYPES.has(type)) return -1;
+  const len = u32(b, p + 4, le);
+  if (len < 12 || (len & 3) !== 0 || len > HARD_MAX_RECORD) return -1;
+  if (p + len <= end && u32(b, p + len - 4, le) !== len) return -1;
+  if (type === EPB) {
+    if (len < 32 || p + 28 > end) return len < 32 ? -1 : len;
+    const ifid = u32(b, p + 8, le);
+    const caplen = u32(b, p + 20, le);
+    const origlen = u32(b, p + 24, le);
+    if ((interfaces > 0 && ifid >= interfaces) || caplen > len - 32 || caplen > origlen) return -1;
+  }
+  return len;
+}
+
+/**
+ * The first offset in b[from, last) (stepping by 4 from `from`, a block-aligned offset) where a plausible chain of pcapng blocks (in b[.., end)) starts: CHAIN_RECORDS
+ * blocks whose type is known, whose length is a multiple of 4 repeated in the trailer, and whose packet blocks name
+ * an interface of the section; a chain may end early at a section header (a new byte order follows) or when the bytes
+ * end. -1 when none does.
+ */
+export function findPcapngBoundary(b: Uint8Array, from: number, last: number, end: number, le: boolean, interfaces: number): number {
+  // Blocks are 4-byte aligned from the start of the file: `from` is such an offset, and so is every candidate.
+  for (let p = from; p < last && p + 12 <= end; p += 4) {
+    let q = p;
+    let n = 0;
+    let plausible = true;
+    while (n < CHAIN_RECORDS && q + 12 <= end) {
+      if (u32(b, q, le) === SHB && n > 0) break;
+      const len = blockLength(b, q, end, le, interfaces);
+      if (len < 0) {
+        plausible = false;
+        break;
+      }
+      q += len;
+      n++;
+    }
     if (plausible) return p;
   }
   return -1;

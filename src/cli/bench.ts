@@ -26,10 +26,11 @@ export interface BenchReport {
   packets: number;
   compileMs: number;
   bytes: number;
-  mpps: number;
-  nsPerLookup: number;
-  linearMpps: number;
-  linearNsPerLookup: number;
+  /** Rates are null when there is nothing to measure (no packets). */
+  mpps: number | null;
+  nsPerLookup: number | null;
+  linearMpps: number | null;
+  linearNsPerLookup: number | null;
   /** Packets the linear reference ran on (all, or a leading sample when the full run would be slow). */
   linearPackets: number;
   /** Packets where the compiled classifier and the linear reference disagree (on the linear sample); must be 0. */
@@ -80,6 +81,10 @@ export function runBench(rules: Rule[], p: PacketColumns, count: number, labels:
   const t0 = performance.now();
   const compiled = compileRules(rules);
   const compileMs = performance.now() - t0;
+  if (count === 0) {
+    const nothing = { mpps: null, nsPerLookup: null, linearMpps: null, linearNsPerLookup: null, linearPackets: 0, linearDisagreements: 0 };
+    return { rules: rules.length, packets: 0, compileMs: round(compileMs, 2), bytes: compiledBytes(compiled), ...nothing, mismatches: labels === null ? null : 0 };
+  }
   const out = new Int32Array(count);
   classify(compiled, p, null, count, out);
   let mismatches: number | null = null;
@@ -144,13 +149,19 @@ async function readCapture(file: string): Promise<{ packets: PacketColumns; coun
 }
 
 function renderBench(r: BenchReport): string {
-  const sample = r.linearPackets < r.packets ? ` (on the first ${r.linearPackets} packets: the full run would be slow)` : '';
-  return keyValues([
+  const head: [string, string][] = [
     ['acl', `${r.acl} (${r.file}), ${r.direction} rules`],
     ['packets', `${r.packets} from ${r.source}`],
     ['rules', String(r.rules)],
     ['compile', `${r.compileMs} ms`],
     ['table bytes', String(r.bytes)],
+  ];
+  if (r.mpps === null || r.nsPerLookup === null || r.linearMpps === null || r.linearNsPerLookup === null) {
+    return keyValues([...head, ['lookups', `nothing to measure: ${r.source} holds no packets`]]);
+  }
+  const sample = r.linearPackets < r.packets ? ` (on the first ${r.linearPackets} packets: the full run would be slow)` : '';
+  return keyValues([
+    ...head,
     ['compiled', `${r.mpps.toFixed(2)} Mpps, ${r.nsPerLookup.toFixed(1)} ns/lookup`],
     ['linear', `${r.linearMpps.toFixed(3)} Mpps, ${r.linearNsPerLookup.toFixed(0)} ns/lookup${sample}`],
     ['speedup', `${(r.mpps / Math.max(r.linearMpps, 1e-9)).toFixed(1)}x`],

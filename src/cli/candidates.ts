@@ -5,8 +5,9 @@ import type { PlanInput } from '../verdict/plan.js';
 import { OUTCOMES } from '../verdict/outcomes.js';
 import { DIAGNOSIS_CODES } from '../analyze/diagnoses/codes.js';
 import { UsageError } from '../errors.js';
-import { noteCaptureProblems } from './io.js';
-import { collect, jobsOption, chunkOption, type Format } from './options.js';
+import { parseAclSpec } from '../acl/spec.js';
+import { noteCaptureProblems, warn } from './io.js';
+import { collect, jobsOption, chunkOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
 import { withDecapOptions, decapPassOptions, noteDuplicates, type DecapOpts } from './decap.js';
 
@@ -62,12 +63,18 @@ export function failOnMatch(r: ReplayResult, failOn: Set<string>): string | null
   return null;
 }
 
-export async function replayFromCli(capture: string, opts: ReplayOpts): Promise<ReplayResult> {
+/** The files a replay reads (traffic, ACL files, topology, subnets): what no report may overwrite. */
+export function replayInputs(traffic: string[], opts: ReplayOpts): string[] {
+  return [...traffic, ...opts.acl.map((a) => parseAclSpec(a).file), opts.topology, opts.subnets].filter((x): x is string => x !== undefined);
+}
+
+/** Replay the traffic arguments against the candidates, with a progress bar and one stderr line on problems. */
+export async function replayFromCli(traffic: string[], opts: ReplayOpts): Promise<ReplayResult> {
   const bar = progressBar('replaying');
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../analyze/replay.js');
-    const r = await runReplay(capture, planInput(opts), { jobs: opts.jobs, chunkBytes: opts.chunkSize, onProgress: bar.onProgress, ...decapPassOptions(opts) });
+    const r = await runReplay(traffic, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress, ...decapPassOptions(opts) });
     bar.stop();
     noteCaptureProblems(r.summary);
     noteDuplicates(r.summary);

@@ -33,6 +33,6 @@ export function decapPassOptions(o: DecapOpts): { decode: DecodeOptionsInput; de
 }
 
 /** One stderr line when copies of packets from a second mirror session were dropped (`info` shows the count). */
-export function noteDuplicates(summary: { file: string; duplicates: number }): void {
-  if (summary.duplicates > 0) warn(`${summary.file}: ${summary.duplicates} packet${summary.duplicates === 1 ? '' : 's'} mirrored twice counted once (--keep-duplicates counts every copy)`);
+export function noteDuplicates(summary: { file: string; duplicates?: number }): void {
+  if (summary.duplicates !== undefined && summary.duplicates > 0) warn(`${summary.file}: ${summary.duplicates} packet${summary.duplicates === 1 ? '' : 's'} mirrored twice counted once (--keep-duplicates counts every copy)`);
 }

@@ -1,12 +1,12 @@
-/** `aclreplay flows <capture>`: one record per connection: client, server, ports, orientation, conn_state, counters. */
+/** `aclreplay flows <traffic...>`: one record per connection: client, server, ports, orientation, conn_state, counters. */
 import type { Command } from 'commander';
 import { renderFlows } from '../report/flows.js';
 import { writeStdout } from './io.js';
 import { withTrafficOptions, analyzeTraffic, type TrafficOpts } from './traffic.js';
 
 export function registerFlows(program: Command): void {
-  withTrafficOptions(program.command('flows').description('one record per connection: client, server, ephemeral port, orientation rule, Zeek conn_state')).action(async (capture: string, opts: TrafficOpts) => {
-    const a = await analyzeTraffic(capture, opts);
-    await writeStdout(renderFlows(a.summary, a.connections, opts.format, a));
+  withTrafficOptions(program.command('flows').description('one record per connection: client, server, ephemeral port, orientation rule, Zeek conn_state')).action(async (traffic: string[], opts: TrafficOpts) => {
+    const a = await analyzeTraffic(traffic, opts);
+    await writeStdout(renderFlows(a.summary, a.connections, opts.format, a.unplaced));
   });
 }

@@ -1,6 +1,8 @@
 /** Where command output goes: records to stdout, diagnostics to stderr; write errors become IoError. */
-import { writeFileSync } from 'node:fs';
-import { IoError } from '../errors.js';
+import { writeFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { IoError, UsageError } from '../errors.js';
+import { escapeForTerminal } from '../text/terminal.js';
 
 /** Set once stdout's reader has gone away (EPIPE): later output is dropped. */
 let stdoutClosed = false;
@@ -68,9 +70,31 @@ export async function writeStdout(output: string | Iterable<string | Uint8Array>
   }
 }
 
-/** One diagnostic line on stderr. */
+/** One diagnostic line on stderr, its control characters escaped (it may quote ACL ids, file names, messages). */
 export function warn(line: string): void {
-  process.stderr.write(`aclreplay: ${line}\n`);
+  process.stderr.write(`aclreplay: ${escapeForTerminal(line)}\n`);
+}
+
+/**
+ * Refuse a report path that names one of the command's inputs (`--html capture.pcap` would overwrite the capture):
+ * a usage error before any work is done.
+ */
+export function checkReportPath(option: string, path: string | undefined, inputs: readonly (string | undefined)[]): void {
+  if (path === undefined) return;
+  const target = canonical(path);
+  for (const input of inputs) {
+    if (input === undefined || input === '-') continue;
+    if (canonical(input) === target) throw new UsageError(`${option} ${path} would overwrite the input ${input}: write the report to another file`);
+  }
+}
+
+/** A path with links resolved when it exists (so two spellings of one file compare equal). */
+function canonical(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
 }
 
 /** Write a report file. */
@@ -86,11 +110,13 @@ export function writeReportFile(path: string, text: string): void {
  * One stderr line when reading the capture met problems (commands other than `info` do not list them): how many,
  * whether reading stopped early, the first one, and where to see them all.
  */
-export function noteCaptureProblems(summary: { file: string; incomplete: boolean; problems: { kind: string; offset: number; message: string }[]; problemTotals: Record<string, number> }): void {
+export function noteCaptureProblems(summary: { file: string; format?: string; incomplete: boolean; problems: { kind: string; offset: number; message: string; file?: string; line?: number }[]; problemTotals: Record<string, number> }): void {
   let total = 0;
   for (const n of Object.values(summary.problemTotals)) total += n;
   if (total === 0) return;
   const first = summary.problems[0];
-  const what = first ? `; first: ${first.kind} at offset ${first.offset}${first.message ? `: ${first.message}` : ''}` : '';
-  warn(`${summary.file}: ${total} problem${total === 1 ? '' : 's'} reading the capture${summary.incomplete ? ', reading stopped early (everything before is included)' : ''}${what}; \`aclreplay info\` lists them`);
+  const where = first ? (first.file !== undefined && first.line !== undefined ? `${first.file}:${first.line}` : `offset ${first.offset}`) : '';
+  const what = first ? `; first: ${first.kind} at ${where}${first.message ? `: ${first.message}` : ''}` : '';
+  const logs = summary.format === 'vpc-flow-logs';
+  warn(`${summary.file}: ${total} problem${total === 1 ? '' : 's'} reading the ${logs ? 'flow logs' : 'capture'}${summary.incomplete ? `, reading ${logs ? 'a file ' : ''}stopped early (everything before is included)` : ''}${what}; \`aclreplay info\` lists them`);
 }

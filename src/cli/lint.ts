@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { FindingCode } from '../acl/lint.js';
-import { writeStdout, writeReportFile } from './io.js';
+import { parseAclSpec } from '../acl/spec.js';
+import { checkReportPath, writeStdout, writeReportFile } from './io.js';
 import { formatOption, failOnOption, collectParam, type Format } from './options.js';
 
 export function registerLint(program: Command): void {
@@ -16,6 +17,7 @@ export function registerLint(program: Command): void {
     .option('--param <name=value>', 'CloudFormation parameter or Terraform variable (repeatable)', collectParam, {})
     .option('--html <file>', 'also write a self-contained HTML report')
     .action(async (files: string[], opts: { format: Format; failOn?: Set<string>; awsLimits: boolean; param: Record<string, string>; html?: string }) => {
+      checkReportPath('--html', opts.html, files.map((f) => parseAclSpec(f).file));
       const [{ lintAcl }, { loadAcls }, { renderLintJson, renderLintText }] = await Promise.all([import('../analyze/lint.js'), import('../acl/load.js'), import('../report/lint.js')]);
       const acls = files.flatMap((f) => loadAcls(f, { params: opts.param, awsLimits: opts.awsLimits }));
       const reports = acls.map((acl) => lintAcl(acl));

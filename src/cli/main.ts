@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { AclReplayError, ExitCode } from '../errors.js';
 import { writingStdout } from './io.js';
+import { escapeForTerminal } from '../text/terminal.js';
 import { applyV8Tuning } from '../tuning.js';
 import { registerInfo } from './info.js';
 import { registerFlows } from './flows.js';
@@ -14,6 +15,7 @@ import { registerReplay } from './replay.js';
 import { registerDiff } from './diff.js';
 import { registerLint } from './lint.js';
 import { registerBench } from './bench.js';
+import { registerSuggest } from './suggest.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -21,9 +23,13 @@ export function buildProgram(): Command {
     .name('aclreplay')
     .description('Replay recorded traffic (pcap/pcapng) against candidate stateless ACLs such as AWS network ACLs')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Usage errors are one line like every other error: "aclreplay: unknown option '--x' (run with --help for usage)",
+    // with control characters from the command line shown as escapes.
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(escapeForTerminal(s, { keepNewlines: true })),
+      outputError: (s, write) => write(`aclreplay: ${s.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
+    });
   registerInfo(program);
   registerFlows(program);
   registerClients(program);
@@ -32,6 +38,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerLint(program);
   registerBench(program);
+  registerSuggest(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -53,11 +60,11 @@ function reportError(err: unknown): number {
     return ExitCode.USAGE; // commander already printed the message
   }
   if (err instanceof AclReplayError) {
-    process.stderr.write(`aclreplay: ${err.message}\n`);
+    process.stderr.write(`aclreplay: ${escapeForTerminal(err.message)}\n`);
     return err.exitCode;
   }
   const e = err as Error;
-  process.stderr.write(`aclreplay: internal error: ${e?.message ?? String(err)} (please report this with the command line)\n`);
+  process.stderr.write(`aclreplay: internal error: ${escapeForTerminal(String(e?.message ?? err))} (please report this with the command line)\n`);
   if (process.env.ACLREPLAY_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
   return ExitCode.INTERNAL;
 }
@@ -78,7 +85,7 @@ if (invokedDirectly()) {
   // (While writeStdout runs, its own listener reports the error; this one only catches what comes later.)
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' || writingStdout()) return;
-    process.stderr.write(`aclreplay: <stdout>: ${err.message}\n`);
+    process.stderr.write(`aclreplay: <stdout>: ${escapeForTerminal(err.message)}\n`);
     process.exitCode ??= ExitCode.IO;
   });
   main(process.argv).then(
@@ -86,7 +93,7 @@ if (invokedDirectly()) {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`aclreplay: internal error: ${(err as Error).message}\n`);
+      process.stderr.write(`aclreplay: internal error: ${escapeForTerminal(String((err as Error)?.message ?? err))}\n`);
       process.exitCode = ExitCode.INTERNAL;
     },
   );

@@ -1,4 +1,5 @@
 /** Options shared by several commands, parsed and checked in one place. */
+import os from 'node:os';
 import { Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { Format } from '../report/format.js';
@@ -10,23 +11,48 @@ export function formatOption(choices: Format[], dflt: Format): Option {
   return new Option('-F, --format <format>', 'output format').choices(choices).default(dflt);
 }
 
+/** More worker threads than this is a usage error; above WORKERS_PER_CORE per core they are capped (with a note). */
+export const MAX_JOBS = 256;
+export const WORKERS_PER_CORE = 4;
+/** Largest --chunk-size: a chunk's bytes are held in memory when the input is a stream. */
+export const MAX_CHUNK_BYTES = 1 << 30;
+
 /** `-j, --jobs <n>`: worker threads. */
 export function jobsOption(): Option {
-  return new Option('-j, --jobs <n>', 'worker threads (default: one less than the CPU count; 1 reads in this thread)').argParser(positiveInt('--jobs'));
+  return new Option('-j, --jobs <n>', `worker threads, 1-${MAX_JOBS} (default: one less than the CPU count; 1 reads in this thread)`).argParser(intInRange('--jobs', 1, MAX_JOBS));
 }
 
-/** A commander parser for a positive integer option. */
-export function positiveInt(name: string): (v: string) => number {
+/** A commander parser for an integer option within [min, max]; anything else is a usage error (exit 2). */
+export function intInRange(name: string, min: number, max: number): (v: string) => number {
   return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} expects a positive integer, got '${v}'`);
+    const text = v.trim();
+    const n = /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${name} expects an integer from ${min} to ${max}, got '${clip(v)}'`);
     return n;
   };
 }
 
 /** `--chunk-size <bytes>`: how the capture is cut for workers (results never depend on it). */
 export function chunkOption(): Option {
-  return new Option('--chunk-size <bytes>', 'bytes per worker chunk (default 16 MiB)').argParser(positiveInt('--chunk-size')).hideHelp();
+  return new Option('--chunk-size <bytes>', 'bytes per worker chunk (default 16 MiB)').argParser(intInRange('--chunk-size', 1, MAX_CHUNK_BYTES)).hideHelp();
+}
+
+/** A value echoed in an error, cut to a readable length. */
+function clip(v: string): string {
+  return v.length > 40 ? `${v.slice(0, 40)}... (${v.length} characters)` : v;
+}
+
+/**
+ * The worker threads to use for `-j`: at most WORKERS_PER_CORE per core (more only add memory and contention), with
+ * a note when the request was capped.
+ */
+export function workerThreads(jobs: number | undefined, note: (line: string) => void): number | undefined {
+  if (jobs === undefined) return undefined;
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const cap = Math.max(1, WORKERS_PER_CORE * cores);
+  if (jobs <= cap) return jobs;
+  note(`-j ${jobs}: using ${cap} worker threads (${WORKERS_PER_CORE} per core on this ${cores}-core machine)`);
+  return cap;
 }
 
 /** Collect a repeatable option's values. */

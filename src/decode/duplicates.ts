@@ -364,6 +364,14 @@ export class RecordRing {
   readonly offsets = new Float64Array(MAX_WARM_RECORDS);
   readonly ts = new Float64Array(MAX_WARM_RECORDS);
   readonly tags = new Int32Array(MAX_WARM_RECORDS);
+  /** With `before`: the timestamp in effect before each record (seconds, nanoseconds), which a pcapng reader resuming there inherits. */
+  readonly beforeSec: Float64Array | null;
+  readonly beforeNsec: Uint32Array | null;
+
+  constructor(before = false) {
+    this.beforeSec = before ? new Float64Array(MAX_WARM_RECORDS) : null;
+    this.beforeNsec = before ? new Uint32Array(MAX_WARM_RECORDS) : null;
+  }
   /** Records pushed since the last reset (record k is at index k & mask while k >= pushed - MAX_WARM_RECORDS). */
   pushed = 0;
   /**
@@ -376,11 +384,15 @@ export class RecordRing {
     this.pushed = 0;
   }
 
-  push(offset: number, ts: number, tag: number): void {
+  push(offset: number, ts: number, tag: number, beforeSec = 0, beforeNsec = 0): void {
     const k = this.pushed++ & (MAX_WARM_RECORDS - 1);
     this.offsets[k] = offset;
     this.ts[k] = ts;
     this.tags[k] = tag;
+    if (this.beforeSec) {
+      this.beforeSec[k] = beforeSec;
+      this.beforeNsec![k] = beforeNsec;
+    }
   }
 
   /**

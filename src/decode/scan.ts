@@ -76,15 +76,17 @@ export async function decodeAll(
 }
 
 /**
- * Decode every record of `reader` (a file or buffer source: no awaiting) that starts before `stopAt`, only to remember
- * it in `filter`: the records of the window before a chunk, which an earlier chunk counts. `parser` should be a
- * muted one (setWarmup) over `scratch`, a batch of its own; problems, stats and tunnels are not counted.
+ * Decode every record of `reader` (a file or buffer source: no awaiting) that starts in [from, stopAt), only to
+ * remember it in `filter`: the records of the window before a chunk, which an earlier chunk counts (those before
+ * `from` are only read past). `parser` should be a muted one (setWarmup) over `scratch`, a batch of its own;
+ * problems, stats and tunnels are not counted.
  */
-export function warmRecords(reader: RecordReader, parser: PacketParser, scratch: PacketBatch, filter: DuplicateFilter, stopAt: number): void {
+export function warmRecords(reader: RecordReader, parser: PacketParser, scratch: PacketBatch, filter: DuplicateFilter, stopAt: number, from = -Infinity): void {
   for (;;) {
     if (reader.offset >= stopAt) break;
     const r = reader.next();
     if (r === RECORD) {
+      if (reader.recordOffset < from) continue;
       scratch.ts[0] = reader.tsSec + reader.tsNsec * 1e-9;
       scratch.recordOffset[0] = reader.recordOffset;
       parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, 0);

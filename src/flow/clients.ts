@@ -8,6 +8,7 @@
  */
 import { PORT_PROFILES, type ProfileName } from '../profiles.js';
 import { layoutText } from '../wire/tcp.js';
+import { grown } from '../typed.js';
 import { ConnectionTable, ConnBit, Attempt } from './connections.js';
 
 export type InferredProfile = ProfileName | 'unknown';
@@ -264,6 +265,9 @@ export class ClientTable {
     else if (profile === 'unknown' && n > 0) note = `ports ${this.minPort[i]}-${this.maxPort[i]} fit no known ephemeral range`;
     const ttl = this.initialTtl[i]!;
     const win = this.synWindow[i]!;
+    // Flow logs carry no TTL and no SYN options: without them inferProfile weighs the ports against the base priors
+    // alone, so profiles sharing a range (windows and macos, 49152-65535) stay apart only by those priors.
+    if (this.connections.logs && ttl === 0 && n > 0) note = `${note ? `${note}; ` : ''}flow logs carry no TTL or SYN options: the profile rests on the client ports alone${profile === 'windows' || profile === 'macos' ? ' (windows and macos share 49152-65535)' : ''}`;
     return {
       host: this.host(i),
       family: this.connections.addresses.family[this.address[i]!] as 4 | 6,
@@ -315,8 +319,10 @@ export function inferClients(ct: ConnectionTable): ClientTable {
   const table = new ClientTable(ct, clients);
   table.byAddress.set(byAddress);
   const ports = new Uint16Array(rows.length);
-  const ttls = new Map<number, number>();
-  const layouts = new Map<number, number>();
+  // Per host, the initial TTLs and SYN option layouts seen, with counts, in order of first sight (most common wins,
+  // the first seen breaks ties): a handful of distinct values, so a linear search beats a Map.
+  const ttls = new Tally();
+  const layouts = new Tally();
   for (let c = 0; c < clients; c++) {
     const s = start[c]!;
     const e = start[c + 1]!;
@@ -329,13 +335,10 @@ export function inferClients(ct: ConnectionTable): ClientTable {
       ports[k] = ct.clientPort[i]!;
       if (ct.attempt[i] !== Attempt.COMPLETED) failed++;
       if (ct.bits[i]! & ConnBit.SYN_SEEN) {
-        const t = initialTtl(ct.synTtl[i]!);
-        ttls.set(t, (ttls.get(t) ?? 0) + 1);
+        ttls.add(initialTtl(ct.synTtl[i]!), 0);
         // The layout text is a function of the first min(8, count) option codes: key on exactly that.
         const count = Math.min(8, ct.synOptInfo[i]! & 0xff);
-        const layout = count === 8 ? ct.synOptLayout[i]! : ct.synOptLayout[i]! & ((1 << (4 * count)) - 1);
-        const key = layout * 16 + count;
-        layouts.set(key, (layouts.get(key) ?? 0) + 1);
+        layouts.add(count === 8 ? ct.synOptLayout[i]! : (ct.synOptLayout[i]! & ((1 << (4 * count)) - 1)) >>> 0, count);
         window ??= ct.synWindow[i]!;
       }
     }
@@ -347,9 +350,10 @@ export function inferClients(ct: ConnectionTable): ClientTable {
       all[d++] = all[k]!;
     }
     const distinct = all.subarray(0, d);
-    const ttl = mostCommon(ttls);
-    const layoutKey = mostCommon(layouts);
-    const synOptions = layoutKey === null ? null : layoutText(Math.floor(layoutKey / 16), layoutKey % 16);
+    const ttlAt = ttls.mostCommon();
+    const ttl = ttlAt < 0 ? null : ttls.a[ttlAt]!;
+    const layoutAt = layouts.mostCommon();
+    const synOptions = layoutAt < 0 ? null : layoutText(layouts.a[layoutAt]!, layouts.b[layoutAt]!);
     const inf = inferProfile({ ports: distinct, flows: e - s, failedFlows: failed, initialTtl: ttl, synOptions, synWindow: window });
     table.address[c] = ct.client[rows[s]!]!;
     table.flows[c] = e - s;
@@ -373,9 +377,44 @@ export function inferClients(ct: ConnectionTable): ClientTable {
   return table;
 }
 
-function mostCommon(m: Map<number, number>): number | null {
-  let best: number | null = null;
-  let bestN = 0;
-  for (const [k, v] of m) if (v > bestN) [best, bestN] = [k, v];
-  return best;
+/** Counts of a few distinct (a, b) pairs of 32-bit values, in order of first sight (a linear search: few pairs). */
+class Tally {
+  a = new Uint32Array(8);
+  b = new Uint32Array(8);
+  private counts = new Uint32Array(8);
+  private n = 0;
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  add(a: number, b: number): void {
+    for (let k = 0; k < this.n; k++) {
+      if (this.a[k] === a && this.b[k] === b) {
+        this.counts[k]!++;
+        return;
+      }
+    }
+    if (this.n === this.a.length) {
+      this.a = grown(this.a, 2 * this.n);
+      this.b = grown(this.b, 2 * this.n);
+      this.counts = grown(this.counts, 2 * this.n);
+    }
+    this.a[this.n] = a;
+    this.b[this.n] = b;
+    this.counts[this.n++] = 1;
+  }
+
+  /** Index of the most frequent pair (the first seen among equals), or -1 when none was added. */
+  mostCommon(): number {
+    let best = -1;
+    let bestN = 0;
+    for (let k = 0; k < this.n; k++) {
+      if (this.counts[k]! > bestN) {
+        best = k;
+        bestN = this.counts[k]!;
+      }
+    }
+    return best;
+  }
 }

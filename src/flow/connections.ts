@@ -12,6 +12,7 @@ import { FlowTable, FlowBit, DirFlag, KeyBit, SESSIONS_PER_FLOW, SESSIONS_MORE }
 import { KeyIndex } from './keyindex.js';
 import { orientByEvidence, orientByPorts, clientSideOf, UNDECIDED } from './orient.js';
 import { tcpConnState, datagramConnState } from './state.js';
+import type { LoggedColumns } from './logged.js';
 
 /** How a connection attempt ended, as far as the traffic shows; a connection table stores the index. */
 export const ATTEMPTS = ['completed', 'rejected', 'unanswered', 'synack-unacked', 'partial'] as const;
@@ -161,6 +162,8 @@ export class ConnectionTable {
   synWindow: Uint16Array;
   synOptLayout: Uint32Array;
   synOptInfo: Uint32Array;
+  /** Flow logs only (src/flow/logged.ts): interface, records, ACCEPT/REJECT per side, file and line; null for captures. */
+  logs: LoggedColumns | null = null;
   /**
    * The mirror sessions that delivered the connection's packets: SESSIONS_PER_FLOW session keys per connection,
    * first seen first; `mirrorSessionCount[i]` says how many slots are used, plus SESSIONS_MORE when more sessions
@@ -231,7 +234,7 @@ export class ConnectionTable {
   byteSize(): number {
     let n = this.addresses.byteSize();
     for (const v of Object.values(this)) if (ArrayBuffer.isView(v)) n += v.byteLength;
-    return n;
+    return n + (this.logs?.byteSize() ?? 0);
   }
 }
 

@@ -3,48 +3,62 @@
  * ICMP echo requester; else port evidence (a service port, the lower of two service ports, a port seen as a server
  * elsewhere in the capture); else the side that sent the first packet. The rule that decided is reported.
  *
+ * Flow logs (src/flowlogs/table.ts) use the same rules where their records carry the evidence (tcp-flags SYN and
+ * SYN-ACK, ports), then `flow-direction`.
+ *
  * An orientation is one small code (a connection table column): bit 0 the client's side of the canonical key
- * (0 = lower endpoint), bits 1-3 the rule, bits 4-5 the port evidence (0 = none).
+ * (0 = lower endpoint), bits 1-4 the rule, bits 5-6 the port evidence (0 = none).
  */
 import { DirFlag, FlowBit } from './table.js';
 import { isServicePort } from './services.js';
 import { isError } from '../wire/icmp.js';
 
-/** The rules that decide who is the client, by code (the design's contract names: `port-heuristic` covers all port evidence). */
-export const ORIENTATIONS = ['syn', 'syn-ack', 'dns', 'icmp-echo', 'icmp-error', 'icmp-message', 'port-heuristic', 'first-packet'] as const;
+/**
+ * The rules that decide who is the client, by code (the design's contract names: `port-heuristic` covers all port
+ * evidence). `flow-direction` is for flow logs only: one direction of the connection was logged on its interface, and
+ * its records' flow-direction (v5: ingress = the interface received it, egress = it sent it) say which way that
+ * direction went: its sender is the client (a request nothing answered on this interface).
+ */
+export const ORIENTATIONS = ['syn', 'syn-ack', 'dns', 'icmp-echo', 'icmp-error', 'icmp-message', 'port-heuristic', 'first-packet', 'flow-direction'] as const;
 export type Orientation = (typeof ORIENTATIONS)[number];
 /** Which port evidence decided a `port-heuristic` orientation. */
 export const PORT_EVIDENCE = ['service-port', 'lower-service-port', 'port-seen-as-server'] as const;
 export type PortEvidence = (typeof PORT_EVIDENCE)[number];
 
-const Rule = { SYN: 0, SYN_ACK: 1, DNS: 2, ICMP_ECHO: 3, ICMP_ERROR: 4, ICMP_MESSAGE: 5, PORT_HEURISTIC: 6, FIRST_PACKET: 7 } as const;
+const Rule = { SYN: 0, SYN_ACK: 1, DNS: 2, ICMP_ECHO: 3, ICMP_ERROR: 4, ICMP_MESSAGE: 5, PORT_HEURISTIC: 6, FIRST_PACKET: 7, FLOW_DIRECTION: 8 } as const;
 const Evidence = { SERVICE_PORT: 1, LOWER_SERVICE_PORT: 2, PORT_SEEN_AS_SERVER: 3 } as const;
 
 /** orientByEvidence's answer when only ports can decide. */
 export const UNDECIDED = 0xff;
 
 function code(clientSide: number, rule: number, evidence = 0): number {
-  return clientSide | (rule << 1) | (evidence << 4);
+  return clientSide | (rule << 1) | (evidence << 5);
 }
 
 /** The client's side of the canonical key (0 = lower endpoint, 1 = higher). */
 export function clientSideOf(c: number): 0 | 1 {
   return (c & 1) as 0 | 1;
 }
+/** The rule's name (codes no rule has, 9-15, read as first-packet: tables of every code stay total). */
 export function orientationName(c: number): Orientation {
-  return ORIENTATIONS[(c >> 1) & 7]!;
+  return ORIENTATIONS[(c >> 1) & 15] ?? 'first-packet';
 }
 export function portEvidenceName(c: number): PortEvidence | null {
-  const e = (c >> 4) & 3;
+  const e = (c >> 5) & 3;
   return e === 0 ? null : PORT_EVIDENCE[e - 1]!;
 }
 /** True for the ICMP rules (icmp-echo, icmp-error, icmp-message). */
 export function isIcmpOrientation(c: number): boolean {
-  const r = (c >> 1) & 7;
+  const r = (c >> 1) & 15;
   return r === Rule.ICMP_ECHO || r === Rule.ICMP_ERROR || r === Rule.ICMP_MESSAGE;
 }
 export function isFirstPacketOrientation(c: number): boolean {
-  return ((c >> 1) & 7) === Rule.FIRST_PACKET;
+  return ((c >> 1) & 15) === Rule.FIRST_PACKET;
+}
+
+/** The `flow-direction` orientation: the client is on side `clientSide` of the key (flow logs, src/flowlogs/table.ts). */
+export function orientByFlowDirection(clientSide: 0 | 1): number {
+  return code(clientSide, Rule.FLOW_DIRECTION);
 }
 
 /**

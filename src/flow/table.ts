@@ -4,7 +4,7 @@
  * kept per direction: index 2*flow + dir, dir 0 = from the key's lower endpoint to the higher, 1 = the reverse.
  *
  * Used twice: a worker observes the packet batches of its chunk; the main thread merges the workers' segments
- * (src/replay/merge.ts) into the table of the whole capture. Both only call the methods here.
+ * (src/pass/merge.ts) into the table of the whole capture. Both only call the methods here.
  */
 import { PacketBatch, Frag, AppFlag, Layer, hasPorts } from '../decode/batch.js';
 import { grown, type Column } from '../typed.js';

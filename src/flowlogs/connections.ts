@@ -92,9 +92,9 @@ export class FlowLogConnections {
   bits: Uint16Array;
   /** Per connection: interned subnet-id of the first record that had one, -1 when none. */
   subnet: Int32Array;
-  /** Per connection: the first record's file (reader.files index) and line, an example to cite. */
+  /** Per direction: the direction's first record, its file (reader.files index) and line: an example to cite. */
   firstFile: Int32Array;
-  firstLine: Float64Array;
+  firstLine: Uint32Array;
   /** Per direction: row in the pkt-address table when pkt-srcaddr/pkt-dstaddr differ from srcaddr/dstaddr, else -1. */
   pktRow: Int32Array;
   /** pkt-address rows: pkt-srcaddr and pkt-dstaddr (4 words each, family of the connection) and PktDiffers bits. */
@@ -124,8 +124,8 @@ export class FlowLogConnections {
     this.trafficPath = new Uint8Array(2 * c);
     this.bits = new Uint16Array(c);
     this.subnet = new Int32Array(c);
-    this.firstFile = new Int32Array(c);
-    this.firstLine = new Float64Array(c);
+    this.firstFile = new Int32Array(2 * c);
+    this.firstLine = new Uint32Array(2 * c);
     this.pktRow = new Int32Array(2 * c);
     this.pktSrc = new Uint32Array(64);
     this.pktDst = new Uint32Array(64);
@@ -243,8 +243,8 @@ export class FlowLogConnections {
     this.trafficPath = g(this.trafficPath, 2);
     this.bits = g(this.bits, 1);
     this.subnet = g(this.subnet, 1);
-    this.firstFile = g(this.firstFile, 1);
-    this.firstLine = g(this.firstLine, 1);
+    this.firstFile = g(this.firstFile, 2);
+    this.firstLine = g(this.firstLine, 2);
     this.pktRow = g(this.pktRow, 2);
     this.capacity = c;
   }
@@ -304,11 +304,7 @@ export function foldRecords(batch: FlowLogBatch, table: FlowLogConnections): voi
       const last = had0 && had1 ? Math.max(table.counters[j + 3]!, table.counters[j + 7]!) : had0 ? table.counters[j + 3]! : table.counters[j + 7]!;
       if (start > last + gap || end < first - gap) c = -1;
     }
-    if (c < 0) {
-      c = table.create(w0, w1, w2, w3, iface, dir ? FlowBit.FIRST_DIR_HI : 0);
-      table.firstFile[c] = batch.fileIndex[i]!;
-      table.firstLine[c] = batch.line[i]!;
-    }
+    if (c < 0) c = table.create(w0, w1, w2, w3, iface, dir ? FlowBit.FIRST_DIR_HI : 0);
     const packets = batch.packets[i]!;
     const bytes = batch.bytes[i]!;
     const cj = 8 * c + 4 * dir;
@@ -317,6 +313,8 @@ export function foldRecords(batch: FlowLogBatch, table: FlowLogConnections): voi
     if (table.records[k] === 0) {
       cnt[cj + 2] = start;
       cnt[cj + 3] = end;
+      table.firstFile[k] = batch.fileIndex[i]!;
+      table.firstLine[k] = batch.line[i]!;
     } else {
       if (start < cnt[cj + 2]!) cnt[cj + 2] = start;
       if (end > cnt[cj + 3]!) cnt[cj + 3] = end;

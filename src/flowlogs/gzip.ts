@@ -123,7 +123,8 @@ async function inflateMember(readAt: (pos: number, n: number) => Uint8Array, sta
     // a copy: the read buffer is reused while the inflater may still hold this chunk
     const chunk = Buffer.from(readAt(pos, READ_BYTES));
     if (chunk.length === 0) break;
-    await new Promise<void>((resolve) => inf.write(chunk, () => resolve()));
+    // An inflater that fails during the write never calls the write's callback: the error ends the wait too.
+    await Promise.race([new Promise<void>((resolve) => inf.write(chunk, () => resolve())), finished]);
     fed += chunk.length;
     pos += chunk.length;
     if (inf.bytesWritten < fed) break; // the deflate data ended inside this chunk

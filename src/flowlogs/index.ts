@@ -20,3 +20,6 @@ export {
   type FoldOptions,
   type OrientationEvidence,
 } from './connections.js';
+export { fromFlowLogConnections, orientLogged, loggedAttempt, type LoggedNames } from './table.js';
+export { readFlowLogTraffic, type FlowLogSummary, type FlowLogTraffic, type FlowLogSourceOptions, type CoverageGapRecord } from './source.js';
+export { judgeLoggedTraffic } from './judge.js';

@@ -15,7 +15,7 @@ import { sniffFlowLog, FLOWLOG_SNIFF_BYTES, type FlowLogSniff } from './sniff.js
 import { gunzipFile } from './gzip.js';
 import { readParquetFlowLog } from './parquet.js';
 import { Problems, Problem } from '../capture/problems.js';
-import { FlowLogFormatError, fromSystemError } from '../errors.js';
+import { FlowLogFormatError, NoSuchFileError, fromSystemError } from '../errors.js';
 
 export interface FlowLogReadOptions {
   batchSize?: number;
@@ -124,6 +124,13 @@ export class FlowLogReader {
         continue;
       }
       await this.readFile(file, sniff);
+    }
+    if (this.files.length === 0) {
+      const first = this.skipped[0];
+      throw new NoSuchFileError(
+        inputs[0] ?? '-',
+        first ? `is a directory with no flow-log files (${this.skipped.length} other file${this.skipped.length === 1 ? '' : 's'} skipped; ${first.file}: ${first.reason})` : 'is a directory with no files: neither a capture nor flow logs',
+      );
     }
     this.flush();
   }

@@ -30,8 +30,20 @@ export function isParquet(head: Uint8Array): boolean {
   return head.length >= 4 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31;
 }
 
-/** Inflate what the head of a gzip file holds (no error for a cut stream); empty when it is not inflatable. */
+/**
+ * Inflate what the head of a gzip file holds (no error for a cut stream); empty when it is not inflatable. A stream
+ * corrupt within the head gives what inflates before the damage: shorter prefixes are tried (halving), since zlib
+ * reports the error instead of the output it had.
+ */
 export function gunzipHead(head: Uint8Array): Uint8Array {
+  for (let n = head.length; n >= 64; n >>= 1) {
+    const out = gunzipWhole(n === head.length ? head : head.subarray(0, n));
+    if (out.length > 0) return out;
+  }
+  return new Uint8Array(0);
+}
+
+function gunzipWhole(head: Uint8Array): Uint8Array {
   try {
     return gunzipSync(head, { finishFlush: zc.Z_SYNC_FLUSH });
   } catch {
@@ -101,7 +113,9 @@ export function notTrafficError(file: string, head: Uint8Array): CaptureFormatEr
   const n = Math.min(head.length, 16);
   let printable = true;
   for (let p = 0; p < n; p++) if ((head[p]! < 0x20 || head[p]! > 0x7e) && head[p] !== 0x09 && head[p] !== 0x0a && head[p] !== 0x0d) printable = false;
-  const shown = printable
+  const shown = head.length < 4 && !printable
+    ? `only ${head.length} byte${head.length === 1 ? '' : 's'}`
+    : printable
     ? `starts with ${JSON.stringify(Buffer.from(head.subarray(0, Math.min(head.length, 40))).toString('latin1').split('\n')[0])}`
     : `magic 0x${Buffer.from(head.subarray(0, 4)).toString('hex')}`;
   return new CaptureFormatError(file, 0, `not a pcap, pcapng or VPC flow-log file (${shown})`);

@@ -7,22 +7,23 @@ import { openSync, closeSync } from 'node:fs';
 import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
 import { Problems } from '../capture/problems.js';
 import { PcapReader } from '../capture/pcap.js';
+import { HARD_MAX_RECORD } from '../capture/reader.js';
 import { PcapngReader } from '../capture/pcapng.js';
+import { copyInterfaces } from '../capture/interfaces.js';
+import { snapshot } from './chunker.js';
 import { fromSystemError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
 import { CaptureStats } from '../decode/stats.js';
 import { decodeAll } from '../decode/scan.js';
-import { DuplicateFilter } from '../decode/duplicates.js';
+import { DuplicateFilter, MAX_WARM_BYTES } from '../decode/duplicates.js';
 import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
 import { specFromMessage } from '../verdict/spec.js';
 import { Evaluator } from '../verdict/evaluator.js';
 import { SegmentVerdicts, FragmentVerdicts, countVerdicts } from '../verdict/counters.js';
 import type { ChunkTask, PassSetup } from './messages.js';
 import { flowColumns, extrasColumns, replayColumns, type ChunkPartial } from './columns.js';
-import { LookBack, claimPcapBoundary } from './lookback.js';
-import { HARD_MAX_RECORD } from '../capture/reader.js';
-import { MAX_WARM_BYTES } from '../decode/duplicates.js';
+import { LookBack, claimBoundary } from './lookback.js';
 
 /** Kept rows whose connection a dropped copy may still name (a window's worth, see MAX_WARM_RECORDS). */
 const KEPT_RING = 1 << 17;
@@ -90,11 +91,17 @@ export class ChunkRunner {
       } catch (e) {
         throw fromSystemError(task.file, e);
       }
-      if (task.resync && ctx.format === 'pcap') start = claimPcapBoundary(fd, task.file, ctx.header, task.firstTs, task.start, Math.min(task.stopAt, task.end), task.end);
+      if (task.resync) start = claimBoundary(fd, task);
       source = new FileSource(fd, start < 0 ? task.end : start, task.end, task.file);
     }
     const problems = new Problems();
-    const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, start < 0 ? task.end : start) : new PcapngReader(source, task.file, problems, start, ctx.section);
+    const from = start < 0 ? task.end : start;
+    const reader = ctx.format === 'pcap' ? new PcapReader(source, task.file, problems, ctx.header, from) : new PcapngReader(source, task.file, problems, from, ctx.section);
+    if (reader instanceof PcapngReader && ctx.format === 'pcapng') {
+      // The timestamp a leading Simple Packet Block takes: the previous packet's, before this chunk.
+      reader.lastSec = ctx.lastSec ?? 0;
+      reader.lastNsec = ctx.lastNsec ?? 0;
+    }
     const batch = this.batch;
     batch.length = 0;
     const parser = new PacketParser(batch, problems, this.decode);
@@ -136,9 +143,7 @@ export class ChunkRunner {
         const from = reader.offset;
         const ahead = task.bytes ? (task.aheadBytes ? new BufferSource(task.aheadBytes) : null) : new FileSource(fd, from, from + MAX_WARM_BYTES + HARD_MAX_RECORD, task.file);
         if (ahead) {
-          const section = reader instanceof PcapngReader ? reader.section : null;
-          const here = ctx.format === 'pcap' ? ctx : { format: 'pcapng' as const, section: section && { ...section, interfaces: section.interfaces.map((f) => ({ ...f, packets: 0 })) } };
-          this.lookBack!.lookAhead(here, ahead, task.file, from, lastTs, duplicates);
+          this.lookBack!.lookAhead(reader instanceof PcapngReader ? snapshot(reader) : ctx, ahead, task.file, from, lastTs, duplicates);
           this.namePendingSessions(table, null, rows, duplicates);
         }
       }
@@ -147,7 +152,7 @@ export class ChunkRunner {
     }
     const interfacePackets: [number, number, number][] = [];
     if (reader instanceof PcapngReader) {
-      for (const s of reader.sections) s.interfaces.forEach((f, i) => f.packets > 0 && interfacePackets.push([s.offset, i, f.packets]));
+      for (const s of reader.sections) for (let i = 0; i < s.interfaces.count; i++) if (s.interfaces.packets[i]! > 0) interfacePackets.push([s.offset, i, s.interfaces.packets[i]!]);
     }
     const copy = !this.inProcess;
     const addrs6 = table.addrs6;
@@ -159,7 +164,7 @@ export class ChunkRunner {
       problemDetails: problems.details,
       stoppedEarly: reader.stoppedEarly,
       interfacePackets,
-      sections: reader instanceof PcapngReader ? reader.sections : [],
+      sections: reader instanceof PcapngReader ? reader.sections.map((s) => ({ ...s, interfaces: copyInterfaces(s.interfaces) })) : [],
       flows: flowColumns(table, copy),
       addrs6: copy ? addrs6.keys.slice(0, 4 * addrs6.count) : addrs6.keys.subarray(0, 4 * addrs6.count),
       ...extrasColumns(extras, copy),
@@ -167,6 +172,8 @@ export class ChunkRunner {
       decided: table.wholeHistory,
       startOffset: start,
       stopOffset: start < 0 ? -1 : reader.offset,
+      endContext: reader instanceof PcapngReader ? snapshot(reader) : ctx,
+      inheritedTimestamp: reader instanceof PcapngReader && reader.inheritedTimestamp,
       warmAnchor,
       ...(this.inProcess ? { own: { table, segments: segs } } : {}),
     };

@@ -6,14 +6,20 @@
 import type { OpenedCapture } from '../capture/open.js';
 import { RECORD, END } from '../capture/reader.js';
 import { PcapReader } from '../capture/pcap.js';
-import { PcapngReader } from '../capture/pcapng.js';
+import { PcapngReader, type PcapngSection } from '../capture/pcapng.js';
 import { RecordRing, MAX_WARM_BYTES, MAX_WARM_RECORDS, LOOKAHEAD_WINDOWS } from '../decode/duplicates.js';
 import type { ChunkContext, ChunkTask, WarmPlan } from './messages.js';
+import { copyInterfaces } from '../capture/interfaces.js';
 
-function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
+/** A pcapng section as a chunk resumes it: everything but the packet counts. */
+export function sectionSnapshot(s: PcapngSection | null): PcapngSection | null {
+  return s ? { ...s, interfaces: copyInterfaces(s.interfaces, false) } : null;
+}
+
+/** The reader state a chunk starting here is in. */
+export function snapshot(reader: PcapReader | PcapngReader): ChunkContext {
   if (reader instanceof PcapReader) return { format: 'pcap', header: reader.header };
-  const s = reader.section;
-  return { format: 'pcapng', section: s ? { ...s, interfaces: s.interfaces.map((i) => ({ ...i, packets: 0 })) } : null };
+  return { format: 'pcapng', section: sectionSnapshot(reader.section), lastSec: reader.lastSec, lastNsec: reader.lastNsec };
 }
 
 /**
@@ -36,7 +42,10 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
   let skipHeader: Uint8Array | null = null;
   let skipContext: ChunkContext | null = null;
   // The look back: the last records (offset, timestamp, context generation) and the contexts they were read in.
-  const ring = warmWindow !== null ? new RecordRing() : null;
+  const ring = warmWindow !== null ? new RecordRing(reader instanceof PcapngReader) : null;
+  // The timestamp in effect before the current record (what a pcapng reader resuming there inherits for an SPB).
+  let beforeSec = reader instanceof PcapngReader ? reader.lastSec : 0;
+  let beforeNsec = reader instanceof PcapngReader ? reader.lastNsec : 0;
   const contexts = new Map<number, ChunkContext>();
   let generation = 0;
   let lastSection: unknown = undefined;
@@ -95,9 +104,9 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
         while (ahead.length && ahead[0]!.done) yield ahead.shift()!.task;
       }
       if (ring) {
-        if (reader instanceof PcapngReader && (reader.section !== lastSection || (reader.section?.interfaces.length ?? 0) !== lastInterfaces)) {
+        if (reader instanceof PcapngReader && (reader.section !== lastSection || (reader.section?.interfaces.count ?? 0) !== lastInterfaces)) {
           lastSection = reader.section;
-          lastInterfaces = reader.section?.interfaces.length ?? 0;
+          lastInterfaces = reader.section?.interfaces.count ?? 0;
           contexts.set(++generation, snapshot(reader));
           // Contexts older than every record held are never asked for again.
           const oldest = ring.pushed > 0 ? ring.tagOf(Math.max(0, ring.pushed - MAX_WARM_RECORDS)) : generation;
@@ -108,10 +117,17 @@ export async function* cutChunks(opened: OpenedCapture, chunkBytes: number, onPr
           // The first record of the chunk that starts at `start`: the rule can be applied now.
           const k = ring.warmStart(start, ts, warmWindow!);
           const from = k < ring.pushed ? ring.offsetOf(k) : start;
-          warm = { kind: 'records', from, context: k < ring.pushed ? contexts.get(ring.tagOf(k))! : context, bytes: tee ? tee.slice(from, start) : null };
+          let at = context;
+          if (k < ring.pushed) {
+            at = contexts.get(ring.tagOf(k))!;
+            if (at.format === 'pcapng') at = { ...at, lastSec: ring.beforeSec![k & (MAX_WARM_RECORDS - 1)]!, lastNsec: ring.beforeNsec![k & (MAX_WARM_RECORDS - 1)]! };
+          }
+          warm = { kind: 'records', from, context: at, bytes: tee ? tee.slice(from, start) : null };
           needWarm = false;
         }
-        ring.push(reader.recordOffset, ts, generation);
+        ring.push(reader.recordOffset, ts, generation, beforeSec, beforeNsec);
+        beforeSec = reader.tsSec;
+        beforeNsec = reader.tsNsec;
       }
       const end = reader.offset;
       if (end - start >= chunkBytes) {

@@ -5,6 +5,7 @@
  */
 import type { ProblemRecord } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
+import type { ChunkContext } from './messages.js';
 import { SESSIONS_PER_FLOW, type FlowTable, type ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
 import type { TunnelColumns } from '../decode/tunnels.js';
@@ -61,11 +62,16 @@ export interface ChunkPartial {
   /** File offset of the record the chunk started at (-1: no record starts in its range), and where it stopped. */
   startOffset: number;
   stopOffset: number;
+  /** The reader state where the chunk stopped (the next chunk must start in the same one). */
+  endContext: ChunkContext;
+  /** pcapng: a Simple Packet Block took the timestamp the chunk started with (so that one must be right too). */
+  inheritedTimestamp: boolean;
   /**
    * The earlier chunk start the warm-up walked back from, as this chunk's worker found it (offsets plan only; null
-   * when there was no warm-up or it started from a proven boundary): the pass checks it like a chunk start.
+   * when there was no warm-up or it started from a proven boundary): the pass checks it like a chunk start, in
+   * the chunk's starting reader state (`inherited`: a leading SPB took its timestamp).
    */
-  warmAnchor: { chunk: number; offset: number } | null;
+  warmAnchor: { chunk: number; offset: number; inherited: boolean } | null;
   /** In this thread only (never encoded): the chunk's own table and verdict counters, which the merge may take over. */
   own?: { table: FlowTable; segments: SegmentVerdicts | null };
 }

@@ -6,12 +6,14 @@ import os from 'node:os';
 import { openCapture, type OpenedCapture, type OpenOptions } from '../capture/open.js';
 import { FileSource } from '../capture/source.js';
 import type { PcapReader } from '../capture/pcap.js';
+import { PcapngReader } from '../capture/pcapng.js';
+import { RECORD, END } from '../capture/reader.js';
 import { Problems } from '../capture/problems.js';
-import { cutChunks } from './chunker.js';
+import { cutChunks, sectionSnapshot, snapshot } from './chunker.js';
 import { ChunkRunner } from './chunk.js';
 import { decodePartial } from './codec.js';
 import type { ChunkPartial } from './columns.js';
-import type { ChunkTask, PassSetup } from './messages.js';
+import type { ChunkContext, ChunkTask, PassSetup } from './messages.js';
 import { CaptureMerge } from './merge.js';
 import type { WorkerPool } from './pool.js';
 import type { ReplaySpec } from '../verdict/spec.js';
@@ -73,7 +75,7 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   let chunks = 0;
   // A plain pcap file read by workers is cut at fixed offsets, without reading it here; each worker finds the
   // record boundary after its cut point and every boundary is proven against where the previous chunk stopped.
-  const byOffsets = jobs > 1 && opened.seekable && opened.reader.format === 'pcap' && Number.isFinite(chunkBytes);
+  const byOffsets = jobs > 1 && opened.seekable && Number.isFinite(chunkBytes);
   // piscina is loaded only when there are workers to run.
   const pool = jobs > 1 ? new (await import('./pool.js')).WorkerPool(jobs, setup) : null;
   const runner = pool ? null : new ChunkRunner(setup, true);
@@ -86,7 +88,9 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
     const limit = pool ? jobs * 3 : 1;
     let next = 0;
     let boundary = -1; // where the previous chunk's reader stopped: the record boundary the next chunk must start at
-    const proven: number[] = []; // per chunk: the first record at or after its cut (the offsets path)
+    let state: ChunkContext | null = null; // and the reader state it stopped in (pcapng: the section and its interfaces)
+    const proven: number[] = []; // per chunk: the first record at or after its cut, and the reader state there
+    const provenStates: ChunkContext[] = [];
     let stopped = false; // a chunk's reader stopped at a problem: nothing after it is read (as one reader would)
     const drainOne = async () => {
       const { task, partial } = inFlight.get(next)!;
@@ -95,18 +99,28 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
       next++;
       if (stopped) return;
       if (byOffsets) {
-        if (task.chunk === 0) boundary = task.start;
-        // The chunk's claimed start must be exactly where the true chain of records reached; otherwise (payload that
-        // looked like record headers, a chunk inside one huge record) it is read again from that boundary.
-        const agrees = p.startOffset === boundary || (p.startOffset < 0 && boundary >= task.stopAt);
-        proven[task.chunk] = boundary;
-        // The duplicate filter's look back walked from an earlier chunk's start as the worker found it: proven too.
-        const anchored = p.warmAnchor === null || proven[p.warmAnchor.chunk] === p.warmAnchor.offset;
-        if (!agrees || !anchored) {
-          const warm = task.warm && task.warm.kind === 'anchors' ? { ...task.warm, proven: proven.slice() } : task.warm;
-          p = await run({ ...task, start: boundary, resync: false, warm });
+        if (task.chunk === 0) {
+          boundary = task.start;
+          state = task.context;
         }
-        if (p.startOffset >= 0) boundary = p.stopOffset;
+        // The chunk's claimed start must be exactly where the true chain of records reached, in the reader state it
+        // reached; otherwise (payload that looked like record headers, a chunk inside one huge record, an interface
+        // defined in the previous chunk) it is read again from that boundary in that state.
+        const agrees = (p.startOffset === boundary || (p.startOffset < 0 && boundary >= task.stopAt)) && sameContext(task.context, state!, p.inheritedTimestamp);
+        proven[task.chunk] = boundary;
+        provenStates[task.chunk] = state!;
+        // The duplicate filter's look back walked from an earlier chunk's start as the worker found it, in the
+        // state this chunk starts in (src/pass/lookback.ts): proven the same way.
+        const a = p.warmAnchor;
+        const anchored = a === null || (proven[a.chunk] === a.offset && sameContext(task.context, provenStates[a.chunk]!, a.inherited));
+        if (!agrees || !anchored) {
+          const warm = task.warm?.kind === 'anchors' ? { ...task.warm, proven: proven.slice(), provenContexts: provenStates.slice() } : task.warm;
+          p = await run({ ...task, start: boundary, resync: false, context: state!, warm });
+        }
+        if (p.startOffset >= 0) {
+          boundary = p.stopOffset;
+          state = p.endContext;
+        }
         progress?.(Math.min(task.stopAt, opened.size));
       }
       merge.add(p);
@@ -119,8 +133,8 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
     }
     while (inFlight.size > 0) await drainOne();
     merge.finish();
-    // A broken gzip stream is found by the walk, not by the chunk that then ends early: report why it ended.
-    for (const e of opened.streamProblems) merge.problems.add(e.kind, e.offset, e.message);
+    // A broken gzip stream is found by the walk, not by the chunk that then ends early: report why it ended, first.
+    for (const e of opened.streamProblems) merge.problems.addFirst(e.kind, e.offset, e.message);
   } finally {
     opened.reader.close();
     if (pool) await pool.close();
@@ -134,26 +148,60 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
  * but the first record header (whose timestamp tells a plausible record header from payload).
  */
 function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number, dedupe: boolean): Generator<ChunkTask> {
-  const reader = opened.reader as PcapReader;
+  const { first, firstTs, context } = opened.reader instanceof PcapngReader ? pcapngStart(opened.file) : pcapStart(opened.file, opened.reader as PcapReader);
+  let chunk = 0;
+  for (let cut = first; chunk === 0 || cut < opened.size; cut += chunkBytes) {
+    const stopAt = cut + chunkBytes < opened.size ? cut + chunkBytes : Infinity;
+    // The first chunk reads from the start in the initial state; the others resume `context` (checked at the merge).
+    const initial: ChunkContext = chunk === 0 && context.format === 'pcapng' ? { format: 'pcapng', section: null } : context;
+    const warm = dedupe && chunk > 0 ? { kind: 'anchors' as const, first, every: chunkBytes, proven: null, provenContexts: null } : null;
+    yield { chunk, file: opened.file, start: chunk === 0 ? first : cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context: initial, warm, aheadBytes: null };
+    chunk++;
+  }
+}
+
+/** A pcap file's first record offset, its timestamp (what plausible record headers are near) and the header context. */
+function pcapStart(file: string, reader: PcapReader): { first: number; firstTs: number; context: ChunkContext } {
   const first = reader.offset;
   const head = new Uint8Array(16);
-  const source = FileSource.open(opened.file, first, first + 16);
+  const source = FileSource.open(file, first, first + 16);
   let got = 0;
   try {
     got = source.read(head, 0, 16);
   } finally {
     source.close();
   }
-  const le = reader.header.littleEndian;
-  const firstTs = got === 16 ? new DataView(head.buffer).getUint32(0, le) : 0;
-  const context = { format: 'pcap' as const, header: reader.header };
-  let chunk = 0;
-  for (let cut = first; chunk === 0 || cut < opened.size; cut += chunkBytes) {
-    const stopAt = cut + chunkBytes < opened.size ? cut + chunkBytes : Infinity;
-    const warm = dedupe && chunk > 0 ? { kind: 'anchors' as const, first, every: chunkBytes, proven: null } : null;
-    yield { chunk, file: opened.file, start: cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context, warm, aheadBytes: null };
-    chunk++;
+  const firstTs = got === 16 ? new DataView(head.buffer).getUint32(0, reader.header.littleEndian) : 0;
+  return { first, firstTs, context: { format: 'pcap', header: reader.header } };
+}
+
+/**
+ * A pcapng file starts at 0; later chunks resume the first section as it stands at its first packet block (its
+ * byte order and interfaces): read here, up to that block.
+ */
+function pcapngStart(file: string): { first: number; firstTs: number; context: ChunkContext } {
+  const reader = new PcapngReader(FileSource.open(file), file, new Problems(0), 0, null);
+  try {
+    for (;;) {
+      const r = reader.next();
+      if (r === RECORD || r === END) break;
+      const g = reader.refill();
+      if (typeof g !== 'number') throw new InternalError('a file source refilled asynchronously');
+    }
+    return { first: 0, firstTs: 0, context: snapshot(reader) };
+  } finally {
+    reader.close();
   }
+}
+
+/**
+ * Two reader states equal in everything decoding depends on (not packet counts); with `timestamp`, also in the
+ * previous packet's timestamp (a chunk whose Simple Packet Blocks took it).
+ */
+export function sameContext(a: ChunkContext, b: ChunkContext, timestamp = false): boolean {
+  if (a.format === 'pcap' || b.format === 'pcap') return a.format === b.format;
+  if (timestamp && ((a.lastSec ?? 0) !== (b.lastSec ?? 0) || (a.lastNsec ?? 0) !== (b.lastNsec ?? 0))) return false;
+  return JSON.stringify(sectionSnapshot(a.section)) === JSON.stringify(sectionSnapshot(b.section));
 }
 
 function dispatch(pool: WorkerPool, task: ChunkTask): Promise<ChunkPartial> {

@@ -12,10 +12,10 @@
 import { readSync } from 'node:fs';
 import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
 import { Problems } from '../capture/problems.js';
-import { PcapReader, type PcapFileHeader } from '../capture/pcap.js';
+import { PcapReader } from '../capture/pcap.js';
 import { PcapngReader } from '../capture/pcapng.js';
-import { RECORD, END, type RecordReader } from '../capture/reader.js';
-import { findPcapBoundary, pcapShape } from '../capture/resync.js';
+import { RECORD, END, STANDARD_MAX_PACKET, type RecordReader } from '../capture/reader.js';
+import { findPcapBoundary, findPcapngBoundary, pcapShape } from '../capture/resync.js';
 import { IoError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
@@ -28,28 +28,39 @@ import type { ChunkContext, ChunkTask, WarmPlan } from './messages.js';
 const RESYNC_WINDOW = 1 << 20;
 
 /**
- * The first offset in [from, limit) where a chain of plausible record headers starts (the file may be read up to
- * `end`), or -1. Only a claim: src/capture/resync.ts says why, the pass proves it.
+ * The first record (pcap) or block (pcapng) boundary at or after task.start where a chain of plausible headers
+ * starts (before task.stopAt; -1 when none does), in the task's reader context. Only a claim: the pass checks it
+ * against where the previous chunk stopped, in the same reader state.
  */
-export function claimPcapBoundary(fd: number, file: string, header: PcapFileHeader, firstTs: number, from: number, limit: number, end: number): number {
-  const shape = pcapShape(header, firstTs);
-  const window = new Uint8Array(RESYNC_WINDOW + 2 * shape.maxRecord);
-  for (; from < limit; from += RESYNC_WINDOW) {
+export function claimBoundary(fd: number, task: Pick<ChunkTask, 'file' | 'start' | 'stopAt' | 'end' | 'firstTs' | 'context'>): number {
+  const ctx = task.context;
+  const shape = ctx.format === 'pcap' ? pcapShape(ctx.header, task.firstTs) : null;
+  const section = ctx.format === 'pcapng' ? ctx.section : null;
+  const window = new Uint8Array(RESYNC_WINDOW + 2 * (shape ? shape.maxRecord : STANDARD_MAX_PACKET));
+  const limit = Math.min(task.stopAt, task.end);
+  for (let from = task.start; from < limit; from += RESYNC_WINDOW) {
     let got: number;
     try {
-      got = readSync(fd, window, 0, Math.min(window.length, end - from), from);
+      got = readSync(fd, window, 0, Math.min(window.length, task.end - from), from);
     } catch (e) {
-      throw new IoError(file, `read error at offset ${from}: ${(e as Error).message}`);
+      throw new IoError(task.file, `read error at offset ${from}: ${(e as Error).message}`);
     }
-    const p = findPcapBoundary(window, 0, Math.min(got, RESYNC_WINDOW, limit - from), got, shape);
+    const last = Math.min(got, RESYNC_WINDOW, limit - from);
+    // pcapng blocks are aligned from the start of the file: search from an aligned window start.
+    const p = shape ? findPcapBoundary(window, 0, last, got, shape) : findPcapngBoundary(window, (4 - (from & 3)) & 3, last, got, section?.littleEndian ?? true, section?.interfaces.count ?? 0);
     if (p >= 0) return from + p;
     if (got < window.length) break;
   }
   return -1;
 }
 
+/** A reader of `source` from `offset` in `ctx` (pcapng: with the timestamp an SPB there inherits). */
 function readerAt(ctx: ChunkContext, source: ByteSource, file: string, problems: Problems, offset: number): RecordReader {
-  return ctx.format === 'pcap' ? new PcapReader(source, file, problems, ctx.header, offset) : new PcapngReader(source, file, problems, offset, ctx.section);
+  if (ctx.format === 'pcap') return new PcapReader(source, file, problems, ctx.header, offset);
+  const r = new PcapngReader(source, file, problems, offset, ctx.section);
+  r.lastSec = ctx.lastSec ?? 0;
+  r.lastNsec = ctx.lastNsec ?? 0;
+  return r;
 }
 
 /** One per chunk runner: the muted parser, scratch row and record ring every warm-up of its chunks reuses. */
@@ -68,40 +79,52 @@ export class LookBack {
    * Warm `filter` for the chunk of `task` whose first record is at `start` with timestamp `firstTs`; `fd` is the
    * capture file (-1 when the records travel as bytes). Returns the anchor claim to check (null: nothing to check).
    */
-  warm(task: ChunkTask, plan: WarmPlan, fd: number, start: number, firstTs: number, filter: DuplicateFilter): { chunk: number; offset: number } | null {
+  warm(task: ChunkTask, plan: WarmPlan, fd: number, start: number, firstTs: number, filter: DuplicateFilter): { chunk: number; offset: number; inherited: boolean } | null {
     if (plan.kind === 'records') {
       if (plan.from >= start) return null;
       const source = plan.bytes ? new BufferSource(plan.bytes) : new FileSource(fd, plan.from, start, task.file);
-      this.decodeRange(plan.context, source, task.file, plan.from, start, filter);
+      warmRecords(readerAt(plan.context, source, task.file, new Problems(0), plan.from), this.parser, this.scratch, filter, start);
       return null;
     }
-    const ctx = task.context;
-    if (ctx.format !== 'pcap' || fd < 0) return null;
+    if (fd < 0) return null;
     const ring = (this.ring ??= new RecordRing());
     // Walk back from chunk k - 1's start, then k - 2, k - 4, ...: until the warm-up rule stops before the anchor, or
-    // the anchor is the capture's first record.
+    // the anchor is the capture's first record. Chunk 0 starts at `first` in the initial state; a later chunk's start
+    // is claimed from its cut in this task's state, or proven.
     for (let back = 1; ; back *= 2) {
       const j = Math.max(0, task.chunk - back);
       const cut = plan.first + j * plan.every;
-      const anchor = plan.proven ? plan.proven[j]! : j === 0 ? plan.first : claimPcapBoundary(fd, task.file, ctx.header, task.firstTs, cut, Math.min(cut + plan.every, start), task.end);
+      const ctx: ChunkContext = plan.provenContexts ? plan.provenContexts[j]! : j === 0 && task.context.format === 'pcapng' ? { format: 'pcapng', section: null } : task.context;
+      const anchor = plan.proven ? plan.proven[j]! : j === 0 ? plan.first : claimBoundary(fd, { file: task.file, start: cut, stopAt: Math.min(cut + plan.every, start), end: task.end, firstTs: task.firstTs, context: ctx });
+      // Nothing to prove about chunk 0's start or about proven ones.
+      const claim = (offset: number, inherited: boolean) => (plan.proven || j === 0 ? null : { chunk: j, offset, inherited });
       if (anchor >= 0 && anchor < start) {
-        if (!this.walk(ctx, fd, task.file, anchor, start, ring)) {
+        const walked = this.walk(ctx, fd, task.file, anchor, start, ring);
+        if (walked < 0) {
           // The chain from the anchor does not reach the chunk's start: one of them is not a boundary. Offset -1 never
           // matches a proven start, so the pass runs the chunk again from proven ones.
-          return { chunk: j, offset: -1 };
+          return claim(-1, false);
         }
         const w = ring.warmStart(start, firstTs, filter.windowSeconds);
         if (ring.complete || j === 0) {
-          if (w < ring.pushed) this.decodeRange(ctx, new FileSource(fd, ring.offsetOf(w), start, task.file), task.file, ring.offsetOf(w), start, filter);
-          return plan.proven ? null : { chunk: j, offset: anchor };
+          if (w < ring.pushed) {
+            // pcap: read from the warm-up's first record; pcapng: again from the anchor, in the state it starts in.
+            const from = ctx.format === 'pcap' ? ring.offsetOf(w) : anchor;
+            const reader = readerAt(ctx, new FileSource(fd, from, start, task.file), task.file, new Problems(0), from);
+            warmRecords(reader, this.parser, this.scratch, filter, start, ring.offsetOf(w));
+          }
+          return claim(anchor, walked === 1);
         }
       }
       if (j === 0) return null;
     }
   }
 
-  /** Push every record from `from` to `to` into the ring; false when the chain of records does not end exactly at `to`. */
-  private walk(ctx: ChunkContext, fd: number, file: string, from: number, to: number, ring: RecordRing): boolean {
+  /**
+   * Push every record from `from` to `to` into the ring: -1 when the chain of records does not end exactly at `to`,
+   * else 1 when a leading Simple Packet Block took the state's timestamp, 0 when none did.
+   */
+  private walk(ctx: ChunkContext, fd: number, file: string, from: number, to: number, ring: RecordRing): number {
     ring.reset();
     const reader = readerAt(ctx, new FileSource(fd, from, to, file), file, new Problems(0), from);
     for (;;) {
@@ -113,7 +136,8 @@ export class LookBack {
       if (r === END) break;
       reader.refill();
     }
-    return !reader.stoppedEarly && reader.offset === to;
+    if (reader.stoppedEarly || reader.offset !== to) return -1;
+    return reader instanceof PcapngReader && reader.inheritedTimestamp ? 1 : 0;
   }
 
   /**
@@ -122,10 +146,5 @@ export class LookBack {
    */
   lookAhead(ctx: ChunkContext, source: ByteSource, file: string, from: number, lastTs: number, filter: DuplicateFilter): void {
     lookAheadRecords(readerAt(ctx, source, file, new Problems(0), from), this.parser, this.scratch, filter, from, lastTs);
-  }
-
-  private decodeRange(ctx: ChunkContext, source: ByteSource, file: string, from: number, to: number, filter: DuplicateFilter): void {
-    const reader = readerAt(ctx, source, file, this.problems, from);
-    warmRecords(reader, this.parser, this.scratch, filter, to);
   }
 }

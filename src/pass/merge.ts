@@ -366,7 +366,7 @@ export class CaptureMerge {
     if (p.stoppedEarly) this.stoppedEarly = true;
     for (const sec of p.sections) {
       const had = this.sections.get(sec.offset);
-      if (!had || had.interfaces.length < sec.interfaces.length) this.sections.set(sec.offset, sec);
+      if (!had || had.interfaces.count < sec.interfaces.count) this.sections.set(sec.offset, sec);
     }
     for (const [sec, ifi, n] of p.interfacePackets) {
       const key = `${sec}:${ifi}`;

@@ -10,7 +10,7 @@ import type { DecodeOptionsInput } from '../decode/options.js';
 import type { DuplicateFilterOptions } from '../decode/duplicates.js';
 
 /** The reader state a chunk starts in. */
-export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null };
+export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null; lastSec?: number; lastNsec?: number };
 
 /** Which analyses every chunk of a pass runs besides counting. */
 export interface ChunkOptions {
@@ -58,13 +58,14 @@ export interface ChunkTask {
 /**
  * The records a chunk's duplicate filter is warmed with (src/pass/lookback.ts). `records`: the walk found them, they
  * start at `from` (a record boundary; `from` = the chunk's start when there are none) in `context`, and `bytes` holds
- * them when the input cannot be re-read. `anchors`: a pcap file cut at offsets; the worker walks back from the start
- * of an earlier chunk (cut k at first + k * every), whose claim the pass then checks against the start it proved,
- * or from `proven` starts (chunk k's record boundary at index k) when the pass already knows them.
+ * them when the input cannot be re-read. `anchors`: a file cut at offsets; the worker walks back from the start of an
+ * earlier chunk (cut k at first + k * every; chunk 0 starts at `first`) in the task's context, a claim the pass then
+ * checks against the start and the reader state it proved, or from `proven` starts and `provenContexts` (chunk k's
+ * at index k) when the pass already knows them.
  */
 export type WarmPlan =
   | { kind: 'records'; from: number; context: ChunkContext; bytes: Uint8Array | null }
-  | { kind: 'anchors'; first: number; every: number; proven: number[] | null };
+  | { kind: 'anchors'; first: number; every: number; proven: number[] | null; provenContexts: ChunkContext[] | null };
 
 /** A worker's error, with what the main thread needs to raise the same error again. */
 export interface ChunkFailure {

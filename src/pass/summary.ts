@@ -2,6 +2,7 @@
 import type { ProblemRecord } from '../capture/problems.js';
 import { PcapReader } from '../capture/pcap.js';
 import { PcapngReader } from '../capture/pcapng.js';
+import { interfaceAt } from '../capture/interfaces.js';
 import { linkTypeName } from '../capture/linktypes.js';
 import type { DecodedCounts } from '../decode/stats.js';
 import type { TunnelRecord } from '../decode/tunnels.js';
@@ -95,16 +96,19 @@ export function describeCapture(pass: PassResult): CaptureSummary {
         hardware: s.hardware,
         os: s.os,
         userApplication: s.userApplication,
-        interfaces: s.interfaces.map((f, index) => ({
-          index,
-          linkType: f.linkType,
-          linkTypeName: linkTypeName(f.linkType),
-          snaplen: f.snaplen,
-          tsresol: f.tsresol,
-          tsOffset: f.tsOffset,
-          name: f.name,
-          packets: merge.interfacePackets.get(`${s.offset}:${index}`) ?? 0,
-        })),
+        interfaces: Array.from({ length: s.interfaces.count }, (_, index) => {
+          const f = interfaceAt(s.interfaces, index);
+          return {
+            index,
+            linkType: f.linkType,
+            linkTypeName: linkTypeName(f.linkType),
+            snaplen: f.snaplen,
+            tsresol: f.tsresol,
+            tsOffset: f.tsOffset,
+            name: f.name,
+            packets: merge.interfacePackets.get(`${s.offset}:${index}`) ?? 0,
+          };
+        }),
       });
     }
     const orders = new Set(sections.map((s) => s.byteOrder));

@@ -7,6 +7,7 @@ import type { CaptureSummary } from '../pass/summary.js';
 import type { Format } from './format.js';
 import { tsvHeader, isoTime, tableChunks, endpoint } from './text.js';
 import { ascii, ByteOutput } from './bytes.js';
+import { loggedRecord, loggedJson, loggedTsv, LOGGED_TSV_FIELDS, LOGGED_TSV_TYPES } from './logged.js';
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
@@ -61,6 +62,7 @@ export function flowRecord(ct: ConnectionTable, i: number): Record<string, unkno
     lastIcmpError: errors > 0 ? { type: last >> 8, code: last & 0xff } : null,
     syn: synEvidence(ct, i),
     ...mirrorFields(ct, i),
+    ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
 }
 
@@ -163,7 +165,7 @@ export class FlowWriter {
     this.key(',"lastTs":');
     out.num(last);
     this.key(',"duration":');
-    out.num(round6(last - first));
+    out.micros(Math.round((last - first) * 1e6));
     this.key(',"clientPackets":');
     out.num(cp);
     this.key(',"serverPackets":');
@@ -223,6 +225,11 @@ export class FlowWriter {
       this.key('],"mirrorSessionsMore":');
       this.key(ct.moreSessions(i) ? 'true' : 'false');
     }
+    if (ct.logs) {
+      // flow logs: where the connection came from (ASCII JSON: src/report/logged.ts escapes the rest)
+      this.key(',"logged":');
+      out.text(loggedJson(ct, i));
+    }
     out.byte(125);
   }
 
@@ -254,7 +261,7 @@ export class FlowWriter {
     out.byte(TAB);
     out.bytes(ATTEMPT_BYTES[ct.attempt[i]!]!);
     out.byte(TAB);
-    out.num(round6(ct.lastTs[i]! - first));
+    out.micros(Math.round((ct.lastTs[i]! - first) * 1e6));
     out.byte(TAB);
     out.num(ct.clientPackets[i]!);
     out.byte(TAB);
@@ -299,7 +306,7 @@ export interface Unplaced {
 }
 
 /** Flows in `format`, streamed in chunks straight from the columns. */
-export function* renderFlows(summary: CaptureSummary, ct: ConnectionTable, format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string | Uint8Array> {
+export function* renderFlows(summary: Pick<CaptureSummary, 'file' | 'packets'>, ct: ConnectionTable, format: Format, unplaced: Unplaced = { unmatchedFragments: 0, unattributedIcmpErrors: 0 }): Generator<string | Uint8Array> {
   const n = ct.count;
   if (format === 'json') {
     yield `{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"connections":${n},"unmatchedFragments":${unplaced.unmatchedFragments},"unattributedIcmpErrors":${unplaced.unattributedIcmpErrors},"flows":[`;
@@ -314,9 +321,14 @@ export function* renderFlows(summary: CaptureSummary, ct: ConnectionTable, forma
     return;
   }
   if (format === 'tsv') {
+    const w = new FlowWriter(ct);
+    if (ct.logs) {
+      yield tsvHeader('flows', [...FLOW_FIELDS, ...LOGGED_TSV_FIELDS], [...FLOW_TYPES, ...LOGGED_TSV_TYPES]);
+      yield* rowChunks(w, n, (i) => (w.tsv(i), w.out.byte(TAB), w.out.bytes(Buffer.from(loggedTsv(ct, i)))), false);
+      return;
+    }
     const { fields, types } = flowFields(ct);
     yield tsvHeader('flows', fields, types);
-    const w = new FlowWriter(ct);
     yield* rowChunks(w, n, (i) => w.tsv(i), false);
     return;
   }

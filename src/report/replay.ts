@@ -6,6 +6,7 @@ import { CONN_STATES } from '../flow/state.js';
 import { mirrorFields } from './flows.js';
 import type { Format } from './format.js';
 import { diagnosisText } from './diagnoses.js';
+import { loggedRecord } from './logged.js';
 import { table, tsvHeader, lineChunks, count, endpoint } from './text.js';
 
 /** The per-direction object of a jsonl record. */
@@ -34,6 +35,7 @@ export function verdictRecord(r: ReplayResult, s: number, i: number): Record<str
     packets: ct.clientPackets[i]! + ct.serverPackets[i]!,
     firstTs: ct.firstTs[i]!,
     ...mirrorFields(ct, i),
+    ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
 }
 
@@ -70,14 +72,14 @@ export function* renderReplay(r: ReplayResult, format: Format): Generator<string
     });
     return;
   }
-  yield `${rep.file}: ${count(rep.packets)} packets, ${count(rep.connections)} connections${rep.topology ? `, topology ${rep.topology}` : ''}\n`;
+  yield `${rep.file}: ${rep.records !== undefined ? `${count(rep.records)} flow-log records, ` : ''}${count(rep.packets)} packets, ${count(rep.connections)} connections${rep.topology ? `, topology ${rep.topology}` : ''}\n`;
   if (rep.mirror) yield `note: ${rep.mirror.note} (sessions ${rep.mirror.sessions.join(', ')}${rep.mirror.duplicatesDropped ? `; ${count(rep.mirror.duplicatesDropped)} copies from a second session counted once` : ''})\n`;
   for (let s = 0; s < rep.acls.length; s++) yield '\n' + scenarioText(r, s);
 }
 
-function ruleRef(d: DirectionVerdict): string {
+function ruleRef(d: DirectionVerdict, logged = false): string {
   if (d.action === null) return 'not applicable';
-  return `${d.direction === 'outbound' ? 'egress' : 'ingress'} ${d.rule === '*' ? '*' : `rule ${d.rule}`} ${d.action}${d.synthetic ? ' (reply not in capture: judged on a synthetic one)' : ''}`;
+  return `${d.direction === 'outbound' ? 'egress' : 'ingress'} ${d.rule === '*' ? '*' : `rule ${d.rule}`} ${d.action}${d.synthetic ? (logged ? ' (not logged: judged on a synthetic packet)' : ' (reply not in capture: judged on a synthetic one)') : ''}`;
 }
 
 function scenarioText(r: ReplayResult, s: number): string {
@@ -106,7 +108,7 @@ function scenarioText(r: ReplayResult, s: number): string {
       ['outcome', 'proto', 'client', 'server', 'forward', 'return'],
       bad.map((i) => {
         const ported = ct.ported(i);
-        return [vt.outcomeOf(s, i), protoName(ct.proto[i]!), endpoint(ct.addresses.text(ct.client[i]!), ported ? ct.clientPort[i]! : null), endpoint(ct.addresses.text(ct.server[i]!), ported ? ct.serverPort[i]! : null), ruleRef(vt.direction(s, i, true)), ruleRef(vt.direction(s, i, false))];
+        return [vt.outcomeOf(s, i), protoName(ct.proto[i]!), endpoint(ct.addresses.text(ct.client[i]!), ported ? ct.clientPort[i]! : null), endpoint(ct.addresses.text(ct.server[i]!), ported ? ct.serverPort[i]! : null), ruleRef(vt.direction(s, i, true), ct.logs !== null), ruleRef(vt.direction(s, i, false), ct.logs !== null)];
       }),
     );
   }

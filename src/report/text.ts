@@ -41,7 +41,9 @@ export function* tableChunks(headers: string[], n: number, cells: (i: number) =>
 /** An aligned text table; numbers right-aligned. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...column): a table of 300 k rows would not fit the call's arguments on the stack.
+  const widths = headers.map((h) => h.length);
+  for (const r of cells) for (let i = 0; i < widths.length; i++) if ((r[i] ?? '').length > widths[i]!) widths[i] = (r[i] ?? '').length;
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));
   const line = (r: string[]) =>
     r
@@ -53,7 +55,7 @@ export function table(headers: string[], rows: (string | number | null | undefin
 
 /** Key/value lines, keys padded to one column. */
 export function keyValues(pairs: [string, string][]): string {
-  const w = Math.max(0, ...pairs.map(([k]) => k.length));
+  const w = pairs.reduce((m, [k]) => (k.length > m ? k.length : m), 0);
   return pairs.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
 }
 

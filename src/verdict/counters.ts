@@ -118,3 +118,15 @@ export function countVerdicts(batch: PacketBatch, ev: Evaluator, segs: SegmentVe
     }
   }
 }
+
+/**
+ * The verdict counts a traffic source hands the replay (a capture pass's merge, a flow-log judge): per connection
+ * and key direction (SegmentVerdicts), rule hits per gate (the last slot: no rule matched), and per scenario the
+ * packets that crossed no boundary and the later fragments whose datagram's verdict stayed unknown.
+ */
+export interface PassVerdicts {
+  verdicts: SegmentVerdicts | null;
+  ruleHits: Float64Array[];
+  packetsNotApplicable: Float64Array;
+  unknownFragments: Float64Array;
+}

@@ -117,8 +117,11 @@ export class Evaluator {
     }
   }
 
-  /** Verdicts for every packet of the batch (later fragments get 0 here; see applyFragments). */
-  evaluate(batch: PacketBatch): void {
+  /**
+   * Verdicts for every packet of the batch (later fragments get 0 here; see applyFragments). With `weights`, row i
+   * counts weights[i] times in the rule hits and not-applicable counts (a flow-log direction stands for its packets).
+   */
+  evaluate(batch: PacketBatch, weights: Float64Array | null = null): void {
     const n = batch.length;
     const spec = this.spec;
     const done = this.done.fill(0);
@@ -164,6 +167,7 @@ export class Evaluator {
       }
       const base = s * this.capacity;
       for (let i = 0; i < n; i++) {
+        const w = weights === null ? 1 : weights[i]!;
         const og = this.outGate[i]!;
         const ig = this.inGate[i]!;
         let v = 0;
@@ -172,7 +176,7 @@ export class Evaluator {
           const acl = spec.acls[spec.placements[og >> 1]!.acl]!;
           const allow = r >= 0 && acl.outboundAllow[r] === 1;
           const hits = this.ruleHits[og]!;
-          hits[r >= 0 ? r : hits.length - 1]!++;
+          hits[r >= 0 ? r : hits.length - 1]! += w;
           v = verdictCode(og, r, allow);
         }
         if (ig >= 0 && v >= 0) {
@@ -180,10 +184,10 @@ export class Evaluator {
           const acl = spec.acls[spec.placements[ig >> 1]!.acl]!;
           const allow = r >= 0 && acl.inboundAllow[r] === 1;
           const hits = this.ruleHits[ig]!;
-          hits[r >= 0 ? r : hits.length - 1]!++;
+          hits[r >= 0 ? r : hits.length - 1]! += w;
           v = verdictCode(ig, r, allow);
         }
-        if (og < 0 && ig < 0 && batch.family[i] !== 0 && batch.frag[i] !== Frag.LATER) this.notApplicable[s]!++;
+        if (og < 0 && ig < 0 && batch.family[i] !== 0 && batch.frag[i] !== Frag.LATER) this.notApplicable[s]! += w;
         this.verdicts[base + i] = v;
       }
     }

@@ -68,6 +68,9 @@ export class VerdictTable {
   readonly scenarios: number;
   /** Outcome code per scenario and connection: outcome[s * count + row]. */
   readonly outcome: Uint8Array;
+  /** The deciding verdict code of each direction, per scenario and connection (same index as outcome). */
+  private readonly forwardCodes: Int32Array;
+  private readonly returnCodes: Int32Array;
   private readonly deciders = new Map<number, Decider>();
 
   constructor(
@@ -87,10 +90,14 @@ export class VerdictTable {
       else counters.firstAllow[j] = code;
     });
     this.outcome = new Uint8Array(S * n);
+    this.forwardCodes = new Int32Array(S * n);
+    this.returnCodes = new Int32Array(S * n);
     for (let s = 0; s < S; s++) {
       for (let row = 0; row < n; row++) {
-        const f = this.forwardCode(s, row);
-        const r = this.returnCode(s, row);
+        const f = this.code(s, row, true);
+        const r = this.code(s, row, false);
+        this.forwardCodes[s * n + row] = f;
+        this.returnCodes[s * n + row] = r;
         let o: number;
         if (f === 0 && r === 0) o = OutcomeCode.NOT_APPLICABLE;
         else if (f < 0 && r < 0) o = OutcomeCode.BOTH_BLOCKED;
@@ -118,11 +125,11 @@ export class VerdictTable {
 
   /** Verdict code deciding the client-to-server direction (0 = not applicable, < 0 denied). */
   forwardCode(s: number, row: number): number {
-    return this.code(s, row, true);
+    return this.forwardCodes[s * this.connections.count + row]!;
   }
   /** Verdict code deciding the server-to-client direction. */
   returnCode(s: number, row: number): number {
-    return this.code(s, row, false);
+    return this.returnCodes[s * this.connections.count + row]!;
   }
 
   outcomeOf(s: number, row: number): Outcome {
@@ -131,10 +138,10 @@ export class VerdictTable {
 
   /** Connections of scenario s per outcome. */
   outcomeCounts(s: number): Record<Outcome, number> {
-    const out = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+    const counts = new Float64Array(OUTCOMES.length);
     const n = this.connections.count;
-    for (let row = 0; row < n; row++) out[OUTCOMES[this.outcome[s * n + row]!]!]++;
-    return out;
+    for (let row = 0; row < n; row++) counts[this.outcome[s * n + row]!]!++;
+    return Object.fromEntries(OUTCOMES.map((o, k) => [o, counts[k]!])) as Record<Outcome, number>;
   }
 
   /** What a verdict code names, looked up once per code. */
@@ -152,7 +159,7 @@ export class VerdictTable {
 
   /** One direction of a connection as the replay record shows it (an object only while it is rendered). */
   direction(s: number, row: number, forward: boolean): DirectionVerdict {
-    const code = this.code(s, row, forward);
+    const code = forward ? this.forwardCode(s, row) : this.returnCode(s, row);
     const d = this.decider(code);
     const packets = forward ? this.connections.clientPackets[row]! : this.connections.serverPackets[row]!;
     const j = this.slot(s, row, forward);
@@ -163,6 +170,6 @@ export class VerdictTable {
   /** True when the direction was judged on a synthetic packet. */
   synthetic(s: number, row: number, forward: boolean): boolean {
     const packets = forward ? this.connections.clientPackets[row]! : this.connections.serverPackets[row]!;
-    return packets === 0 && this.code(s, row, forward) !== 0;
+    return packets === 0 && (forward ? this.forwardCode(s, row) : this.returnCode(s, row)) !== 0;
   }
 }

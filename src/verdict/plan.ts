@@ -3,14 +3,11 @@
  * candidate ACL given with --acl is its own scenario on the same subnets; a --topology puts one ACL on each of
  * several subnets and evaluates them together. Everything workers need is compiled here into typed arrays.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
-import { AclInvalidError, UsageError, fromSystemError } from '../errors.js';
-import { loadAcls, loadSubnets, resolveAssociations, type LoadOptions } from '../acl/load.js';
+import { AclInvalidError, UsageError } from '../errors.js';
+import { loadAcls, loadSubnets, loadYamlFile, resolveAssociations, type LoadOptions } from '../acl/load.js';
 import { parseCidr, formatCidr, type Acl, type Cidr } from '../acl/model.js';
-import { lineAt } from '../acl/formats/cloudformation.js';
 
 /** An ACL guarding subnets. */
 export interface Placement {
@@ -39,6 +36,11 @@ export interface PlanInput {
   subnetsFile?: string;
   topology?: string;
   load: LoadOptions;
+  /**
+   * Flow logs: the subnet-id values the records carry. With subnetsFile, an ACL that has no subnet otherwise (no
+   * --subnet, no association) guards the subnets these name, as if associated with each of them.
+   */
+  trafficSubnetIds?: readonly string[];
 }
 
 /** Load ACLs and subnets into scenarios; throws UsageError when no subnet is known (the caller adds suggestions). */
@@ -49,15 +51,18 @@ export function buildPlan(input: PlanInput): ReplayPlan {
   }
   if (input.acls.length === 0) throw new UsageError('replay needs at least one --acl <file>[#id] (or a --topology)');
   const acls: Acl[] = [];
-  for (const spec of input.acls) acls.push(...loadAcls(spec, input.load));
-  if (input.subnetsFile) resolveAssociations(acls, loadSubnets(input.subnetsFile));
+  for (const spec of input.acls) for (const acl of loadAcls(spec, input.load)) acls.push(acl);
+  const described = input.subnetsFile ? loadSubnets(input.subnetsFile, input.load) : null;
+  if (described) resolveAssociations(acls, described);
   const given = input.subnets.map((s) => cidrArg(s, '--subnet'));
+  const logged = described && input.trafficSubnetIds ? trafficSubnets(input.trafficSubnetIds, described, input.subnetsFile!) : [];
   const scenarios: Scenario[] = acls.map((acl, i) => {
     let subnets = given;
     if (subnets.length === 0) {
       subnets = acl.associations.flatMap((a) => (a.cidr ? [cidrArg(a.cidr, `${acl.file} association`)] : []));
     }
-    if (subnets.length === 0) throw new NoSubnetError(acl.id);
+    if (subnets.length === 0) subnets = logged;
+    if (subnets.length === 0) throw new NoSubnetError(acl.id, input.trafficSubnetIds);
     return { name: acl.id, placements: [{ acl: i, subnets, name: subnets.map(formatCidr).join(', ') }] };
   });
   const names = new Map<string, number>();
@@ -71,9 +76,27 @@ export function buildPlan(input: PlanInput): ReplayPlan {
 
 /** No subnet for an ACL: replay cannot tell inbound from outbound. */
 export class NoSubnetError extends UsageError {
-  constructor(readonly aclId: string) {
-    super(`no subnet for ACL ${aclId}: give --subnet <cidr> (the subnet the ACL guards), --subnets <describe-subnets.json>, or --topology <yaml>`);
+  constructor(
+    readonly aclId: string,
+    subnetIds?: readonly string[],
+  ) {
+    super(
+      subnetIds
+        ? `no subnet for ACL ${aclId}: the flow logs name ${subnetIds.length === 0 ? 'no subnet-id (their format lacks the field)' : `subnet-id ${subnetIds.slice(0, 3).join(', ')}${subnetIds.length > 3 ? ', ...' : ''}, not in the --subnets file`}; give --subnet <cidr> (the subnet the ACL guards) or --topology <yaml>`
+        : `no subnet for ACL ${aclId}: give --subnet <cidr> (the subnet the ACL guards), --subnets <describe-subnets.json> (with flow logs: their subnet-id), or --topology <yaml>`,
+    );
   }
+}
+
+/** The CIDRs (IPv4 and IPv6) of the subnet ids found in describe-subnets, in the order the ids come. */
+function trafficSubnets(ids: readonly string[], described: Map<string, { cidr: string | null; ipv6Cidrs: string[] }>, file: string): Cidr[] {
+  const out: Cidr[] = [];
+  for (const id of ids) {
+    const s = described.get(id);
+    if (!s) continue;
+    for (const c of [s.cidr, ...s.ipv6Cidrs]) if (c) out.push(cidrArg(c, `${file} ${id}`));
+  }
+  return out;
 }
 
 function cidrArg(text: string, what: string): Cidr {
@@ -104,18 +127,7 @@ const TopologySchema = z.object({
  * ACL paths are relative to the topology file.
  */
 function topologyPlan(file: string, input: PlanInput): ReplayPlan {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fromSystemError(file, e);
-  }
-  const parsedDoc = YAML.parseDocument(text, { prettyErrors: false });
-  if (parsedDoc.errors.length > 0) {
-    const e = parsedDoc.errors[0]!;
-    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, { line: lineAt(text, e.pos[0]) });
-  }
-  const doc: unknown = parsedDoc.toJS();
+  const doc = loadYamlFile(file, 'a topology file', input.load);
   const parsed = TopologySchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -150,6 +150,44 @@ export function allowedPorts(spec: ReplaySpec, s: number, src: Host, dst: Host, 
 }
 
 /**
+ * Verdict codes of scenario s for destination ports in intervals: codes[k] decides every port from starts[k] up to
+ * starts[k + 1] - 1 (the last interval to 65535). `starts` are rule port boundaries (portBreaks), so no rule tells
+ * two ports of one interval apart and one probe per interval is exact.
+ */
+export interface PortVerdicts {
+  starts: Int32Array;
+  codes: Int32Array;
+}
+
+/** The verdict code per interval of `starts` for probes src:sport -> dst:<port> of `proto` under scenario s alone. */
+export function portVerdicts(spec: ReplaySpec, s: number, src: Host, dst: Host, proto: number, sport: number, tcpFlags: number, starts: Int32Array): PortVerdicts {
+  const batch = batchOf();
+  const ev = new Evaluator({ ...spec, scenarios: [spec.scenarios[s]!] }, PROBES);
+  const codes = new Int32Array(starts.length);
+  for (let at = 0; at < starts.length; at += PROBES) {
+    const n = Math.min(PROBES, starts.length - at);
+    for (let i = 0; i < n; i++) writeProbe(batch, i, src, dst, proto, sport, starts[at + i]!, tcpFlags);
+    batch.length = n;
+    ev.evaluate(batch);
+    codes.set(ev.verdicts.subarray(0, n), at);
+  }
+  return { starts, codes };
+}
+
+/** Index of the interval of `pv` holding `port` (binary search over the starts). */
+export function intervalOf(pv: PortVerdicts, port: number): number {
+  const st = pv.starts;
+  let lo = 0;
+  let hi = st.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (st[mid]! <= port) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
  * Destination ports one compiled direction allows for probes src:sport -> dst:<every port>, as lint measures return
  * traffic coverage: allowed[port] = 1 when the first matching rule allows (`allow[rule]` = 1).
  */
@@ -164,6 +202,44 @@ export function directionAllows(compiled: CompiledDirection, allow: Uint8Array, 
     for (let i = 0; i < PROBES; i++) allowed[at + i] = res[i]! >= 0 && allow[res[i]!] === 1 ? 1 : 0;
   }
   return allowed;
+}
+
+/**
+ * The rule of one compiled direction each listed connection direction meets: rows[k] sent by its client
+ * (fromClient[k] = 1: a SYN, a request, an echo request) or by its server (a SYN-ACK, a reply); an ICMP message row
+ * is its message, from the side given; other protocols a packet of the protocol alone. -1 when no rule matches.
+ */
+export function connectionRules(compiled: CompiledDirection, ct: ConnectionTable, rows: ArrayLike<number>, fromClient: ArrayLike<number>): Int32Array {
+  const batch = batchOf();
+  const res = new Int32Array(PROBES);
+  const index = new Int32Array(PROBES);
+  const out = new Int32Array(rows.length).fill(-1);
+  const w = ct.addresses.words;
+  for (let at = 0; at < rows.length; at += PROBES) {
+    const end = Math.min(rows.length, at + PROBES);
+    let n = 0;
+    for (let k = at; k < end; k++) {
+      const row = rows[k]!;
+      const forward = fromClient[k] === 1;
+      if (ct.bits[row]! & ConnBit.ICMP_MESSAGE) {
+        // An ICMP error or other message, sent by whichever side the row says sent it.
+        const c = 4 * ct.client[row]!;
+        const s = 4 * ct.server[row]!;
+        writePacket(batch, n, ct.family[row] as 4 | 6, w, forward ? c : s, w, forward ? s : c, ct.proto[row]!, 0, 0, 0, ct.icmpType[row]!);
+        batch.icmpCode[n] = ct.icmpCode[row]!;
+      } else if (!writeConnectionPacket(batch, n, ct, row, forward)) {
+        // Other protocols (GRE, ESP, ...): a packet with the protocol alone.
+        const c = 4 * ct.client[row]!;
+        const s = 4 * ct.server[row]!;
+        writePacket(batch, n, ct.family[row] as 4 | 6, w, forward ? c : s, w, forward ? s : c, ct.proto[row]!, 0, 0, 0);
+      }
+      index[n++] = k;
+    }
+    batch.length = n;
+    classify(compiled, batch, null, n, res);
+    for (let i = 0; i < n; i++) out[index[i]!] = res[i]!;
+  }
+  return out;
 }
 
 /** Sorted distinct ports where a destination port range of some rule of the ACLs begins or ends (+1), with 0. */
@@ -189,6 +265,9 @@ export function portBreaks(acls: readonly Acl[]): Int32Array {
  */
 export class PortMaps {
   private readonly cache = new Map<number, Map<number, Uint8Array>>();
+  private readonly verdictCache = new Map<number, Map<number, PortVerdicts>>();
+  /** Distinct (source signature, destination signature) pairs, numbered (pairId). */
+  private readonly pairs = new Map<number, number>();
   /** Per scenario: where its rules' destination port ranges begin and end. */
   private readonly breaks: Int32Array[] = [];
   /** Per scenario and end (2s + end): signature id of each address id (-1 = not yet computed). */
@@ -216,6 +295,32 @@ export class PortMaps {
       inner.set(key, m);
     }
     return m;
+  }
+
+  /** The verdict code per rule port interval for packets from address `src` (sport) to address `dst` under scenario s. */
+  verdicts(s: number, src: number, dst: number, proto: number, sport: number): PortVerdicts {
+    const outer = (s * 256 + proto) * 65536 + sport;
+    let inner = this.verdictCache.get(outer);
+    if (!inner) this.verdictCache.set(outer, (inner = new Map()));
+    const key = this.signature(s, src, 0) * 0x200000 + this.signature(s, dst, 1);
+    let v = inner.get(key);
+    if (!v) {
+      const acls = this.plan.scenarios[s]!.placements.map((p) => this.plan.acls[p.acl]!);
+      v = portVerdicts(this.spec, s, this.addresses.host(src), this.addresses.host(dst), proto, sport, ProbeFlags.SYN_ACK, (this.breaks[s] ??= portBreaks(acls)));
+      inner.set(key, v);
+    }
+    return v;
+  }
+
+  /**
+   * A small number for how scenario s sees packets from `src` to `dst` (their CIDR memberships): two address pairs
+   * with the same id get the same port maps and verdicts for the same protocol and source port.
+   */
+  pairId(s: number, src: number, dst: number): number {
+    const key = this.signature(s, src, 0) * 0x200000 + this.signature(s, dst, 1);
+    let id = this.pairs.get(key);
+    if (id === undefined) this.pairs.set(key, (id = this.pairs.size));
+    return id;
   }
 
   /**

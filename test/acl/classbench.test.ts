@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/acl/classify.js';
 import { compileRules } from '../../src/acl/compile.js';
 import { linearClassify } from '../../src/acl/linear.js';
+import { parseClassBenchTrace } from '../../src/acl/formats/classbench.js';
 import { loadAcls, loadTrace, parseAclText, MAX_RULES } from '../../src/acl/load.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, CLASSBENCH, FIXTURES, invalid } from './helpers.js';
@@ -78,5 +79,22 @@ describe('rule count limit', () => {
   it('65534 rules in a direction load; 65535 are refused with the count (verdicts keep the rule index in 16 bits)', () => {
     expect(parseAclText(lines(MAX_RULES), 'big.rules')[0]!.inbound).toHaveLength(MAX_RULES);
     expect(() => parseAclText(lines(MAX_RULES + 1), 'bigger.rules')).toThrow(/bigger\.rules: .*65535 inbound rules; at most 65534 per direction/);
+  });
+});
+
+describe('hostile ClassBench input', () => {
+  it('a trace of bad lines fails on the first without allocating columns for all of them', () => {
+    const text = `1 2 3 4 5 6\n${'1\n'.repeat(10_000_000)}`;
+    const before = process.memoryUsage().arrayBuffers;
+    const e = invalid(() => parseClassBenchTrace(text, 'bad.trace'));
+    expect(e.line).toBe(2);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 << 20);
+  });
+
+  it('a filter set stops at the rule limit instead of reading every line', () => {
+    const line = '@10.0.0.0/8 0.0.0.0/0 0 : 65535 0 : 65535 0x06/0xFF\n';
+    const e = invalid(() => parseAclText(line.repeat(MAX_RULES + 10), 'many.rules'));
+    expect(e.line).toBe(MAX_RULES + 1);
+    expect(e.message).toContain(`${MAX_RULES + 1} inbound rules; at most ${MAX_RULES} per direction`);
   });
 });

@@ -292,6 +292,17 @@ const aclArb = fc
     return buildAwsAcl({ id: a.id, name, file: 'random', format: 'yaml', associations, tags }, specs);
   });
 
+describe('a tag named __proto__ (a legal AWS tag key)', () => {
+  it('stays an own tag through every writer and importer (fast-check found it losing it)', () => {
+    const [acl] = parseAclText('{"NetworkAcls":[{"NetworkAclId":"a","Entries":[],"Tags":[{"Key":"__proto__","Value":"x"}]}]}', 'a.json');
+    expect(Object.keys(acl!.tags)).toEqual(['__proto__']);
+    for (const [form, name] of [['aws', 'a.json'], ['yaml', 'a.yaml'], ['terraform', 'a.tf'], ['cloudformation', 'a.cfn.yaml']] as const) {
+      const back = parseAclText(emitAcls(form, [acl!]), name)[0]!;
+      expect(Object.entries(back.tags), form).toEqual([['__proto__', 'x']]);
+    }
+  });
+});
+
 describe('round trips on random ACLs (IPv4 and IPv6, every protocol, ports, ICMP type/code, rule numbers 1-32766)', () => {
   it('one ACL per file', () => {
     fc.assert(

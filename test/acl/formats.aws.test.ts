@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAcls, loadSubnets, resolveAssociations } from '../../src/acl/load.js';
+import { loadAcls, loadSubnets, parseAclText, resolveAssociations } from '../../src/acl/load.js';
+import { MAX_JSON_DEPTH } from '../../src/acl/formats/aws.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, FIXTURES, invalid, NACL, rule } from './helpers.js';
 
@@ -86,4 +89,62 @@ describe('AWS describe-network-acls validation', () => {
       expect(e.exitCode).toBe(65);
     });
   }
+});
+
+describe('rule numbers, numbers out of range and the subnets file', () => {
+  const doc = (entries: object[]) => JSON.stringify({ NetworkAcls: [{ NetworkAclId: 'acl-1', Entries: entries }] });
+  const entry = (n: unknown, extra: object = {}) => ({ RuleNumber: n, Protocol: '-1', RuleAction: 'deny', Egress: false, CidrBlock: '0.0.0.0/0', ...extra });
+
+  it("describe output's '*' entries (32767 IPv4, 32768 IPv6 deny-all) are the implicit denies; any other 32767 is an error", () => {
+    const [acl] = parseAclText(doc([entry(100, { RuleAction: 'allow' }), entry(32767), entry(32768, { CidrBlock: undefined, Ipv6CidrBlock: '::/0' })]), 'd.json');
+    expect(acl!.inbound.map((r) => r.ruleNumber)).toEqual([100, '*', '*']);
+    const allow = invalid(() => parseAclText(doc([entry(32767, { RuleAction: 'allow' })]), 'allow.json'));
+    expect(allow.message).toMatch(/^allow\.json: NetworkAcls\[0\]\.Entries\[0\]\.RuleNumber: rule number 32767 out of range 1-32766 \(32767 is the '\*' default deny/);
+    expect(allow.exitCode).toBe(65);
+    expect(invalid(() => parseAclText(doc([entry(32767, { CidrBlock: '10.0.0.0/8' })]), 'narrow.json')).message).toContain('rule number 32767 out of range 1-32766');
+    expect(invalid(() => parseAclText(doc([entry(32768)]), 'v4.json')).message).toContain('rule number 32768 out of range 1-32766');
+    const yaml = 'acls:\n  - id: a\n    inbound:\n      - { rule: 32767, proto: all, cidr: 0.0.0.0/0, action: deny }\n';
+    expect(invalid(() => parseAclText(yaml, 'n.yaml')).message).toMatch(/^n\.yaml:4: .*rule number 32767 out of range 1-32766/);
+  });
+
+  it('a number too large for JSON is named as such, not as null', () => {
+    const e = invalid(() => parseAclText(doc([entry(1e300, { RuleNumber: 100, PortRange: { From: 1, To: 2 }, Protocol: '6' })]).replace('"To":2', '"To":1e309'), 'big.json'));
+    expect(e.message).toBe('big.json: NetworkAcls[0].Entries[0].PortRange.To: port (a number out of range) outside 0-65535');
+    expect(e.message).not.toContain('null');
+    const n = invalid(() => parseAclText(doc([entry(100)]).replace('"RuleNumber":100', '"RuleNumber":1e309'), 'rn.json'));
+    expect(n.message).toBe('rn.json: NetworkAcls[0].Entries[0].RuleNumber: rule number (a number out of range) is not an integer');
+  });
+
+  it('echoed values are cut: a 5 MB value gives a short line', () => {
+    const e = invalid(() => parseAclText(doc([entry(100, { CidrBlock: 'x'.repeat(5_000_000) })]), 'long.json'));
+    expect(e.message.length).toBeLessThan(300);
+    expect(e.message).toContain('... (5000000 characters)');
+  });
+
+  it('a bad CIDR in a describe-subnets file names that file and the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aclreplay-subnets-'));
+    try {
+      const f = join(dir, 'subnets.json');
+      writeFileSync(f, JSON.stringify({ Subnets: [{ SubnetId: 'subnet-1', CidrBlock: '10.0.0.0/33' }] }));
+      const e = invalid(() => loadSubnets(f));
+      expect(e.message).toMatch(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: Subnets\\[0\\]\\.CidrBlock: invalid CIDR '10\\.0\\.0\\.0/33'`));
+      writeFileSync(f, JSON.stringify({ Subnets: [{ SubnetId: 'subnet-1', CidrBlock: '10.0.0.0/16', Ipv6CidrBlockAssociationSet: [{ Ipv6CidrBlock: '10.1.0.0/16' }] }] }));
+      expect(invalid(() => loadSubnets(f)).path).toBe('Subnets[0].Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('JSON nesting', () => {
+  it('past MAX_JSON_DEPTH is refused with the path, wherever it is (a field, a tag, the top)', () => {
+    const n = 100_000;
+    const deepArr = `${'['.repeat(n)}${']'.repeat(n)}`;
+    const field = `{"NetworkAcls": [{"NetworkAclId": "a", "Entries": [{"RuleNumber": 1, "Egress": false, "RuleAction": "allow", "CidrBlock": "0.0.0.0/0", "Protocol": ${deepArr}}]}]}`;
+    expect(invalid(() => parseAclText(field, 'f.json')).message).toBe(`f.json: NetworkAcls[0].Entries[0].Protocol[0]...: JSON nests more than ${MAX_JSON_DEPTH} levels deep`);
+    const tag = `{"NetworkAcls": [{"NetworkAclId": "a", "Tags": [{"Key": "Name", "Value": ${deepArr}}], "Entries": []}]}`;
+    expect(invalid(() => parseAclText(tag, 't.json')).message).toContain('t.json: NetworkAcls[0].Tags[0].Value[0]...: JSON nests');
+    const ok = `{"NetworkAcls": [{"NetworkAclId": "a", "Tags": [{"Key": "Name", "Value": ${'['.repeat(90)}${']'.repeat(90)}}], "Entries": []}]}`;
+    expect(parseAclText(ok, 'ok.json')[0]!.tags.Name).toContain('[');
+  });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAcls } from '../../src/acl/load.js';
+import { MAX_EVAL_DEPTH, parseCloudFormation } from '../../src/acl/formats/cloudformation.js';
+import { loadAcls, parseAclText } from '../../src/acl/load.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, FIXTURES, invalid, NACL, rule } from './helpers.js';
 
@@ -81,5 +82,46 @@ describe('CloudFormation fixtures', () => {
     const e = invalid(() => loadAcls(join(FIXTURES, 'cfn-unresolvable.yaml')));
     expect(e.path).toBe('Resources.V6In.Properties.Ipv6CidrBlock');
     expect(e.message).toContain('!GetAtt');
+  });
+});
+
+describe('CloudFormation templates that cannot be evaluated', () => {
+  const acl = (extra: string) => `Resources:\n  Acl:\n    Type: AWS::EC2::NetworkAcl\n${extra}`;
+  const entry = (ruleNumber: string) =>
+    acl(`  E:\n    Type: AWS::EC2::NetworkAclEntry\n    Properties:\n      NetworkAclId: !Ref Acl\n      RuleNumber: ${ruleNumber}\n      Protocol: -1\n      RuleAction: allow\n      CidrBlock: 0.0.0.0/0\n`);
+
+  it('Conditions that refer to each other in a loop: an error naming the chain', () => {
+    const yaml = `Conditions:\n  A: !Condition B\n  B: !Not [!Condition C]\n  C: !Condition A\n${acl('    Condition: A\n')}`;
+    const e = invalid(() => parseAclText(yaml, 'loop.yaml'));
+    expect(e.message).toBe('loop.yaml: Conditions.A: Conditions refer to each other in a loop: A -> B -> C -> A');
+    const self = invalid(() => parseAclText(`Conditions:\n  S: !Condition S\n${entry('!If [S, 1, 2]')}`, 'self.yaml'));
+    expect(self.message).toBe('self.yaml: Conditions.S: Conditions refer to each other in a loop: S -> S');
+  });
+
+  it('deeply nested !If and long chains of conditions: a depth limit naming the resource and field', () => {
+    const n = 5_000;
+    const nested = `${'!If [c, '.repeat(60)}1${', 2]'.repeat(60)}`;
+    let deepIf: unknown = 1;
+    for (let i = 0; i < n; i++) deepIf = { 'Fn::If': ['c', deepIf, 2] };
+    const doc = {
+      Conditions: { c: { 'Fn::Equals': ['a', 'a'] } },
+      Resources: { Acl: { Type: 'AWS::EC2::NetworkAcl' }, E: { Type: 'AWS::EC2::NetworkAclEntry', Properties: { NetworkAclId: { Ref: 'Acl' }, RuleNumber: deepIf, Protocol: -1, RuleAction: 'allow', CidrBlock: '0.0.0.0/0' } } },
+    };
+    const e = invalid(() => parseCloudFormation(doc, 'deep.json'));
+    expect(e.message).toBe(`deep.json: Resources.E.Properties.RuleNumber: intrinsic functions, lists and mappings nest more than ${MAX_EVAL_DEPTH} levels deep`);
+    const yamlIf = `Conditions:\n  c: !Equals [a, a]\n${entry(`${'!If [c, '.repeat(90)}1${', 2]'.repeat(90)}`)}`;
+    expect(invalid(() => parseAclText(yamlIf, 'deep.yaml')).message).toContain('deep.yaml: Resources.E.Properties.RuleNumber: intrinsic functions, lists and mappings nest more than');
+    expect(() => parseAclText(`Conditions:\n  c: !Equals [a, a]\n${entry(nested)}`, 'ok.yaml')).not.toThrow();
+    let chain = 'Conditions:\n  C0: !Equals [a, a]\n';
+    for (let i = 1; i < 3000; i++) chain += `  C${i}: !Not [!Condition C${i - 1}]\n`;
+    const c = invalid(() => parseAclText(chain + acl('    Condition: C2999\n'), 'chain.yaml'));
+    expect(c.path).toBe('Resources.Acl.Condition');
+    expect(c.message).toContain('nest more than');
+  });
+
+  it('!Sub and !Join that would build huge strings stop with an error', () => {
+    const big = 'x'.repeat(100_000);
+    const yaml = `Parameters:\n  P: {Type: String, Default: ${big}}\n${acl(`    Properties:\n      Tags:\n        - {Key: Name, Value: !Sub "${'${P}'.repeat(20)}"}\n`)}`;
+    expect(invalid(() => parseAclText(yaml, 'sub.yaml')).message).toContain('sub.yaml: Resources.Acl.Properties.Tags: !Sub builds a string of more than');
   });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAcls } from '../../src/acl/load.js';
+import { loadAcls, parseAclText } from '../../src/acl/load.js';
+import { parseTerraformJson } from '../../src/acl/formats/terraform.js';
 import { describeCorpus } from '../helpers/corpus.js';
 import { brief, FIXTURES, invalid, NACL, rule } from './helpers.js';
 
@@ -81,5 +82,23 @@ describeCorpus('Terraform files from the corpus', () => {
     const e = invalid(() => loadAcls(join(NACL, '08_terraform-aws-vpc_examples_network-acls_main.tf')));
     expect(e.message).toContain('module "vpc"');
     expect(e.message).toContain('terraform show -json');
+  });
+});
+
+describe('hostile Terraform input', () => {
+  it('child_modules nested past the limit: an error, not a stack overflow (from text, and from a parsed document)', () => {
+    const n = 20_000;
+    const text = `{"format_version": "1.0", "values": {"root_module": ${'{"child_modules": ['.repeat(n)}{}${']}'.repeat(n)}}}`;
+    expect(invalid(() => parseAclText(text, 'deep.json')).message).toBe('deep.json: values.root_module.child_modules[0].child_modules[0]...: JSON nests more than 100 levels deep');
+    let mod: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) mod = { child_modules: [mod] };
+    expect(invalid(() => parseTerraformJson({ format_version: '1.0', values: { root_module: mod } }, 'doc.json')).message).toBe('doc.json: child_modules nest more than 64 levels deep');
+  });
+
+  it('a .tf file nested too deeply names the line', () => {
+    const src = `resource "aws_network_acl" "a" {\n  vpc_id = "v"\n  tags = ${'['.repeat(10_000)}${']'.repeat(10_000)}\n}\n`;
+    const e = invalid(() => parseAclText(src, 'deep.tf'));
+    expect(e.message).toBe('deep.tf:3: not valid HCL: expressions or blocks nest more than 64 levels deep');
+    expect(e.exitCode).toBe(65);
   });
 });

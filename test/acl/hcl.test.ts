@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, HclEvalError, HclSyntaxError, parseHcl, type Scope } from '../../src/acl/formats/hcl.js';
+import { evaluate, HclEvalError, HclSyntaxError, MAX_NESTING, parseHcl, type Scope } from '../../src/acl/formats/hcl.js';
 
 const scope = (vars: Record<string, unknown> = {}): Scope => ({ vars: new Map(Object.entries(vars)), locals: new Map() });
 
@@ -78,5 +78,61 @@ describe('HCL subset parser and evaluator', () => {
         expect([src, (e as HclSyntaxError).line]).toEqual([src, line]);
       }
     }
+  });
+});
+
+describe('HCL limits: nesting, loops and sizes are errors with the line, never a stack overflow', () => {
+  const expectSyntax = (src: string, line: number, text: RegExp) => {
+    try {
+      parseHcl(src);
+    } catch (e) {
+      expect(e).toBeInstanceOf(HclSyntaxError);
+      expect((e as HclSyntaxError).line).toBe(line);
+      expect((e as HclSyntaxError).detail).toMatch(text);
+      return;
+    }
+    throw new Error('parsed');
+  };
+
+  it('lists, parentheses, unary operators, interpolations, conditionals, blocks and traversals', () => {
+    const n = 20_000;
+    const deep = new RegExp(`nest more than ${MAX_NESTING} levels deep`);
+    expectSyntax(`a = 1\nb = ${'['.repeat(n)}${']'.repeat(n)}\n`, 2, deep);
+    expectSyntax(`b = ${'('.repeat(n)}1${')'.repeat(n)}\n`, 1, deep);
+    expectSyntax(`b = ${'-'.repeat(n)}1\n`, 1, deep);
+    expectSyntax(`b = ${'!'.repeat(n)}true\n`, 1, deep);
+    expectSyntax(`\n\nb = "${'${"'.repeat(n)}x${'"}'.repeat(n)}"\n`, 3, deep);
+    expectSyntax(`b = ${'true ? 1 : '.repeat(n)}2\n`, 1, deep);
+    expectSyntax(`b = f(${'g('.repeat(n)}1${')'.repeat(n)})\n`, 1, deep);
+    expectSyntax(`${'x {\n'.repeat(n)}${'}\n'.repeat(n)}`, MAX_NESTING, deep);
+    expectSyntax(`b = a${'.b'.repeat(n)}\n`, 1, /traversal of more than/);
+    expectSyntax(`b = a${'[0]'.repeat(n)}\n`, 1, /traversal of more than/);
+    expect(attr(`b = ${'['.repeat(MAX_NESTING - 2)}1${']'.repeat(MAX_NESTING - 2)}\n`, 'b')).toBeDefined();
+  });
+
+  it('locals that refer to each other in a loop are named as a chain; locals that multiply stop', () => {
+    const loop = parseHcl('locals {\n  a = local.b\n  b = [local.a]\n}\n').blocks[0]!.body;
+    const s: Scope = { vars: new Map(), locals: new Map([...loop.attributes].map(([k, a]) => [k, a.expr])) };
+    expect(() => evaluate(loop.attributes.get('a')!.expr, s)).toThrow(/locals refer to each other in a loop: local\.b -> local\.a -> local\.b/);
+    let src = 'locals {\n';
+    for (let i = 0; i < 40; i++) src += `  l${i} = concat(local.l${i + 1}, local.l${i + 1})\n`;
+    src += '  l40 = [1]\n}\n';
+    const body = parseHcl(src).blocks[0]!.body;
+    const m: Scope = { vars: new Map(), locals: new Map([...body.attributes].map(([k, a]) => [k, a.expr])) };
+    const t0 = performance.now();
+    expect(() => evaluate(body.attributes.get('l0')!.expr, m)).toThrow(HclEvalError);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    let tpl = 'locals {\n';
+    for (let i = 0; i < 40; i++) tpl += `  s${i} = "\${local.s${i + 1}}\${local.s${i + 1}}"\n`;
+    tpl += '  s40 = "ab"\n}\n';
+    const tb = parseHcl(tpl).blocks[0]!.body;
+    const ts: Scope = { vars: new Map(), locals: new Map([...tb.attributes].map(([k, a]) => [k, a.expr])) };
+    expect(() => evaluate(tb.attributes.get('s0')!.expr, ts)).toThrow(/string template builds more than/);
+  });
+
+  it('bad \\U escapes and functions on the wrong kind of value are errors, not crashes', () => {
+    expectSyntax('a = "\\UFFFFFFFF"\n', 1, /not a Unicode code point/);
+    expect(() => attr('a = length(null)\n', 'a')).toThrow(HclEvalError);
+    expect(() => attr('a = merge(1, 2)\n', 'a')).toThrow(HclEvalError);
   });
 });

@@ -5,7 +5,11 @@ import { coverageSentence, lintAcl } from '../../src/analyze/lint.js';
 import { loadAcls } from '../../src/acl/load.js';
 import { PORT_PROFILES, portRanges, profileCoverage } from '../../src/profiles.js';
 import { describeCorpus } from '../helpers/corpus.js';
-import { FIXTURES, NACL } from '../acl/helpers.js';
+import { CLASSBENCH, FIXTURES, NACL } from '../acl/helpers.js';
+import { buildAwsAcl, type EntrySpec } from '../../src/acl/formats/entries.js';
+import { linearClassify } from '../../src/acl/linear.js';
+import { parseCidr } from '../../src/acl/model.js';
+import { packetColumns } from '../../src/acl/trace.js';
 
 function find(fs: Finding[], code: string, rule: number | '*' | null, direction = 'inbound'): Finding | undefined {
   return fs.find((f) => f.code === code && f.rule === rule && f.direction === direction);
@@ -132,4 +136,101 @@ describeCorpus('lint on the corpus NACLs', () => {
       [1024, 65535],
     ]);
   });
+});
+
+describe('lint on large and adversarial rule sets: bounded by work, exact where it answers', () => {
+  const entry = (i: number, over: Partial<EntrySpec> = {}): EntrySpec => ({
+    ruleNumber: i,
+    egress: false,
+    protocol: '-1',
+    action: 'allow',
+    cidrBlock: '0.0.0.0/0',
+    hasPorts: false,
+    where: { path: `e${i}` },
+    field: () => ({ path: `e${i}` }),
+    ...over,
+  });
+  const build = (entries: EntrySpec[]) => buildAwsAcl({ id: 'big', name: null, file: 'gen', format: 'yaml', associations: [], tags: {} }, entries, { awsLimits: false });
+
+  it('32766 identical rules: ends within the budget, says which rules were analysed, and what it says is exact', () => {
+    const acl = build(Array.from({ length: 32766 }, (_, i) => entry(i + 1)));
+    const t0 = performance.now();
+    const r = lintAcl(acl);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    const inc = r.findings.find((f) => f.code === 'ANALYSIS_INCOMPLETE')!;
+    expect(inc.message).toMatch(/^ingress IPv4: shadowed\/redundant\/contradicted rules decided for (\d+) of 32766 rules; the work limit for the ACL ran out at rule (\d+), so (\d+) rules were not analysed/);
+    const [, decided, at, left] = /decided for (\d+) of 32766 rules; .* at rule (\d+), so (\d+) rules/.exec(inc.message)!.map(Number);
+    expect(decided! + left!).toBe(32766);
+    const shadowed = r.findings.filter((f) => f.code === 'SHADOWED_RULE');
+    // Every rule after the first is shadowed by rule 1 alone; rule 1 is redundant only if ... it is not (the * denies).
+    expect(shadowed.length).toBe(decided! - 1);
+    expect(shadowed.every((f) => (f.rule as number) < at! && f.related!.length === 1 && f.related![0] === 1)).toBe(true);
+    expect(lintAcl(acl)).toEqual(r);
+  });
+
+  it('32766 rules on distinct ports are analysed completely and quickly', () => {
+    const acl = build(Array.from({ length: 32766 }, (_, i) => entry(i + 1, { protocol: '6', hasPorts: true, portFrom: i + 1, portTo: i + 1, action: i % 2 ? 'deny' : 'allow' })));
+    const t0 = performance.now();
+    const r = lintAcl(acl);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(r.findings.map((f) => f.code)).not.toContain('ANALYSIS_INCOMPLETE');
+    // The denies are redundant (the * deny does the same), the allows are not.
+    const redundant = r.findings.filter((f) => f.code === 'REDUNDANT_RULE');
+    expect(redundant).toHaveLength(16383);
+    expect(redundant.every((f) => (f.rule as number) % 2 === 0 && f.related![0] === '*')).toBe(true);
+  });
+
+  it('a smaller budget gives a subset of the same findings, never different ones', () => {
+    const acl = loadAcls(join(FIXTURES, 'lint-cases.yaml'))[0]!;
+    const full = lintAcl(acl).findings.filter((f) => f.code !== 'ANALYSIS_INCOMPLETE');
+    for (const budget of [0, 1000, 5000, 20_000]) {
+      const part = lintAcl(acl, { budget });
+      const answered = part.findings.filter((f) => f.code !== 'ANALYSIS_INCOMPLETE');
+      for (const f of answered) expect(full).toContainEqual(f);
+      if (answered.length < full.length) expect(part.findings.some((f) => f.code === 'ANALYSIS_INCOMPLETE')).toBe(true);
+    }
+    expect(lintAcl(acl, { budget: 0 }).findings.find((f) => f.code === 'ANALYSIS_INCOMPLETE')!.message).toContain('ran out before this list');
+  });
+
+  it('return-traffic coverage painted per port equals the linear first match on every port', () => {
+    const acls = [loadAcls(join(FIXTURES, 'lint-cases.yaml'))[0]!, ...loadAcls(join(FIXTURES, 'native.yaml'))];
+    for (const acl of acls) {
+      for (const c of lintAcl(acl).coverage) {
+        const list = acl[c.direction];
+        const p = packetColumns(65536);
+        const local = c.direction === 'inbound' ? c.probe.dst : c.probe.src;
+        const far = c.direction === 'inbound' ? c.probe.src : c.probe.dst;
+        const words = (a: string) => (parseCidr(`${a}/${c.family === 4 ? 32 : 128}`) as { cidr: { words: number[] } }).cidr.words;
+        const [s, d] = c.direction === 'inbound' ? [words(far), words(local)] : [words(local), words(far)];
+        const allowed = new Uint8Array(65536);
+        for (let i = 0; i < 65536; i++) {
+          p.family[i] = c.family;
+          p.proto[i] = c.protocol === 'tcp' ? 6 : 17;
+          p.tcpFlags[i] = c.protocol === 'tcp' ? 0x10 : 0;
+          p.sport[i] = 443;
+          p.dport[i] = i;
+          for (let w = 0; w < 4; w++) {
+            p.src[4 * i + w] = s[w]!;
+            p.dst[4 * i + w] = d[w]!;
+          }
+          const k = linearClassify(list, p, i);
+          allowed[i] = k >= 0 && list[k]!.action === 'allow' ? 1 : 0;
+        }
+        expect(c.allowed, `${acl.id} ${c.direction} ${c.family} ${c.protocol}`).toEqual(portRanges(allowed, 0, 65535, 1));
+      }
+    }
+  });
+});
+
+describeCorpus('lint on the 10K ClassBench sets', () => {
+  for (const name of ['acl1_10K', 'fw1_10K', 'ipc1_10K']) {
+    it(`${name}: well under 10 s, the same answer every time`, () => {
+      const acl = loadAcls(join(CLASSBENCH, 'ehzuf_HyperSplit', 'rules', name))[0]!;
+      const t0 = performance.now();
+      const r = lintAcl(acl);
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      for (const f of r.findings.filter((x) => x.code === 'SHADOWED_RULE')) expect(f.related!.every((j) => (j as number) < (f.rule as number))).toBe(true);
+      expect(lintAcl(acl).findings).toEqual(r.findings);
+    });
+  }
 });

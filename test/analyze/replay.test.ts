@@ -42,7 +42,18 @@ describe('replay on the recorded return drop', () => {
     expect(match).toMatchObject({ failedInCapture: 24, matched: 24 });
     const ret = r.report.acls[0]!.diagnoses.filter((d) => d.code === 'RETURN_PORT_NOT_ALLOWED' && d.protocol === 'tcp');
     expect(ret.length).toBeGreaterThan(0);
-    for (const d of ret) expect((d.fix as { verified: boolean }).verified).toBe(true);
+    // Each gate, protocol and family has one fix, carried by its first diagnosis and named by the others.
+    const carried = new Map(r.report.acls[0]!.diagnoses.flatMap((d) => (d.fix ? [[(d.fix as { id: string }).id, d.fix as { verified: boolean }] as const] : [])));
+    for (const d of ret) expect(carried.get(d.fixId as string)?.verified, String(d.fixId)).toBe(true);
+  });
+});
+
+describe('RANGE_PARTIALLY_COVERED on the recorded return drop', () => {
+  it('the IPv6 address of the Windows client, seen once, is a guess (nat 0.38 against windows 0.37): info, not a warning', async () => {
+    const r = await replay(CAP('return-drop.pcap'), { acls: [windowsOnly], subnets: SERVER_NETS });
+    const rpc = r.report.acls[0]!.diagnoses.filter((d) => d.code === 'RANGE_PARTIALLY_COVERED');
+    expect(rpc.map((d) => [(d.clients as { host: string }[])[0]!.host, d.severity])).toEqual([['fd00:1::12', 'info']]);
+    expect(rpc[0]!.message).toMatch(/the profile is a guess from 1 port \(confidence 0\.38; alternatives windows 0\.37/);
   });
 });
 
@@ -264,16 +275,16 @@ ${extraOutbound}`,
     expect(fix).toMatchObject({ action: 'replace', verified: true, entry: { ruleNumber: 100, cidrBlock: '10.0.2.0/24', portRange: { from: 1024, to: 65535 } } });
   });
 
-  it('no free rule number in front of the denying rule: no entry, no command, a note saying so', async () => {
-    const acl = serverAcl('full.yaml', '      - { rule: 1, proto: tcp, ports: 1024-65535, cidr: 0.0.0.0/0, action: deny }\n');
+  it('no free rule number after the explicit deny a new entry must follow: no entry, no command, a note saying so', async () => {
+    const acl = serverAcl('full.yaml', '      - { rule: 100, proto: tcp, ports: 32768-65535, cidr: 0.0.0.0/0, action: allow }\n      - { rule: 32766, proto: tcp, ports: 2000, cidr: 0.0.0.0/0, action: deny }\n');
     const fix = fixOf(await replay(xpClient(), { acls: [acl], subnets: ['10.0.2.0/24'] }));
-    expect(fix).toMatchObject({ action: 'create', entry: null, command: null, verified: false });
-    expect(fix.note).toMatch(/no free rule number before rule 1: renumber/);
+    expect(fix).toMatchObject({ entry: null, command: null, verified: false });
+    expect(fix.note).toMatch(/no free rule number after rule 32766 on egress of full: renumber the ACL, then allow tcp 1024-32767/);
   });
 
-  it('is verified only when the clients\' whole range gets through, not just the ports seen', async () => {
+  it('an earlier explicit deny inside the range stays in force: the rest is opened, and verified, and the deny named', async () => {
     // 40 connections from ports 1200-4900: the client is inferred as Windows XP/2003 (1025-5000). Rule 50 keeps
-    // 1025-1100 denied, so a new rule 110 makes today's connections work but not the whole range.
+    // 1025-1100 denied on purpose: the new rule 110 opens the rest of the range and leaves it in force.
     const specs: Spec[] = [];
     for (let i = 0; i < 40; i++) specs.push(...tcpConnection('10.0.3.5', 1200 + i * 92, '10.0.2.10', 80, 5000 + i));
     const acl = serverAcl(
@@ -283,8 +294,8 @@ ${extraOutbound}`,
     const r = await replay(buildCapture(specs), { acls: [acl], subnets: ['10.0.2.0/24'] });
     const client = (r.report.acls[0]!.diagnoses.find((x) => x.code === 'RETURN_PORT_NOT_ALLOWED')!.clients as { profile: string; range: number[] }[])[0]!;
     expect(client).toMatchObject({ profile: 'windows-legacy', range: [1025, 5000] });
-    const fix = fixOf(r);
-    expect(fix).toMatchObject({ action: 'create', verified: false, entry: { ruleNumber: 110, portRange: { from: 1025, to: 5000 } } });
-    expect(fix.note).toMatch(/ports 1025-1100 of the affected clients' range 1025-5000 stay denied by other rules \(for 10\.0\.3\.5, say\)/);
+    const fix = fixOf(r) as ReturnType<typeof fixOf> & { deniesInForce: unknown[] };
+    expect(fix).toMatchObject({ action: 'create', verified: true, entry: { ruleNumber: 110, portRange: { from: 1101, to: 5000 } }, deniesInForce: [{ rule: 50, ports: '1025-1100', clients: 1 }] });
+    expect(fix.note).toMatch(/explicit deny 50 \(1025-1100\) stays in force/);
   });
 });

@@ -12,6 +12,7 @@ import { runPass } from '../../src/pass/engine.js';
 import { summarizeCapture } from '../../src/pass/summary.js';
 import { IoError } from '../../src/errors.js';
 import { PcapngReader } from '../../src/capture/pcapng.js';
+import { interfaceAt } from '../../src/capture/interfaces.js';
 import { CaptureFormatError, NoSuchFileError } from '../../src/errors.js';
 
 interface Rec {
@@ -210,12 +211,12 @@ describe('pcapng', () => {
       [113, 0, 2000, 250000000, 60],
     ]);
     const ng = reader as PcapngReader;
-    expect(ng.sections.map((s) => [s.littleEndian, s.interfaces.length])).toEqual([
+    expect(ng.sections.map((s) => [s.littleEndian, s.interfaces.count])).toEqual([
       [true, 2],
       [false, 1],
     ]);
     expect(ng.sections[0]!.userApplication).toBe('test');
-    expect(ng.sections[0]!.interfaces[0]!.name).toBe('eth0');
+    expect(interfaceAt(ng.sections[0]!.interfaces, 0).name).toBe('eth0');
   });
 
   it('gives the same records whatever the chunk size', async () => {

@@ -107,7 +107,7 @@ async function serverConnections(file: string, opts: PassOptions = {}, o: Parame
   return flowRecords(a.connections).filter((c) => touches(c, SERVER)).map((c) => conn(c, o));
 }
 
-async function outcomes(file: string, opts: PassOptions = {}): Promise<string[]> {
+async function outcomes(file: string, opts: Pick<PassOptions, 'jobs' | 'chunkBytes' | 'decode' | 'dedupe'> = {}): Promise<string[]> {
   const EX = (f: string) => join(REPO_ROOT, 'examples', f);
   const r = await runReplay(M(file), { acls: [EX('classic-return.yaml'), EX('fixed-return.yaml')], subnets: ['10.1.2.0/24', 'fd01:2::/64'], load: {} }, { jobs: 1, ...opts });
   const out: string[] = [];

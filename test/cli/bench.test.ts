@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,25 @@ describe('aclreplay bench usage', () => {
       const r = runCli(args);
       expect(r.status, args[0]).toBe(65);
       expect(r.stderr.trim()).toBe(`aclreplay: ${none}: no ACL in this file`);
+    }
+  });
+});
+
+describe('aclreplay bench on nothing', () => {
+  it('0 packets (an empty trace, a capture without packets): says there is nothing to measure, prints no rate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aclreplay-bench0-'));
+    const trace = join(dir, 'empty.trace');
+    writeFileSync(trace, '\n');
+    const pcap = join(dir, 'empty.pcap');
+    writeFileSync(pcap, readFileSync(join(REPO_ROOT, 'captures', 'mixed-clients.pcap')).subarray(0, 24));
+    const acl = `${join(FIXTURES, 'native.yaml')}#web-nacl`;
+    for (const args of [['--trace', trace], [pcap]]) {
+      const r = runCli(['bench', '--acl', acl, ...args]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/nothing to measure: .* holds no packets/);
+      expect(r.stdout).not.toMatch(/Mpps|ns\/lookup|speedup/);
+      const j = JSON.parse(runCli(['bench', '--acl', acl, ...args, '-F', 'json']).stdout);
+      expect([j.packets, j.mpps, j.nsPerLookup, j.linearMpps]).toEqual([0, null, null, null]);
     }
   });
 });

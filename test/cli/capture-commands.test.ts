@@ -38,7 +38,7 @@ describe('aclreplay info', () => {
     writeFileSync(notCapture, 'hello, this is text');
     const r1 = runCli(['info', notCapture]);
     expect(r1.status).toBe(65);
-    expect(r1.stderr).toMatch(/notes\.pcap: offset 0: not a pcap or pcapng file \(magic 0x68656c6c\)/);
+    expect(r1.stderr).toMatch(/notes\.pcap: offset 0: not a pcap, pcapng or VPC flow-log file \(starts with "hello, this is text"\)/);
     expect(r1.stderr.trim().split('\n')).toHaveLength(1);
     const r2 = runCli(['info', join(tmp, 'missing.pcap')]);
     expect(r2.status).toBe(66);

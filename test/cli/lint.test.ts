@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { describeCorpus } from '../helpers/corpus.js';
-import { FIXTURES, NACL } from '../acl/helpers.js';
+import { CLASSBENCH, FIXTURES, NACL } from '../acl/helpers.js';
 import { execFileSync } from 'node:child_process';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
@@ -86,4 +86,16 @@ describeCorpus('aclreplay lint on the corpus', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).acls[0].id).toBe('PrivateNetworkAcl');
   });
+});
+
+describeCorpus('aclreplay lint on 10K-rule ClassBench sets', () => {
+  for (const name of ['acl1_10K', 'fw1_10K']) {
+    it(`${name}: done well under 10 s (it ran past 60 s before the work budget)`, () => {
+      const t0 = performance.now();
+      const r = runCli(['lint', join(CLASSBENCH, 'ehzuf_HyperSplit', 'rules', name), '-F', 'json']);
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout).acls[0].rules.inbound).toBeGreaterThan(9000);
+    });
+  }
 });

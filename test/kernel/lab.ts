@@ -270,15 +270,33 @@ export class KernelLab {
     return lines;
   }
 
+  /**
+   * Let every client reuse a TCP 4-tuple in TIME_WAIT for a new outgoing connection (net.ipv4.tcp_tw_reuse = 1, per
+   * namespace; a second after the old connection, with TCP timestamps), so a run can repeat an earlier run's ports.
+   */
+  allowTimeWaitReuse(): void {
+    for (const c of this.clients) nsRun(c.namespace, 'sysctl', ['-q', '-w', 'net.ipv4.tcp_tw_reuse=1']);
+  }
+
   /** The server's current filter rules with packet counters (iptables -S / -L -v style), for diagnostics. */
   serverRules(): string {
     return `${nsRun(this.server, 'iptables', ['-L', '-v', '-n', '-x'])}\n${nsRun(this.server, 'ip6tables', ['-L', '-v', '-n', '-x'])}`;
   }
 
   /** A port for a bind-mode attempt that this lab has not used for `client` before (no 4-tuple is ever reused). */
-  private freshPort(client: ClientName, lo: number, hi: number, r: () => number): number {
+  private freshPort(client: ClientName, lo: number, hi: number, r: () => number, lowest?: boolean): number {
     const used = this.usedPorts.get(client) ?? new Set<number>();
     this.usedPorts.set(client, used);
+    if (lowest !== undefined) {
+      // The free port nearest to one end of [lo, hi].
+      for (let k = 0; k <= hi - lo; k++) {
+        const p = lowest ? lo + k : hi - k;
+        if (!used.has(p)) {
+          used.add(p);
+          return p;
+        }
+      }
+    }
     for (let k = 0; k < 64; k++) {
       const p = lo + Math.floor(r() * (hi - lo + 1));
       if (!used.has(p)) {
@@ -299,7 +317,7 @@ export class KernelLab {
    * Bind-mode attempts: for every client and service, `perService` source ports spread over the client's whole
    * port range (one random port in each of `perService` equal slices), never a port used before in this lab.
    */
-  bindAttempts(opts: { clients?: readonly ClientName[]; services: { proto: 'tcp' | 'udp'; dport: number; family?: 4 | 6 }[]; perService: number; seed?: number }): AttemptSpec[] {
+  bindAttempts(opts: { clients?: readonly ClientName[]; services: { proto: 'tcp' | 'udp'; dport: number; family?: 4 | 6 }[]; perService: number; seed?: number; edges?: boolean }): AttemptSpec[] {
     const r = seeded(opts.seed ?? 1);
     const out: AttemptSpec[] = [];
     for (const name of opts.clients ?? CLIENT_NAMES) {
@@ -309,6 +327,11 @@ export class KernelLab {
         if (family === 6 && c.ipv6 === null) continue;
         const [lo, hi] = c.portRange;
         const n = opts.perService;
+        // With edges, the lowest and highest free ports of the range too (off-by-one errors live there).
+        if (opts.edges) {
+          out.push({ client: name, proto: s.proto, family, dport: s.dport, sport: this.freshPort(name, lo, lo + 64, r, true) });
+          out.push({ client: name, proto: s.proto, family, dport: s.dport, sport: this.freshPort(name, hi - 64, hi, r, false) });
+        }
         for (let k = 0; k < n; k++) {
           const a = lo + Math.floor(((hi - lo + 1) * k) / n);
           const b = lo + Math.floor(((hi - lo + 1) * (k + 1)) / n) - 1;
@@ -435,6 +458,12 @@ export class KernelLab {
           drops: [],
         };
         attempts.push(a);
+        // A port the kernel picked may still be held (TIME_WAIT, a closing socket): later bind-mode attempts avoid it.
+        if (localPort !== null) {
+          const used = this.usedPorts.get(name) ?? new Set<number>();
+          this.usedPorts.set(name, used);
+          used.add(localPort);
+        }
         if (sourcePort !== null) {
           const k = `${spec.proto === 'tcp' ? 6 : 17} ${a.sourceAddress} ${sourcePort} ${server} ${spec.dport}`;
           index.set(k, [...(index.get(k) ?? []), a]);

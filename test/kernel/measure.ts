@@ -26,6 +26,10 @@ export interface FailureShareOptions {
   sequenceLength?: number;
   /** First server port of the destinations (default 20000). */
   basePort?: number;
+  /** Passed to the run (see RunOptions). */
+  tcpTimeoutMs?: number;
+  udpTimeoutMs?: number;
+  concurrency?: number;
 }
 
 /** One sequence of consecutive attempts to one destination, in connect() order. */
@@ -125,7 +129,16 @@ export async function measureFailureShare(lab: KernelLab, opts: FailureShareOpti
     }
   }
   const ports = Array.from({ length: spread + nseq }, (_, i) => base + i);
-  const run = await lab.run({ name: opts.name ?? 'failure-share', outDir: opts.outDir, attempts: specs, tcpPorts: protos.includes('tcp') ? ports : [], udpPorts: protos.includes('udp') ? ports : [] });
+  const run = await lab.run({
+    name: opts.name ?? 'failure-share',
+    outDir: opts.outDir,
+    attempts: specs,
+    tcpPorts: protos.includes('tcp') ? ports : [],
+    udpPorts: protos.includes('udp') ? ports : [],
+    ...(opts.tcpTimeoutMs !== undefined ? { tcpTimeoutMs: opts.tcpTimeoutMs } : {}),
+    ...(opts.udpTimeoutMs !== undefined ? { udpTimeoutMs: opts.udpTimeoutMs } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+  });
   const out: ClientFailureShare[] = [];
   for (const client of clients) {
     const c = lab.client(client);

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeCapture } from '../../src/analyze/capture.js';
-import { PcapWriter } from '../../src/capture/writer.js';
+import { PcapWriter, PcapngWriter } from '../../src/capture/writer.js';
 import { parseFileHeader } from '../../src/capture/pcap.js';
 import { findPcapBoundary, pcapShape } from '../../src/capture/resync.js';
 import { ipv4Packet, ethernet } from '../helpers/packets.js';
@@ -102,6 +102,33 @@ describe('a pass cut at offsets gives the answer of one reader', () => {
       const base = await view(file, 1);
       expect(base.incomplete).toBe(true);
       for (const chunk of [900, 5000, 30000]) expect(await view(file, 2, chunk), `${name} chunk ${chunk}`).toEqual(base);
+    }
+  });
+});
+
+describe('pcapng cut at offsets', () => {
+  /** A pcapng file: a second interface defined after packets, Simple Packet Blocks after enhanced ones, a second section. */
+  function pcapngFile(): string {
+    const w = new PcapngWriter().section().iface({ linkType: 1, snaplen: 65535 });
+    const frame = (i: number, sport: number) => ethernet(ipv4Packet('10.0.1.5', '10.0.2.10', { proto: 'udp', sport, dport: 53, payload: new Uint8Array(20 + (i % 40)) }));
+    for (let i = 0; i < 120; i++) {
+      if (i === 40) w.iface({ linkType: 1, snaplen: 65535, tsresol: 9 });
+      if (i % 10 === 9) w.spb(frame(i, 6000 + i));
+      else w.epb(i >= 40 && i % 2 ? 1 : 0, 0, 1_700_000_000 * 1000 + i, frame(i, 5000 + (i % 30)));
+      if (i === 80) w.section(false).iface({ linkType: 1, snaplen: 65535 }).iface({ linkType: 1, snaplen: 65535, tsresol: 3 });
+    }
+    const file = join(tmp, 'sections.pcapng');
+    writeFileSync(file, w.take());
+    return file;
+  }
+
+  it('interfaces defined mid-file, SPB timestamps inherited across chunks and a second section: the one-reader answer', { timeout: 60_000 }, async () => {
+    const file = pcapngFile();
+    const base = await view(file, 1);
+    expect(base.packets).toBe(120);
+    for (const chunk of [64, 300, 1000, 5000]) {
+      expect(await view(file, 2, chunk), `offsets, chunk ${chunk}`).toEqual(base);
+      expect(await view(file, 1, chunk), `walk, chunk ${chunk}`).toEqual(base);
     }
   });
 });

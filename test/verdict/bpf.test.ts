@@ -8,7 +8,7 @@
  * - `ip and ...`: `dst net` and `src net` alone also match ARP (and RARP) addresses, which never meet an ACL; with
  *   `ip` the `tcp`/`udp`/`icmp` primitives and every address test concern IPv4 only (IPv4 rules meet IPv4 packets).
  * - `(ip[6:2] & 0x1fff = 0)`: later fragments carry no transport header; the replay gives them their first
- *   fragment's verdict but counts no rule hit for them (src/replay/verdicts.ts).
+ *   fragment's verdict but counts no rule hit for them (src/verdict/counters.ts).
  * - AWS port ranges apply to TCP and UDP only, and to the destination port: `tcp and dst portrange a-b`. An entry of
  *   another protocol that names ports anyway (the importer warns; AWS ignores them) gets no port test.
  * - ICMP type/code apply to ICMP only (`icmp and icmp[icmptype] = t [and icmp[icmpcode] = c]`), -1 = any.

@@ -5,7 +5,8 @@
  * deny, so a packet that matches nothing classifies as -1. Trace line: `src dst sport dport proto [flags] label`.
  */
 import { AclInvalidError } from '../../errors.js';
-import { parseCidr, type Acl, type Cidr, type Rule } from '../model.js';
+import { MAX_RULES, parseCidr, type Acl, type Cidr, type Rule } from '../model.js';
+import { excerpt } from '../../text/quote.js';
 import { packetColumns, type TracePackets } from '../trace.js';
 
 const RULE_RE =
@@ -34,32 +35,33 @@ export function parseClassBench(text: string, file: string): Acl {
   for (let ln = 0; ln < lines.length; ln++) {
     const line = lines[ln]!.replace(/\r$/, '');
     if (line.trim() === '') continue;
-    const m = RULE_RE.exec(line.trim());
     const where = { line: ln + 1 };
+    if (rules.length === MAX_RULES) throw new AclInvalidError(file, `${excerpt(baseName(file), 80)}: ${MAX_RULES + 1} inbound rules; at most ${MAX_RULES} per direction`, where);
+    const m = RULE_RE.exec(line.trim());
     if (!m) throw new AclInvalidError(file, `not a ClassBench filter line: '${clip(line)}' (expected '@src/len dst/len lo : hi lo : hi proto/mask [flags/mask]')`, where);
     const cidr = (text: string, what: string): Cidr => {
       const c = parseCidr(text);
-      if (!c.ok || !text.includes('/')) throw new AclInvalidError(file, `invalid ${what} prefix '${text}'${c.ok ? ': missing /length' : `: ${c.reason}`}`, where);
+      if (!c.ok || !text.includes('/')) throw new AclInvalidError(file, `invalid ${what} prefix '${excerpt(text, 60)}'${c.ok ? ': missing /length' : `: ${c.reason}`}`, where);
       return c.cidr;
     };
     const src = cidr(m[1]!, 'source');
     const dst = cidr(m[2]!, 'destination');
-    if (src.family !== dst.family) throw new AclInvalidError(file, `source ${m[1]} and destination ${m[2]} are of different address families`, where);
+    if (src.family !== dst.family) throw new AclInvalidError(file, `source ${excerpt(m[1]!, 60)} and destination ${excerpt(m[2]!, 60)} are of different address families`, where);
     const ports = (lo: string, hi: string, what: string): [number, number] => {
       const a = Number(lo);
       const b = Number(hi);
-      if (a > 65535 || b > 65535) throw new AclInvalidError(file, `${what} port range ${lo} : ${hi} outside 0-65535`, where);
+      if (a > 65535 || b > 65535) throw new AclInvalidError(file, `${what} port range ${excerpt(lo, 20)} : ${excerpt(hi, 20)} outside 0-65535`, where);
       if (a > b) throw new AclInvalidError(file, `${what} port range ${lo} : ${hi} is inverted`, where);
       return [a, b];
     };
     const protocol = num(m[7]!);
     const protocolMask = num(m[8]!);
-    if (protocol > 255 || protocolMask > 255) throw new AclInvalidError(file, `protocol ${m[7]}/${m[8]} outside 0-255`, where);
+    if (protocol > 255 || protocolMask > 255) throw new AclInvalidError(file, `protocol ${excerpt(m[7]!, 20)}/${excerpt(m[8]!, 20)} outside 0-255`, where);
     let tcpFlags: Rule['tcpFlags'] = null;
     if (m[9] !== undefined) {
       const value = num(m[9]);
       const mask = num(m[10]!);
-      if (value > 0xffff || mask > 0xffff) throw new AclInvalidError(file, `TCP flags ${m[9]}/${m[10]} outside 16 bits`, where);
+      if (value > 0xffff || mask > 0xffff) throw new AclInvalidError(file, `TCP flags ${excerpt(m[9], 20)}/${excerpt(m[10]!, 20)} outside 16 bits`, where);
       tcpFlags = { value, mask };
     }
     rules.push({
@@ -79,7 +81,7 @@ export function parseClassBench(text: string, file: string): Acl {
     });
   }
   if (rules.length === 0) throw new AclInvalidError(file, 'no ClassBench filter lines');
-  const base = file.split('/').pop() ?? file;
+  const base = baseName(file);
   return { id: base, name: base, file, format: 'classbench', inbound: rules, outbound: [], associations: [], tags: {}, warnings: [] };
 }
 
@@ -89,8 +91,16 @@ export function parseClassBench(text: string, file: string): Acl {
  */
 export function parseClassBenchTrace(text: string, file: string): TracePackets {
   const lines = text.split('\n');
+  // Every line is checked before the columns are allocated, so their size follows the packets really given.
   let n = 0;
-  for (const l of lines) if (l.trim() !== '') n++;
+  for (let ln = 0; ln < lines.length; ln++) {
+    const line = lines[ln]!.trim();
+    if (line === '') continue;
+    if (!TRACE_RE.test(line)) {
+      throw new AclInvalidError(file, `not a ClassBench trace line: '${clip(line)}' (expected 'src dst sport dport proto [flags] label', decimal)`, { line: ln + 1 });
+    }
+    n++;
+  }
   const p = packetColumns(n);
   const labels = new Int32Array(n);
   let hasFlags = false;
@@ -99,9 +109,6 @@ export function parseClassBenchTrace(text: string, file: string): TracePackets {
     const line = lines[ln]!.trim();
     if (line === '') continue;
     const f = line.split(/\s+/);
-    if ((f.length !== 6 && f.length !== 7) || !f.every((x) => /^\d+$/.test(x))) {
-      throw new AclInvalidError(file, `not a ClassBench trace line: '${clip(line)}' (expected 'src dst sport dport proto [flags] label', decimal)`, { line: ln + 1 });
-    }
     const v = f.map(Number);
     if (v[0]! > 0xffffffff || v[1]! > 0xffffffff || v[2]! > 65535 || v[3]! > 65535 || v[4]! > 255) {
       throw new AclInvalidError(file, `field out of range in '${clip(line)}'`, { line: ln + 1 });
@@ -122,6 +129,12 @@ export function parseClassBenchTrace(text: string, file: string): TracePackets {
   return { file, count: n, packets: p, labels, hasFlags };
 }
 
+const TRACE_RE = /^\d+(?:\s+\d+){5,6}$/;
+
+function baseName(file: string): string {
+  return file.split('/').pop() ?? file;
+}
+
 function clip(s: string): string {
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return excerpt(s, 60);
 }

@@ -4,41 +4,38 @@
  * subnet associations through AWS::EC2::SubnetNetworkAclAssociation. Intrinsics are evaluated as far as the template
  * and the given parameters allow; a rule field that cannot be resolved is an error naming the resource and field.
  */
-import YAML, { type Tags } from 'yaml';
+import { Pair, Scalar, YAMLMap, type Tags } from 'yaml';
 import { AclInvalidError } from '../../errors.js';
+import { describeValue, excerpt } from '../../text/quote.js';
 import type { Acl } from '../model.js';
+import { parseYaml } from '../yaml-parse.js';
 import { boolValue, buildAwsAcl, type BuildOptions, type EntrySpec } from './entries.js';
 
 type Json = Record<string, unknown>;
 
 const INTRINSICS = ['Ref', 'Condition', 'Select', 'GetAtt', 'Sub', 'If', 'Join', 'GetAZs', 'Split', 'ImportValue', 'FindInMap', 'Equals', 'Not', 'And', 'Or', 'Base64', 'Cidr', 'Transform', 'Length', 'ToJsonString', 'GetParam'];
 
-/** yaml customTags turning every CloudFormation short form (!Ref, !Select, ...) into its long form, so parsing never fails. */
+/**
+ * yaml customTags turning every CloudFormation short form (!Ref, !Select, ...) into its long form. A sequence or
+ * mapping stays a YAML node under the long-form key, so aliases inside it resolve (and count) like any other.
+ */
 export const CFN_TAGS: Tags = INTRINSICS.flatMap((f) => {
   const key = f === 'Ref' || f === 'Condition' ? f : `Fn::${f}`;
+  const wrap = (node: unknown): YAMLMap => {
+    const m = new YAMLMap();
+    m.items.push(new Pair(new Scalar(key), node));
+    return m;
+  };
   return [
     { tag: `!${f}`, resolve: (s: string) => ({ [key]: f === 'GetAtt' ? s.split('.') : s }) },
-    { tag: `!${f}`, collection: 'seq' as const, resolve: (n: { toJSON(): unknown }) => ({ [key]: n.toJSON() }) },
-    { tag: `!${f}`, collection: 'map' as const, resolve: (n: { toJSON(): unknown }) => ({ [key]: n.toJSON() }) },
+    { tag: `!${f}`, collection: 'seq' as const, resolve: wrap },
+    { tag: `!${f}`, collection: 'map' as const, resolve: wrap },
   ];
 }) as Tags;
 
-/** 1-based line of character offset `pos` in `text` (for parse errors). */
-export function lineAt(text: string, pos: number): number {
-  pos = Math.min(pos, text.trimEnd().length); // an error "at the end" is on the last line, not after it
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < pos; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
 /** Parse YAML (or JSON) with the CloudFormation tags; errors become AclInvalidError with the line. */
 export function parseCfnYaml(text: string, file: string): unknown {
-  const doc = YAML.parseDocument(text, { customTags: CFN_TAGS, prettyErrors: false, uniqueKeys: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, { line: lineAt(text, e.pos[0]) });
-  }
-  return doc.toJS({ maxAliasCount: 1000 });
+  return parseYaml(text, file, { customTags: CFN_TAGS, duplicateKeys: true }).value;
 }
 
 function isObject(v: unknown): v is Json {
@@ -54,6 +51,22 @@ export function looksLikeCloudFormation(doc: unknown): boolean {
 /** A value that cannot be known from the template alone. */
 class Unresolved extends Error {}
 
+/** A template that cannot be evaluated at all (a loop of conditions, nesting past the limit): always an error. */
+class TemplateError extends Error {
+  constructor(
+    message: string,
+    /** Where, when it is not the field being read (e.g. Conditions.A). */
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Deepest nesting of intrinsic functions, lists and mappings evaluated in one value. */
+export const MAX_EVAL_DEPTH = 64;
+/** Longest string !Sub or !Join may build (1 MiB): a template that repeats a long value must not exhaust memory. */
+const MAX_STRING = 1 << 20;
+
 /** A reference to a resource of the template (the value of !Ref LogicalId). */
 interface ResourceRef {
   resourceRef: string;
@@ -68,6 +81,9 @@ const NO_VALUE = Symbol('AWS::NoValue');
 class Evaluator {
   private readonly params = new Map<string, unknown>();
   private readonly conditions = new Map<string, boolean>();
+  /** Conditions being evaluated, outermost first: a name met again is a loop. */
+  private readonly deciding: string[] = [];
+  private depth = 0;
 
   constructor(
     private readonly template: Json,
@@ -88,6 +104,16 @@ class Evaluator {
   }
 
   eval(v: unknown): unknown {
+    if (this.depth >= MAX_EVAL_DEPTH) throw new TemplateError(`intrinsic functions, lists and mappings nest more than ${MAX_EVAL_DEPTH} levels deep`);
+    this.depth++;
+    try {
+      return this.evalNode(v);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private evalNode(v: unknown): unknown {
     if (Array.isArray(v)) return v.map((x) => this.eval(x)).filter((x) => x !== NO_VALUE);
     if (!isObject(v)) return v;
     const keys = Object.keys(v);
@@ -108,20 +134,26 @@ class Evaluator {
         if (this.params.has(name)) return this.params.get(name);
         if (name in this.resources()) return { resourceRef: name } satisfies ResourceRef;
         const declared = isObject(this.template.Parameters) && name in this.template.Parameters;
-        throw new Unresolved(declared ? `parameter ${name} has no Default (pass --param ${name}=VALUE)` : `!Ref ${name} is not a parameter or resource of this template (pass --param ${name}=VALUE)`);
+        const shown = excerpt(name);
+        throw new Unresolved(declared ? `parameter ${shown} has no Default (pass --param ${shown}=VALUE)` : `!Ref ${shown} is not a parameter or resource of this template (pass --param ${shown}=VALUE)`);
       }
       case 'Fn::Select': {
         const a = this.eval(arg);
         if (!Array.isArray(a) || a.length !== 2) throw new Unresolved('!Select needs [index, list]');
         const i = Number(a[0]);
         const list = typeof a[1] === 'string' ? a[1].split(',') : a[1];
-        if (!Array.isArray(list) || !Number.isInteger(i) || i < 0 || i >= list.length) throw new Unresolved(`!Select index ${a[0]} outside the list`);
+        if (!Array.isArray(list) || !Number.isInteger(i) || i < 0 || i >= list.length) throw new Unresolved(`!Select index ${describeValue(a[0])} outside the list`);
         return list[i];
       }
       case 'Fn::Join': {
         const a = this.eval(arg);
         if (!Array.isArray(a) || a.length !== 2 || !Array.isArray(a[1])) throw new Unresolved('!Join needs [separator, list]');
-        return a[1].map((x) => this.scalar(x)).join(String(a[0]));
+        const parts = a[1].map((x) => String(this.scalar(x)));
+        const sep = String(a[0]);
+        let length = sep.length * Math.max(0, parts.length - 1);
+        for (const p of parts) length += p.length;
+        if (length > MAX_STRING) throw new TemplateError(`!Join builds a string of ${length} characters, more than ${MAX_STRING}`);
+        return parts.join(sep);
       }
       case 'Fn::Split': {
         const a = this.eval(arg);
@@ -130,10 +162,16 @@ class Evaluator {
       }
       case 'Fn::Sub': {
         const [tpl, vars] = Array.isArray(arg) ? [arg[0], this.eval(arg[1] ?? {})] : [arg, {}];
-        return String(tpl).replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
-          if (isObject(vars) && name in vars) return String(this.scalar(vars[name]));
-          if (this.params.has(name)) return String(this.scalar(this.params.get(name)));
-          throw new Unresolved(`!Sub \${${name}} has no value (pass --param ${name}=VALUE)`);
+        const text = String(tpl);
+        let length = text.length;
+        return text.replace(/\$\{([^}!][^}]*)\}/g, (whole: string, name: string) => {
+          let value: string;
+          if (isObject(vars) && name in vars) value = String(this.scalar(vars[name]));
+          else if (this.params.has(name)) value = String(this.scalar(this.params.get(name)));
+          else throw new Unresolved(`!Sub \${${excerpt(name)}} has no value (pass --param ${excerpt(name)}=VALUE)`);
+          length += value.length - whole.length;
+          if (length > MAX_STRING) throw new TemplateError(`!Sub builds a string of more than ${MAX_STRING} characters`);
+          return value;
         });
       }
       case 'Fn::FindInMap': {
@@ -143,7 +181,7 @@ class Evaluator {
         const m = maps[String(a[0])];
         const l1 = isObject(m) ? m[String(a[1])] : undefined;
         const l2 = isObject(l1) ? l1[String(a[2])] : undefined;
-        if (l2 === undefined) throw new Unresolved(`!FindInMap ${a.slice(0, 3).join('.')} not in Mappings`);
+        if (l2 === undefined) throw new Unresolved(`!FindInMap ${excerpt(a.slice(0, 3).map(String).join('.'))} not in Mappings`);
         return l2;
       }
       case 'Fn::If': {
@@ -168,7 +206,7 @@ class Evaluator {
       case 'Condition':
         return this.condition(String(arg));
       default:
-        throw new Unresolved(`!${fn.replace('Fn::', '')} is only known once the stack is deployed`);
+        throw new Unresolved(`!${excerpt(fn.replace('Fn::', ''))} is only known once the stack is deployed`);
     }
   }
 
@@ -176,14 +214,25 @@ class Evaluator {
     const known = this.conditions.get(name);
     if (known !== undefined) return known;
     const all = isObject(this.template.Conditions) ? this.template.Conditions : {};
-    if (!(name in all)) throw new Unresolved(`condition ${name} is not defined`);
-    const v = Boolean(this.eval(all[name]));
+    if (!Object.hasOwn(all, name)) throw new Unresolved(`condition ${excerpt(name)} is not defined`);
+    const at = this.deciding.indexOf(name);
+    if (at >= 0) {
+      const chain = [...this.deciding.slice(at), name].map((c) => excerpt(c, 40)).join(' -> ');
+      throw new TemplateError(`Conditions refer to each other in a loop: ${chain}`, `Conditions.${excerpt(this.deciding[0]!, 40)}`);
+    }
+    this.deciding.push(name);
+    let v: boolean;
+    try {
+      v = Boolean(this.eval(all[name]));
+    } finally {
+      this.deciding.pop();
+    }
     this.conditions.set(name, v);
     return v;
   }
 
   scalar(v: unknown): unknown {
-    if (isResourceRef(v)) throw new Unresolved(`!Ref ${v.resourceRef} is a resource id, only known once deployed`);
+    if (isResourceRef(v)) throw new Unresolved(`!Ref ${excerpt(v.resourceRef)} is a resource id, only known once deployed`);
     return v;
   }
 }
@@ -193,29 +242,36 @@ export function parseCloudFormation(doc: unknown, file: string, opts: BuildOptio
   if (!isObject(doc) || !isObject(doc.Resources)) throw new AclInvalidError(file, 'not a CloudFormation template: no Resources');
   const resources = doc.Resources;
   const ev = new Evaluator(doc, opts.params ?? {});
+  // Resource ids and condition names are echoed in messages and paths: cut to a readable length.
+  const at = (id: string): string => `Resources.${excerpt(id, 80)}`;
+  const templateError = (e: TemplateError, path: string): AclInvalidError => new AclInvalidError(file, e.message, { path: e.path ?? path });
   const field = (id: string, name: string, v: unknown): unknown => {
     try {
       const out = ev.eval(v);
       return out === NO_VALUE ? undefined : out;
     } catch (e) {
-      if (e instanceof Unresolved) throw new AclInvalidError(file, `cannot resolve ${name}: ${e.message}`, { path: `Resources.${id}.Properties.${name}` });
+      if (e instanceof Unresolved) throw new AclInvalidError(file, `cannot resolve ${name}: ${e.message}`, { path: `${at(id)}.Properties.${name}` });
+      if (e instanceof TemplateError) throw templateError(e, `${at(id)}.Properties.${name}`);
       throw e;
     }
   };
-  const lenient = (v: unknown): unknown => {
+  const lenient = (path: string, v: unknown): unknown => {
     try {
       return ev.eval(v);
     } catch (e) {
       if (e instanceof Unresolved) return undefined;
+      if (e instanceof TemplateError) throw templateError(e, path);
       throw e;
     }
   };
   const active = (id: string, r: Json): boolean => {
-    if (typeof r.Condition !== 'string') return true;
+    if (r.Condition === undefined) return true;
+    if (typeof r.Condition !== 'string') throw new AclInvalidError(file, `Condition ${describeValue(r.Condition)} is not the name of a condition`, { path: `${at(id)}.Condition` });
     try {
       return ev.condition(r.Condition);
     } catch (e) {
-      if (e instanceof Unresolved) throw new AclInvalidError(file, `${id}: cannot decide Condition ${r.Condition}: ${e.message}`, { path: `Resources.${id}.Condition` });
+      if (e instanceof Unresolved) throw new AclInvalidError(file, `cannot decide Condition ${excerpt(r.Condition)}: ${e.message}`, { path: `${at(id)}.Condition` });
+      if (e instanceof TemplateError) throw templateError(e, `${at(id)}.Condition`);
       throw e;
     }
   };
@@ -224,28 +280,30 @@ export function parseCloudFormation(doc: unknown, file: string, opts: BuildOptio
   for (const [id, r] of Object.entries(resources)) {
     if (!isObject(r) || r.Type !== 'AWS::EC2::NetworkAcl' || !active(id, r)) continue;
     const props = isObject(r.Properties) ? r.Properties : {};
-    const tags: Record<string, string> = {};
+    const pairs: [string, string][] = [];
     if (Array.isArray(props.Tags)) {
       for (const t of props.Tags) {
         if (!isObject(t)) continue;
-        const k = lenient(t.Key);
-        const v = lenient(t.Value);
-        if (typeof k === 'string' && (typeof v === 'string' || typeof v === 'number')) tags[k] = String(v);
+        const k = lenient(`${at(id)}.Properties.Tags`, t.Key);
+        const v = lenient(`${at(id)}.Properties.Tags`, t.Value);
+        if (typeof k === 'string' && (typeof v === 'string' || typeof v === 'number')) pairs.push([k, String(v)]);
       }
     }
+    // Own properties for every key, "__proto__" too.
+    const tags: Record<string, string> = Object.fromEntries(pairs);
     acls.set(id, { tags, entries: [], associations: [] });
   }
   for (const [id, r] of Object.entries(resources)) {
     if (!isObject(r) || (r.Type !== 'AWS::EC2::NetworkAclEntry' && r.Type !== 'AWS::EC2::SubnetNetworkAclAssociation') || !active(id, r)) continue;
     const props = isObject(r.Properties) ? r.Properties : {};
-    const base = `Resources.${id}.Properties`;
+    const base = `${at(id)}.Properties`;
     if (r.Type === 'AWS::EC2::NetworkAclEntry') {
       const aclRef = field(id, 'NetworkAclId', props.NetworkAclId);
       const aclId = isResourceRef(aclRef) ? aclRef.resourceRef : typeof aclRef === 'string' ? aclRef : null;
-      if (aclId === null) throw new AclInvalidError(file, `${id}: NetworkAclId is missing`, { path: `${base}.NetworkAclId` });
+      if (aclId === null) throw new AclInvalidError(file, 'NetworkAclId is missing', { path: `${base}.NetworkAclId` });
       if (!acls.has(aclId)) acls.set(aclId, { tags: {}, entries: [], associations: [] });
       const egress = boolValue(field(id, 'Egress', props.Egress) ?? false);
-      if (egress === null) throw new AclInvalidError(file, `${id}: Egress ${JSON.stringify(props.Egress)} is not true or false`, { path: `${base}.Egress` });
+      if (egress === null) throw new AclInvalidError(file, `Egress ${describeValue(props.Egress)} is not true or false`, { path: `${base}.Egress` });
       const ports = field(id, 'PortRange', props.PortRange);
       const icmp = field(id, 'Icmp', props.Icmp);
       acls.get(aclId)!.entries.push({
@@ -260,22 +318,22 @@ export function parseCloudFormation(doc: unknown, file: string, opts: BuildOptio
         portTo: isObject(ports) ? ports.To : undefined,
         icmpType: isObject(icmp) ? icmp.Type : undefined,
         icmpCode: isObject(icmp) ? icmp.Code : undefined,
-        where: { path: `Resources.${id}` },
+        where: { path: at(id) },
         field: (name: string) => ({ path: `${base}.${name.replace('IcmpTypeCode', 'Icmp')}` }),
         description: id,
       });
     } else if (r.Type === 'AWS::EC2::SubnetNetworkAclAssociation') {
-      const aclRef = lenient(props.NetworkAclId);
+      const aclRef = lenient(`${base}.NetworkAclId`, props.NetworkAclId);
       const aclId = isResourceRef(aclRef) ? aclRef.resourceRef : typeof aclRef === 'string' ? aclRef : null;
       if (aclId === null) continue;
-      const subnet = lenient(props.SubnetId);
+      const subnet = lenient(`${base}.SubnetId`, props.SubnetId);
       const subnetId = isResourceRef(subnet) ? subnet.resourceRef : typeof subnet === 'string' ? subnet : null;
       const cidrs: string[] = [];
       if (isResourceRef(subnet)) {
         const s = resources[subnet.resourceRef];
         const sp = isObject(s) && isObject(s.Properties) ? s.Properties : {};
-        const v4 = lenient(sp.CidrBlock);
-        const v6 = lenient(sp.Ipv6CidrBlock);
+        const v4 = lenient(`${at(subnet.resourceRef)}.Properties.CidrBlock`, sp.CidrBlock);
+        const v6 = lenient(`${at(subnet.resourceRef)}.Properties.Ipv6CidrBlock`, sp.Ipv6CidrBlock);
         if (typeof v4 === 'string') cidrs.push(v4);
         if (typeof v6 === 'string') cidrs.push(v6);
       }

@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkAclEntry.html).
  */
 import { AclInvalidError } from '../../errors.js';
+import { describeValue } from '../../text/quote.js';
 import { anyCidr, defaultDeny, formatCidr, parseCidr, parseProtocol, type Acl, type AclFormat, type Association, type Direction, type Rule } from '../model.js';
 
 /** AWS default quota of rules per direction and family (raisable); https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html */
@@ -76,17 +77,14 @@ export function boolValue(v: unknown): boolean | null {
   return null;
 }
 
-function show(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (v === undefined) return 'nothing';
-  return JSON.stringify(v) ?? String(v);
-}
+const show = describeValue;
 
 /** Validate entries and build the ACL: per direction ascending rule number, then the IPv4 and IPv6 '*' denies. */
 export function buildAwsAcl(meta: AclMeta, entries: EntrySpec[], opts: BuildOptions = {}): Acl {
   const { file } = meta;
   const warnings: string[] = [];
   const lists: Record<Direction, { n: number; rule: Rule; where: string }[]> = { inbound: [], outbound: [] };
+  const byNumber: Record<Direction, Map<number, string>> = { inbound: new Map(), outbound: new Map() };
   for (const e of entries) {
     const names = { ...DEFAULT_NAMES, ...e.names };
     const fail = (f: keyof typeof DEFAULT_NAMES, detail: string): never => {
@@ -114,11 +112,13 @@ export function buildAwsAcl(meta: AclMeta, entries: EntrySpec[], opts: BuildOpti
     if (has6 && cidr.family === 4) fail(cidrField, `IPv4 CIDR ${show(cidrText)} where an IPv6 CIDR belongs (use ${names.cidrBlock})`);
     if ((parsed as { hostBits: boolean }).hostBits) warnings.push(`${where(e.field(names[cidrField]))}: ${cidrText} has host bits set; it covers ${formatCidr(cidr)}`);
 
-    // The '*' default denies appear in describe output as 32767 (IPv4) and 32768 (IPv6); they are re-added below.
-    if (number === 32767 || number === 32768) {
-      if ((number === 32767 && cidr.family === 4) || (number === 32768 && cidr.family === 6)) continue;
+    // The '*' default denies appear in describe-network-acls output as 32767 (IPv4) and 32768 (IPv6); they are
+    // re-added below. Any other entry numbered outside 1-32766 is refused, as CreateNetworkAclEntry refuses it.
+    if (meta.format === 'aws' && isDefaultDeny(number!, cidr, protocol!, action as string)) continue;
+    if (number! < 1 || number! > AWS_MAX_RULE_NUMBER) {
+      const star = number === 32767 || number === 32768 ? ` (${number} is the '*' default deny AWS adds itself; only describe-network-acls output lists it, as a deny of all traffic from ${number === 32767 ? '0.0.0.0/0' : '::/0'})` : '';
+      fail('ruleNumber', `rule number ${number} out of range 1-${AWS_MAX_RULE_NUMBER}${star}`);
     }
-    if (number! < 1 || number! > AWS_MAX_RULE_NUMBER) fail('ruleNumber', `rule number ${number} out of range 1-${AWS_MAX_RULE_NUMBER}`);
 
     // Ports only for TCP (6) and UDP (17); other protocols, and -1, match all ports (CreateNetworkAclEntry, Protocol).
     let dstPorts: [number, number] = [0, 65535];
@@ -170,10 +170,11 @@ export function buildAwsAcl(meta: AclMeta, entries: EntrySpec[], opts: BuildOpti
       origin: { file, ...e.where },
     };
     if (e.description !== undefined) rule.description = e.description;
-    const list = lists[direction];
-    const dup = list.find((x) => x.n === number);
-    if (dup) fail('ruleNumber', `duplicate ${direction === 'inbound' ? 'ingress' : 'egress'} rule number ${number} (also at ${dup.where})`);
-    list.push({ n: number!, rule, where: where(e.where) || 'an earlier entry' });
+    const dup = byNumber[direction].get(number!);
+    if (dup !== undefined) fail('ruleNumber', `duplicate ${direction === 'inbound' ? 'ingress' : 'egress'} rule number ${number} (also at ${dup})`);
+    const at = where(e.where) || 'an earlier entry';
+    byNumber[direction].set(number!, at);
+    lists[direction].push({ n: number!, rule, where: at });
   }
   const acl: Acl = { ...meta, inbound: [], outbound: [], warnings };
   for (const direction of ['inbound', 'outbound'] as const) {
@@ -191,6 +192,11 @@ export function buildAwsAcl(meta: AclMeta, entries: EntrySpec[], opts: BuildOpti
     acl[direction] = [...sorted, defaultDeny(4, direction, origin), defaultDeny(6, direction, origin)];
   }
   return acl;
+}
+
+/** The '*' entry of describe-network-acls output: 32767 denying all IPv4 traffic, or 32768 denying all IPv6 traffic. */
+function isDefaultDeny(number: number, cidr: Rule['src'], protocol: number, action: string): boolean {
+  return ((number === 32767 && cidr.family === 4) || (number === 32768 && cidr.family === 6)) && cidr.prefix === 0 && protocol === -1 && action === 'deny';
 }
 
 function where(w: { path?: string; line?: number }): string {

@@ -6,6 +6,7 @@
  * knows var.* (given values or variable defaults), local.*, and a few pure functions; anything else is reported as
  * an expression it cannot evaluate, with its text and line.
  */
+import { describeValue, excerpt } from '../../text/quote.js';
 
 /** An expression node; `line` is 1-based. */
 export type Expr =
@@ -178,20 +179,36 @@ function unescape(s: string, line: number): string {
       case '\\':
         return '\\';
       case 'u':
-      case 'U':
-        return String.fromCodePoint(parseInt(e.slice(1), 16));
+      case 'U': {
+        const cp = parseInt(e.slice(1), 16);
+        if (cp > 0x10ffff) throw new HclSyntaxError(`escape \\${e} is not a Unicode code point`, line);
+        return String.fromCodePoint(cp);
+      }
       default:
         throw new HclSyntaxError(`unknown escape \\${e}`, line);
     }
   });
 }
 
+/** Deepest nesting the parser follows (blocks, brackets, parentheses, unary operators, interpolations, traversal steps). */
+export const MAX_NESTING = 64;
+
 class Parser {
   private pos = 0;
   constructor(
     private readonly toks: Token[],
     private readonly src: string,
+    /** Nesting already entered (an interpolation is parsed inside the expression that holds it). */
+    private depth = 0,
   ) {}
+
+  /** Go one level deeper, refusing to pass MAX_NESTING (a stack overflow otherwise); leave() undoes it. */
+  private enter(line: number): void {
+    if (++this.depth > MAX_NESTING) throw new HclSyntaxError(`expressions or blocks nest more than ${MAX_NESTING} levels deep`, line);
+  }
+  private leave(): void {
+    this.depth--;
+  }
 
   private peek(): Token {
     return this.toks[this.pos]!;
@@ -213,6 +230,13 @@ class Parser {
   }
 
   body(end: string | null, openLine = 0): Body {
+    this.enter(this.peek().line);
+    const body = this.bodyItems(end, openLine);
+    this.leave();
+    return body;
+  }
+
+  private bodyItems(end: string | null, openLine: number): Body {
     const body: Body = { attributes: new Map(), blocks: [] };
     for (;;) {
       this.skipNewlines();
@@ -248,6 +272,13 @@ class Parser {
   }
 
   expr(): Expr {
+    this.enter(this.peek().line);
+    const e = this.conditional();
+    this.leave();
+    return e;
+  }
+
+  private conditional(): Expr {
     const cond = this.binary(0);
     if (this.is('?')) {
       this.next();
@@ -276,13 +307,17 @@ class Parser {
   private unary(): Expr {
     if (this.is('-') || this.is('!')) {
       const t = this.next();
-      return { kind: 'unary', op: t.text, operand: this.unary(), line: t.line };
+      this.enter(t.line);
+      const operand = this.unary();
+      this.leave();
+      return { kind: 'unary', op: t.text, operand, line: t.line };
     }
     return this.postfix(this.primary());
   }
 
   private postfix(e: Expr): Expr {
-    for (;;) {
+    for (let steps = 0; ; steps++) {
+      if (steps > MAX_NESTING) throw new HclSyntaxError(`a traversal of more than ${MAX_NESTING} steps`, e.line);
       if (this.is('.')) {
         const dot = this.next();
         const t = this.next();
@@ -429,7 +464,7 @@ class Parser {
         if (lit) parts.push(heredoc ? lit : unescape(lit, line));
         lit = '';
         if (raw[i] === '%') parts.push({ kind: 'unsupported', what: 'template directive', line });
-        else parts.push(parseExpression(inner.replace(/^~|~$/g, ''), line));
+        else parts.push(parseExpression(inner.replace(/^~|~$/g, ''), line, this.depth + 1));
         i = j;
         continue;
       }
@@ -445,7 +480,7 @@ class Parser {
 function describe(t: Token): string {
   if (t.kind === 'eof') return 'end of file';
   if (t.kind === 'newline') return 'a new line';
-  return `'${t.text.length > 20 ? `${t.text.slice(0, 20)}...` : t.text}'`;
+  return `'${excerpt(t.text, 20)}'`;
 }
 
 /** Parse a whole file into its top-level body. */
@@ -454,10 +489,11 @@ export function parseHcl(src: string): Body {
   return p.body(null);
 }
 
-function parseExpression(src: string, line: number): Expr {
+function parseExpression(src: string, line: number, depth: number): Expr {
+  if (depth > MAX_NESTING) throw new HclSyntaxError(`interpolations nest more than ${MAX_NESTING} levels deep`, line);
   const toks = tokenize(src).filter((t) => t.kind !== 'newline');
   for (const t of toks) t.line += line - 1;
-  return new Parser(toks, src).expr();
+  return new Parser(toks, src, depth).expr();
 }
 
 /** Raised when an expression needs something the evaluator does not have (a resource attribute, a for expression). */
@@ -470,54 +506,70 @@ export class HclEvalError extends Error {
   }
 }
 
-/** Values for var.* and local.*; locals are evaluated on demand. */
+/** Values for var.* and local.*; locals are evaluated on demand, once each. */
 export interface Scope {
   vars: Map<string, unknown>;
   locals: Map<string, Expr>;
+  /** Locals already evaluated. */
+  localValues?: Map<string, unknown>;
+  /** Locals being evaluated, outermost first (a name met again is a loop). */
+  evaluating?: string[];
+  /** Evaluation steps taken so far in this scope, against MAX_EVAL_STEPS. */
+  steps?: number;
 }
+
+/** Deepest evaluation (nested expressions plus locals referring to locals). */
+export const MAX_EVAL_DEPTH = 128;
+/** Most evaluation steps one file may take: expressions that multiply through locals stop here. */
+export const MAX_EVAL_STEPS = 1_000_000;
+/** Longest list or string one expression may build. */
+const MAX_VALUE_LENGTH = 1 << 20;
 
 /** Evaluate an expression to a plain JS value (numbers, strings, booleans, null, arrays, objects). */
 export function evaluate(e: Expr, scope: Scope, depth = 0): unknown {
-  if (depth > 64) throw new HclEvalError('expression nests too deeply (a local refers to itself?)', e.line);
+  if (depth > MAX_EVAL_DEPTH) throw new HclEvalError(`expression nests more than ${MAX_EVAL_DEPTH} levels deep`, e.line);
+  scope.steps = (scope.steps ?? 0) + 1;
+  if (scope.steps > MAX_EVAL_STEPS) throw new HclEvalError(`evaluation takes more than ${MAX_EVAL_STEPS} steps (locals that multiply each other?)`, e.line);
   const ev = (x: Expr) => evaluate(x, scope, depth + 1);
   switch (e.kind) {
     case 'literal':
       return e.value;
-    case 'template':
-      return e.parts.map((p) => (typeof p === 'string' ? p : String(ev(p)))).join('');
+    case 'template': {
+      let out = '';
+      for (const p of e.parts) {
+        out += typeof p === 'string' ? p : String(ev(p));
+        if (out.length > MAX_VALUE_LENGTH) throw new HclEvalError(`string template builds more than ${MAX_VALUE_LENGTH} characters`, e.line);
+      }
+      return out;
+    }
     case 'tuple':
       return e.items.map(ev);
     case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const it of e.items) out[String(ev(it.key))] = ev(it.value);
-      return out;
+      // Object.fromEntries: an own property for every key, "__proto__" too (an assignment would set the prototype).
+      return Object.fromEntries(e.items.map((it) => [String(ev(it.key)), ev(it.value)]));
     }
     case 'variable':
-      throw new HclEvalError(`'${e.name}' is only known to Terraform (run terraform plan and give 'terraform show -json' output instead)`, e.line);
+      throw new HclEvalError(`'${excerpt(e.name)}' is only known to Terraform (run terraform plan and give 'terraform show -json' output instead)`, e.line);
     case 'getattr': {
       const base = rootExpr(e);
       if (base.kind === 'unsupported') return ev(base);
       const root = rootName(e);
       if (root === 'var' && e.target.kind === 'variable') {
-        if (!scope.vars.has(e.name)) throw new HclEvalError(`var.${e.name} has no value (pass --param ${e.name}=VALUE or give the variable a default)`, e.line);
+        if (!scope.vars.has(e.name)) throw new HclEvalError(`var.${excerpt(e.name)} has no value (pass --param ${excerpt(e.name)}=VALUE or give the variable a default)`, e.line);
         return scope.vars.get(e.name);
       }
-      if (root === 'local' && e.target.kind === 'variable') {
-        const x = scope.locals.get(e.name);
-        if (!x) throw new HclEvalError(`local.${e.name} is not defined`, e.line);
-        return ev(x);
-      }
-      if (root !== 'var' && root !== 'local') throw new HclEvalError(`${traversalText(e)} is only known to Terraform (run terraform plan and give 'terraform show -json' output instead)`, e.line);
+      if (root === 'local' && e.target.kind === 'variable') return local(e.name, scope, depth, e.line);
+      if (root !== 'var' && root !== 'local') throw new HclEvalError(`${excerpt(traversalText(e))} is only known to Terraform (run terraform plan and give 'terraform show -json' output instead)`, e.line);
       const target = ev(e.target);
-      if (target === null || typeof target !== 'object' || !(e.name in (target as object))) throw new HclEvalError(`no attribute '${e.name}' in ${traversalText(e.target)}`, e.line);
+      if (target === null || typeof target !== 'object' || !Object.hasOwn(target, e.name)) throw new HclEvalError(`no attribute '${excerpt(e.name)}' in ${excerpt(traversalText(e.target))}`, e.line);
       return (target as Record<string, unknown>)[e.name];
     }
     case 'index': {
       const target = ev(e.target);
       const key = ev(e.key);
       if (Array.isArray(target) && typeof key === 'number' && key >= 0 && key < target.length) return target[key];
-      if (target !== null && typeof target === 'object' && !Array.isArray(target) && String(key) in target) return (target as Record<string, unknown>)[String(key)];
-      throw new HclEvalError(`index ${JSON.stringify(key)} not found in ${traversalText(e.target)}`, e.line);
+      if (target !== null && typeof target === 'object' && !Array.isArray(target) && Object.hasOwn(target, String(key))) return (target as Record<string, unknown>)[String(key)];
+      throw new HclEvalError(`index ${describeValue(key)} not found in ${excerpt(traversalText(e.target))}`, e.line);
     }
     case 'call':
       return callFunction(e.name, e.args.map(ev), e.line);
@@ -564,11 +616,34 @@ export function evaluate(e: Expr, scope: Scope, depth = 0): unknown {
   }
 }
 
+/** local.<name>, evaluated once; a local that needs itself is a loop named by its chain. */
+function local(name: string, scope: Scope, depth: number, line: number): unknown {
+  const values = (scope.localValues ??= new Map());
+  if (values.has(name)) return values.get(name);
+  const x = scope.locals.get(name);
+  if (!x) throw new HclEvalError(`local.${excerpt(name)} is not defined`, line);
+  const evaluating = (scope.evaluating ??= []);
+  const at = evaluating.indexOf(name);
+  if (at >= 0) throw new HclEvalError(`locals refer to each other in a loop: ${[...evaluating.slice(at), name].map((n) => `local.${excerpt(n, 40)}`).join(' -> ')}`, line);
+  evaluating.push(name);
+  try {
+    const v = evaluate(x, scope, depth + 1);
+    values.set(name, v);
+    return v;
+  } finally {
+    evaluating.pop();
+  }
+}
+
 function callFunction(name: string, args: unknown[], line: number): unknown {
   switch (name) {
-    case 'concat':
+    case 'concat': {
       if (!args.every(Array.isArray)) throw new HclEvalError('concat() takes lists', line);
+      let length = 0;
+      for (const a of args as unknown[][]) length += a.length;
+      if (length > MAX_VALUE_LENGTH) throw new HclEvalError(`concat() builds a list of ${length} items, more than ${MAX_VALUE_LENGTH}`, line);
       return (args as unknown[][]).flat(1);
+    }
     case 'tonumber':
       return Number(args[0]);
     case 'tostring':
@@ -581,17 +656,20 @@ function callFunction(name: string, args: unknown[], line: number): unknown {
     case 'upper':
       return String(args[0]).toUpperCase();
     case 'length':
-      return Array.isArray(args[0]) ? args[0].length : typeof args[0] === 'string' ? args[0].length : Object.keys(args[0] as object).length;
+      if (Array.isArray(args[0]) || typeof args[0] === 'string') return args[0].length;
+      if (args[0] !== null && typeof args[0] === 'object') return Object.keys(args[0]).length;
+      throw new HclEvalError(`length() takes a list, a map or a string, not ${describeValue(args[0])}`, line);
     case 'merge':
+      if (!args.every((a) => a === null || (typeof a === 'object' && !Array.isArray(a)))) throw new HclEvalError('merge() takes maps', line);
       return Object.assign({}, ...(args as object[]));
     case 'lookup': {
       const m = args[0] as Record<string, unknown>;
-      if (m && typeof m === 'object' && String(args[1]) in m) return m[String(args[1])];
+      if (m && typeof m === 'object' && Object.hasOwn(m, String(args[1]))) return m[String(args[1])];
       if (args.length > 2) return args[2];
-      throw new HclEvalError(`lookup(): key ${JSON.stringify(args[1])} not found`, line);
+      throw new HclEvalError(`lookup(): key ${describeValue(args[1])} not found`, line);
     }
     default:
-      throw new HclEvalError(`function ${name}() is not evaluated here (give 'terraform show -json' output instead)`, line);
+      throw new HclEvalError(`function ${excerpt(name)}() is not evaluated here (give 'terraform show -json' output instead)`, line);
   }
 }
 

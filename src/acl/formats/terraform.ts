@@ -5,6 +5,7 @@
  * or from .tf files whose rule attributes are literals, variables with values, or locals.
  */
 import { AclInvalidError } from '../../errors.js';
+import { describeValue, excerpt } from '../../text/quote.js';
 import type { Acl, Association } from '../model.js';
 import { boolValue, buildAwsAcl, type BuildOptions, type EntrySpec } from './entries.js';
 import { evaluate, HclEvalError, HclSyntaxError, parseHcl, traversalText, type Block, type Body, type Expr, type Scope } from './hcl.js';
@@ -32,20 +33,29 @@ interface TfResource {
   values: Json;
 }
 
-function collectResources(mod: unknown, out: TfResource[]): void {
+/** Deepest module nesting read from `terraform show -json` (child_modules, module_calls). */
+const MAX_MODULE_DEPTH = 64;
+
+function tooDeep(file: string, what: string): AclInvalidError {
+  return new AclInvalidError(file, `${what} nest more than ${MAX_MODULE_DEPTH} levels deep`);
+}
+
+function collectResources(mod: unknown, out: TfResource[], file: string, depth = 0): void {
   if (!isObject(mod)) return;
+  if (depth > MAX_MODULE_DEPTH) throw tooDeep(file, 'child_modules');
   if (Array.isArray(mod.resources)) {
     for (const r of mod.resources) {
       if (!isObject(r) || r.mode === 'data' || typeof r.type !== 'string') continue;
       out.push({ address: String(r.address ?? `${r.type}.${r.name}`), type: r.type, name: String(r.name ?? ''), values: isObject(r.values) ? r.values : {} });
     }
   }
-  if (Array.isArray(mod.child_modules)) for (const c of mod.child_modules) collectResources(c, out);
+  if (Array.isArray(mod.child_modules)) for (const c of mod.child_modules) collectResources(c, out, file, depth + 1);
 }
 
 /** Resource address (without instance key) -> the ACL address its network_acl_id expression references, from `configuration`. */
-function configReferences(mod: unknown, prefix: string, out: Map<string, string>): void {
+function configReferences(mod: unknown, prefix: string, out: Map<string, string>, file: string, depth = 0): void {
   if (!isObject(mod)) return;
+  if (depth > MAX_MODULE_DEPTH) throw tooDeep(file, 'configuration module_calls');
   if (Array.isArray(mod.resources)) {
     for (const r of mod.resources) {
       if (!isObject(r) || !isObject(r.expressions)) continue;
@@ -56,7 +66,7 @@ function configReferences(mod: unknown, prefix: string, out: Map<string, string>
     }
   }
   if (isObject(mod.module_calls)) {
-    for (const [name, call] of Object.entries(mod.module_calls)) if (isObject(call)) configReferences(call.module, `${prefix}module.${name}.`, out);
+    for (const [name, call] of Object.entries(mod.module_calls)) if (isObject(call)) configReferences(call.module, `${prefix}module.${name}.`, out, file, depth + 1);
   }
 }
 
@@ -104,9 +114,10 @@ const INLINE_NAMES = { ruleNumber: 'rule_no', protocol: 'protocol', action: 'act
 const RULE_NAMES = { ...INLINE_NAMES, ruleNumber: 'rule_number', action: 'rule_action' };
 
 function tagsOf(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number') out[k] = String(x);
-  return out;
+  // Object.fromEntries: own properties for every key, "__proto__" too.
+  const out: [string, string][] = [];
+  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number') out.push([k, String(x)]);
+  return Object.fromEntries(out);
 }
 
 function finish(builds: Map<string, AclBuild>, subnets: Map<string, string[]>, file: string, opts: BuildOptions): Acl[] {
@@ -128,9 +139,9 @@ export function parseTerraformJson(doc: unknown, file: string, opts: BuildOption
   const root = plan ? (doc.planned_values as Json).root_module : isObject(doc.values) ? doc.values.root_module : undefined;
   const rootKey = plan ? 'planned_values.root_module' : 'values.root_module';
   const resources: TfResource[] = [];
-  collectResources(root, resources);
+  collectResources(root, resources, file);
   const refs = new Map<string, string>();
-  if (isObject(doc.configuration)) configReferences(doc.configuration.root_module, '', refs);
+  if (isObject(doc.configuration)) configReferences(doc.configuration.root_module, '', refs, file);
 
   const builds = new Map<string, AclBuild>();
   const byAwsId = new Map<string, AclBuild>();
@@ -141,8 +152,8 @@ export function parseTerraformJson(doc: unknown, file: string, opts: BuildOption
     }
     if (r.type !== 'aws_network_acl' && r.type !== 'aws_default_network_acl') continue;
     const b: AclBuild = { id: r.address, awsId: typeof r.values.id === 'string' ? r.values.id : null, tags: tagsOf(r.values.tags), entries: [], subnetIds: [] };
-    if (Array.isArray(r.values.subnet_ids)) b.subnetIds.push(...r.values.subnet_ids.filter((x): x is string => typeof x === 'string'));
-    inlineEntries(r.address, r.values, `${rootKey} ${r.address}.values`, b);
+    if (Array.isArray(r.values.subnet_ids)) for (const x of r.values.subnet_ids) if (typeof x === 'string') b.subnetIds.push(x);
+    inlineEntries(r.address, r.values, `${rootKey} ${excerpt(r.address, 80)}.values`, b);
     builds.set(r.address, b);
     if (b.awsId) byAwsId.set(b.awsId, b);
   }
@@ -160,14 +171,14 @@ export function parseTerraformJson(doc: unknown, file: string, opts: BuildOption
       }
       const ref = refs.get(stripIndex(r.address).replace(/\[[^\]]*\]/g, ''));
       const b = ref ? (builds.get(ref) ?? [...builds.values()].find((x) => stripIndex(x.id) === ref)) : undefined;
-      if (!b) throw new AclInvalidError(file, `${r.address}: network_acl_id is unknown and the configuration does not say which aws_network_acl it references`, { path: `${rootKey} ${r.address}.values.network_acl_id` });
+      if (!b) throw new AclInvalidError(file, 'network_acl_id is unknown and the configuration does not say which aws_network_acl it references', { path: `${rootKey} ${excerpt(r.address, 80)}.values.network_acl_id` });
       return b;
     };
     if (r.type === 'aws_network_acl_rule') {
       const v = r.values;
-      const path = `${rootKey} ${r.address}.values`;
+      const path = `${rootKey} ${excerpt(r.address, 80)}.values`;
       const egress = boolValue(v.egress ?? false);
-      if (egress === null) throw new AclInvalidError(file, `egress ${JSON.stringify(v.egress)} is not true or false`, { path: `${path}.egress` });
+      if (egress === null) throw new AclInvalidError(file, `egress ${describeValue(v.egress)} is not true or false`, { path: `${path}.egress` });
       target().entries.push({
         ruleNumber: v.rule_number,
         egress,
@@ -224,7 +235,7 @@ export function parseTerraformHcl(text: string, file: string, opts: BuildOptions
     try {
       return evaluate(a.expr, scope);
     } catch (e) {
-      if (e instanceof HclEvalError) throw new AclInvalidError(file, `${address}: cannot evaluate ${name} = ${a.text}: ${e.detail}`, { line: e.line });
+      if (e instanceof HclEvalError) throw new AclInvalidError(file, `${excerpt(address, 80)}: cannot evaluate ${name} = ${excerpt(a.text)}: ${e.detail}`, { line: e.line });
       throw e;
     }
   };
@@ -245,9 +256,9 @@ export function parseTerraformHcl(text: string, file: string, opts: BuildOptions
     const [type, name] = b.labels as [string, string];
     if (type !== 'aws_network_acl' && type !== 'aws_default_network_acl') continue;
     const address = `${type}.${name}`;
-    for (const meta of ['count', 'for_each']) if (b.body.attributes.has(meta)) throw new AclInvalidError(file, `${address}: ${meta} is not evaluated here; give 'terraform show -json' output instead`, lineOf(b, meta));
+    for (const meta of ['count', 'for_each']) if (b.body.attributes.has(meta)) throw new AclInvalidError(file, `${excerpt(address, 80)}: ${meta} is not evaluated here; give 'terraform show -json' output instead`, lineOf(b, meta));
     const dynamic = b.body.blocks.find((x) => x.type === 'dynamic');
-    if (dynamic) throw new AclInvalidError(file, `${address}: dynamic "${dynamic.labels[0] ?? ''}" blocks are not evaluated here; give 'terraform show -json' output instead`, { line: dynamic.line });
+    if (dynamic) throw new AclInvalidError(file, `${excerpt(address, 80)}: dynamic "${excerpt(dynamic.labels[0] ?? '', 60)}" blocks are not evaluated here; give 'terraform show -json' output instead`, { line: dynamic.line });
     const build: AclBuild = { id: address, awsId: null, tags: tagsOf(lenient(b.body, 'tags')), entries: [], subnetIds: [] };
     for (const rb of b.body.blocks) {
       if (rb.type !== 'ingress' && rb.type !== 'egress') continue;
@@ -276,17 +287,17 @@ export function parseTerraformHcl(text: string, file: string, opts: BuildOptions
     const [type, name] = b.labels as [string, string];
     if (type !== 'aws_network_acl_rule' && type !== 'aws_network_acl_association') continue;
     const address = `${type}.${name}`;
-    for (const meta of ['count', 'for_each']) if (b.body.attributes.has(meta)) throw new AclInvalidError(file, `${address}: ${meta} is not evaluated here; give 'terraform show -json' output instead`, lineOf(b, meta));
+    for (const meta of ['count', 'for_each']) if (b.body.attributes.has(meta)) throw new AclInvalidError(file, `${excerpt(address, 80)}: ${meta} is not evaluated here; give 'terraform show -json' output instead`, lineOf(b, meta));
     const ref = b.body.attributes.get('network_acl_id');
     const target = ref ? aclTarget(ref.expr) : null;
     const build = target ? builds.get(target) : undefined;
     if (!build) {
-      throw new AclInvalidError(file, `${address}: network_acl_id = ${ref?.text ?? '(missing)'} does not refer to an aws_network_acl of this file`, ref ? { line: ref.line } : { line: b.line });
+      throw new AclInvalidError(file, `${excerpt(address, 80)}: network_acl_id = ${excerpt(ref?.text ?? '(missing)')} does not refer to an aws_network_acl of this file`, ref ? { line: ref.line } : { line: b.line });
     }
     if (type === 'aws_network_acl_association') continue;
     const v = (n: string) => evalAttr(address, b.body, n);
     const egress = boolValue(v('egress') ?? false);
-    if (egress === null) throw new AclInvalidError(file, `${address}: egress is not true or false`, lineOf(b, 'egress'));
+    if (egress === null) throw new AclInvalidError(file, `${excerpt(address, 80)}: egress is not true or false`, lineOf(b, 'egress'));
     build.entries.push({
       ruleNumber: v('rule_number'),
       egress,
@@ -308,7 +319,7 @@ export function parseTerraformHcl(text: string, file: string, opts: BuildOptions
   if (builds.size === 0) {
     const mod = body.blocks.find((b) => b.type === 'module');
     const hint = mod
-      ? `; its network ACLs come from module "${mod.labels[0] ?? ''}" (line ${mod.line}), whose inputs are not evaluated here: run terraform plan and give 'terraform show -json' output instead`
+      ? `; its network ACLs come from module "${excerpt(mod.labels[0] ?? '', 60)}" (line ${mod.line}), whose inputs are not evaluated here: run terraform plan and give 'terraform show -json' output instead`
       : '';
     throw new AclInvalidError(file, `no resource "aws_network_acl" or "aws_default_network_acl" in this file${hint}`);
   }

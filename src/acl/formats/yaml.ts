@@ -9,9 +9,10 @@
  *         - { rule: 100, proto: tcp, ports: 32768-65535, cidr: 0.0.0.0/0, action: allow }
  * A file may also hold one ACL at the top level (id, inbound, outbound). Errors name the line.
  */
-import { lineAt } from './cloudformation.js';
-import YAML, { LineCounter, isMap, isSeq, type Document, type Node } from 'yaml';
+import { isMap, isSeq, type Document, type Node } from 'yaml';
 import { AclInvalidError } from '../../errors.js';
+import { describeValue, excerpt } from '../../text/quote.js';
+import { parseYaml, type ParsedYaml } from '../yaml-parse.js';
 import type { Acl } from '../model.js';
 import { buildAwsAcl, type BuildOptions, type EntrySpec } from './entries.js';
 
@@ -31,15 +32,9 @@ export function looksLikeNativeYaml(doc: unknown): boolean {
 const RULE_KEYS = new Set(['rule', 'proto', 'protocol', 'ports', 'port', 'cidr', 'action', 'icmp', 'description']);
 const ACL_KEYS = new Set(['id', 'name', 'subnets', 'inbound', 'outbound', 'tags']);
 
-/** Parse the native format; `text` is needed again for line numbers. */
-export function parseNativeYaml(text: string, file: string, opts: BuildOptions = {}): Acl[] {
-  const lc = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new AclInvalidError(file, `not valid YAML: ${e.message.split('\n')[0]}`, { line: lineAt(text, e.pos[0]) });
-  }
-  const js = doc.toJS() as unknown;
+/** Parse the native format (`parsed`: the document already parsed from `text` the native way, if it was). */
+export function parseNativeYaml(text: string, file: string, opts: BuildOptions = {}, parsed: ParsedYaml | null = null): Acl[] {
+  const { doc, value: js, lines: lc } = parsed ?? parseYaml(text, file);
   const lineOf = (path: (string | number)[]): { line?: number; path?: string } => {
     const node = nodeAt(doc, path);
     const text = pathText(path);
@@ -53,9 +48,9 @@ export function parseNativeYaml(text: string, file: string, opts: BuildOptions =
   const seen = new Set<string>();
   return list.map(({ acl, path }, i) => {
     if (!isObject(acl)) throw new AclInvalidError(file, 'expected an ACL mapping (id, inbound, outbound)', lineOf(path));
-    for (const k of Object.keys(acl)) if (!ACL_KEYS.has(k) && path.length > 0) throw new AclInvalidError(file, `unknown ACL key '${k}' (expected ${[...ACL_KEYS].join(', ')})`, lineOf([...path, k]));
+    for (const k of Object.keys(acl)) if (!ACL_KEYS.has(k) && path.length > 0) throw new AclInvalidError(file, `unknown ACL key ${describeValue(k)} (expected ${[...ACL_KEYS].join(', ')})`, lineOf([...path, k]));
     const id = acl.id === undefined ? `acl${i + 1}` : String(acl.id);
-    if (seen.has(id)) throw new AclInvalidError(file, `duplicate ACL id '${id}'`, lineOf([...path, 'id']));
+    if (seen.has(id)) throw new AclInvalidError(file, `duplicate ACL id ${describeValue(id)}`, lineOf([...path, 'id']));
     seen.add(id);
     const subnets = acl.subnets === undefined ? [] : acl.subnets;
     if (!Array.isArray(subnets) || !subnets.every((s) => typeof s === 'string')) throw new AclInvalidError(file, 'subnets must be a list of CIDRs', lineOf([...path, 'subnets']));
@@ -66,11 +61,11 @@ export function parseNativeYaml(text: string, file: string, opts: BuildOptions =
       rules.forEach((r, j) => {
         const rp = [...path, direction, j];
         if (!isObject(r)) throw new AclInvalidError(file, 'expected a rule mapping (rule, proto, ports, cidr, action)', lineOf(rp));
-        for (const k of Object.keys(r)) if (!RULE_KEYS.has(k)) throw new AclInvalidError(file, `unknown rule key '${k}' (expected rule, proto, ports, cidr, action, icmp, description)`, lineOf([...rp, k]));
+        for (const k of Object.keys(r)) if (!RULE_KEYS.has(k)) throw new AclInvalidError(file, `unknown rule key ${describeValue(k)} (expected rule, proto, ports, cidr, action, icmp, description)`, lineOf([...rp, k]));
         const proto = r.proto ?? r.protocol ?? -1;
         const portsValue = r.ports ?? r.port;
         const ports = parsePorts(portsValue);
-        if (ports === null) throw new AclInvalidError(file, `ports ${JSON.stringify(portsValue)} is not a port, a range 'from-to', or [from, to]`, lineOf([...rp, r.ports !== undefined ? 'ports' : 'port']));
+        if (ports === null) throw new AclInvalidError(file, `ports ${describeValue(portsValue)} is not a port, a range 'from-to', or [from, to]`, lineOf([...rp, r.ports !== undefined ? 'ports' : 'port']));
         const icmp = r.icmp;
         let icmpType: unknown;
         let icmpCode: unknown;
@@ -135,5 +130,5 @@ function nodeAt(doc: Document, path: (string | number)[]): Node | null {
 }
 
 function pathText(path: (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? excerpt(p, 60) : `.${excerpt(p, 60)}`)).join('');
 }

@@ -8,6 +8,7 @@ import type { ReplaySpec } from '../../verdict/spec.js';
 import type { VerdictTable } from '../../verdict/outcomes.js';
 import { PortMaps } from '../../verdict/probe.js';
 import type { DiagnosisCode } from './codes.js';
+import { scenarioCoverage, type ScenarioCoverage } from '../coverage.js';
 
 /** An entry as `aws ec2 create-network-acl-entry` takes it. */
 export interface AwsEntry {
@@ -20,19 +21,52 @@ export interface AwsEntry {
   portRange: { from: number; to: number };
 }
 
-export interface Fix {
+/** One aws ec2 change of a fix. */
+export interface FixChange {
   action: 'create' | 'replace';
-  /** Null when no rule number is free in front of the denying rule (the note says what to do). */
+  entry: AwsEntry;
+  /** For a replacement: the entry's port range as it is now. */
+  replaces?: { ruleNumber: number; portRange: { from: number; to: number } };
+  command: string;
+  /** Why this change: which clients' ranges it opens and what else it opens. */
+  reason: string;
+}
+
+/**
+ * The fix for one gate (ACL and direction), protocol and address family: the smallest set of entry changes that lets
+ * the reply to every port of the inferred range of every client seen using that protocol through that gate get
+ * through, except the ports explicit denies refuse (those stay in force and are listed).
+ */
+export interface Fix {
+  /** "<acl>:<egress|ingress>:<tcp|udp>:ipv<4|6>"; diagnoses that share the fix name it in `fixId`. */
+  id: string;
+  acl: string;
+  direction: 'inbound' | 'outbound';
+  protocol: 'tcp' | 'udp';
+  family: 4 | 6;
+  /** The first of `changes` (null when there is none), for readers of one-change fixes. */
+  action: 'create' | 'replace';
   entry: AwsEntry | null;
-  /** For a replacement: the entry as it is now. */
   replaces?: { ruleNumber: number; portRange: { from: number; to: number } };
   command: string | null;
+  /** Every change, in the order to apply them. */
+  changes: FixChange[];
   /**
-   * True when, with the fix applied, every affected connection's reply is allowed and so is every port of the
-   * affected clients' required range (for every distinct way the rules see a server/client pair).
+   * True when, with every fix of the scenario applied, the reply to every port of every such client's range is
+   * allowed or refused by an explicit deny listed in deniesInForce (probed for every distinct way the rules see the
+   * server/client pairs). False when the fix has no change.
    */
   verified: boolean;
   note: string;
+  /** Clients whose range needed ports opened, and the union of the ranges the fix covers. */
+  clients: number;
+  required: string;
+  /** Explicit denies the fix leaves in force inside those ranges: rule number, ports, clients affected. */
+  deniesInForce: { rule: number; ports: string; clients: number }[];
+  /** Ports the change opens that no client's range holds ('none'). */
+  opensUnneeded: string;
+  /** AWS rules per direction and family: the quota, the count after the fix, and the count without merging. */
+  quota: { limit: number; rules: number; wanted: number };
 }
 
 export interface AffectedClient {
@@ -45,6 +79,12 @@ export interface AffectedClient {
   /** Share of the profile's range the return path does not allow, 0..1. */
   notAllowedShare: number;
   notAllowed: string;
+  /** Share of the client's next connections (of this protocol) the ACL would deny under its port model, 0..1. */
+  failureProbability: number;
+  /** 'uniform' over the range, or 'parity': Linux connect()'s first pass over ports of the low end's parity. */
+  portModel: 'uniform' | 'parity';
+  /** 'bursty': consecutive connections to one destination use nearby ports, so failures come in runs. */
+  failurePattern: 'bursty' | 'independent';
 }
 
 export interface Diagnosis {
@@ -67,6 +107,19 @@ export interface DiagnoseInput {
   verdicts: VerdictTable;
   /** Port maps shared by all diagnoses of a replay (created on first use). */
   portMaps?: PortMaps;
+  /** AWS rules per direction and family a fix may bring an ACL to (default: 20, or 40 when it already holds more). */
+  ruleQuota?: number;
+  /** Per scenario, the coverage of every client's range and the fixes (computed once, shared by the diagnoses). */
+  coverage?: Map<number, ScenarioCoverage>;
+  fixes?: Map<number, Map<string, Fix>>;
+}
+
+/** The scenario's coverage, computed on first use. */
+export function coverageOf(input: DiagnoseInput, s: number): ScenarioCoverage {
+  const m = (input.coverage ??= new Map());
+  let c = m.get(s);
+  if (!c) m.set(s, (c = scenarioCoverage({ ...input, portMaps: portMaps(input) }, s)));
+  return c;
 }
 
 export function portMaps(input: DiagnoseInput): PortMaps {

@@ -4,26 +4,20 @@ import { isIcmpOrientation } from '../../flow/orient.js';
 import { gateInfo, ruleOf } from '../../verdict/outcomes.js';
 import { verdictGate } from '../../verdict/evaluator.js';
 import { refs } from '../findings.js';
+import { KeyIndex } from '../../flow/keyindex.js';
 import { capitalize, groupBy, ruleWords, type DiagnoseInput, type Diagnosis } from './common.js';
 
 export function forwardDenied(input: DiagnoseInput, s: number): Diagnosis[] {
   const { plan, spec, connections: ct, verdicts: vt } = input;
   // One finding per deciding rule and service port; the servers behind it are listed, not split into findings.
-  const byCode = new Map<number, Map<number, number[]>>();
+  const keys = new KeyIndex(64);
   const groups: number[][] = [];
   for (let i = 0; i < ct.count; i++) {
     const code = vt.forwardCode(s, i);
     if (code >= 0 || isIcmpOrientation(ct.orientation[i]!)) continue;
-    let byService = byCode.get(code);
-    if (!byService) byCode.set(code, (byService = new Map()));
-    const service = ct.proto[i]! * 65537 + (ct.ported(i) ? ct.serverPort[i]! : 65536);
-    const g = byService.get(service);
-    if (g) g.push(i);
-    else {
-      const rows = [i];
-      byService.set(service, rows);
-      groups.push(rows);
-    }
+    const g = keys.intern(code >>> 0, ct.proto[i]!, ct.ported(i) ? ct.serverPort[i]! : 65536, 0);
+    if (g === groups.length) groups.push([]);
+    groups[g]!.push(i);
   }
   return groups
     .sort((a, b) => b.length - a.length)

@@ -12,7 +12,7 @@ import { icmpNeeded } from './icmp-needed.js';
 import { failuresMatch } from './failures-match.js';
 import { notCrossing } from './not-crossing.js';
 
-export type { AffectedClient, AwsEntry, DiagnoseInput, Diagnosis, Fix } from './common.js';
+export type { AffectedClient, AwsEntry, DiagnoseInput, Diagnosis, Fix, FixChange } from './common.js';
 
 export { DIAGNOSIS_CODES } from './codes.js';
 

@@ -28,7 +28,7 @@ export function examplesTable(refs: ConnectionRef[], caption: string): Html {
   if (refs.length === 0) return html``;
   return html`<div class="examples"><span class="muted">${caption}:</span><ul>${refs.map(
     (e) =>
-      html`<li><span class="mono">${e.proto} ${endpoint(e.client, e.clientPort)} → ${endpoint(e.server, e.serverPort)}</span> <span class="muted">· ${e.state} · ${e.attempt}${e.synRetransmits ? ` · ${e.synRetransmits} SYN retransmissions` : ''}</span></li>`,
+      html`<li><span class="mono">${e.proto} ${endpoint(e.client, e.clientPort)} → ${endpoint(e.server, e.serverPort)}</span> <span class="muted">· ${e.state} · ${e.attempt}${e.synRetransmits ? ` · ${e.synRetransmits} SYN retransmissions` : ''}${e.record ? ` · record ${e.record}` : ''}</span></li>`,
   )}</ul></div>`;
 }
 
@@ -43,9 +43,9 @@ function isRefs(x: unknown): x is ConnectionRef[] {
 
 function affectedTable(all: AffectedClient[], limit = 10): Html {
   const clients = all.slice(0, limit);
-  return html`${all.length > limit ? html`<p class="muted">The ${limit} first of ${count(all.length)} affected clients:</p>` : ''}<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th></tr></thead><tbody>${clients.map(
+  return html`${all.length > limit ? html`<p class="muted">The ${limit} first of ${count(all.length)} affected clients:</p>` : ''}<table class="small clients"><thead><tr><th>client</th><th>profile (confidence)</th><th>profile range</th><th>ports seen</th><th class="num">connections</th><th>not allowed</th><th>next connections failing</th></tr></thead><tbody>${clients.map(
     (c) =>
-      html`<tr><td class="mono">${c.host}</td><td>${c.profile} (${c.confidence.toFixed(2)})</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="mono">${c.ports[0]}–${c.ports[1]}</td><td class="num">${count(c.connections)}</td><td>${Math.round(c.notAllowedShare * 100)}% of the range: <span class="mono">${c.notAllowed}</span></td></tr>`,
+      html`<tr><td class="mono">${c.host}</td><td>${c.profile} (${c.confidence.toFixed(2)})</td><td class="mono">${c.range[0]}–${c.range[1]}</td><td class="mono">${c.ports[0]}–${c.ports[1]}</td><td class="num">${count(c.connections)}</td><td>${Math.round(c.notAllowedShare * 100)}% of the range: <span class="mono">${c.notAllowed}</span></td><td>${c.failureProbability === undefined ? '' : `${Math.round(c.failureProbability * 100)}%${c.failurePattern === 'bursty' ? ', in runs' : ''}`}</td></tr>`,
   )}</tbody></table>`;
 }
 
@@ -53,24 +53,28 @@ function protocolWord(p: string): string {
   return p === '6' ? '6 (tcp)' : p === '17' ? '17 (udp)' : p;
 }
 
-/** The fix: what to change, the AWS entry field by field, the aws CLI command, and whether a replay verified it. */
+/** The fix: what to change, each AWS entry field by field with its aws CLI command, and whether a replay verified it. */
 export function fixBlock(fix: Fix): Html {
-  const e = fix.entry;
-  if (!e) return html`<div class="fix" data-verified="false"><div><span class="title">Fix: ${fix.note}</span></div></div>`;
-  const fields: [string, string][] = [
-    ['RuleNumber', String(e.ruleNumber)],
-    ['Protocol', protocolWord(e.protocol)],
-    ['RuleAction', e.ruleAction],
-    ['Egress', String(e.egress)],
-    e.cidrBlock !== undefined ? ['CidrBlock', e.cidrBlock] : ['Ipv6CidrBlock', e.ipv6CidrBlock ?? ''],
-    ['PortRange', `From=${e.portRange.from}, To=${e.portRange.to}`],
-  ];
+  const changes = fix.changes ?? [];
+  if (changes.length === 0) return html`<div class="fix" data-verified="false"><div><span class="title">Fix: ${fix.note}</span></div></div>`;
+  const entry = (c: Fix['changes'][number]): Html => {
+    const e = c.entry;
+    const fields: [string, string][] = [
+      ['RuleNumber', String(e.ruleNumber)],
+      ['Protocol', protocolWord(e.protocol)],
+      ['RuleAction', e.ruleAction],
+      ['Egress', String(e.egress)],
+      e.cidrBlock !== undefined ? ['CidrBlock', e.cidrBlock] : ['Ipv6CidrBlock', e.ipv6CidrBlock ?? ''],
+      ['PortRange', `From=${e.portRange.from}, To=${e.portRange.to}`],
+    ];
+    return html`<div class="muted">AWS network ACL entry to ${c.action}${c.replaces ? html` (now rule ${c.replaces.ruleNumber}, ports ${c.replaces.portRange.from}–${c.replaces.portRange.to})` : ''}:</div>
+<dl class="entry">${fields.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
+<pre class="cmd"><code>${c.command}</code></pre>`;
+  };
   return html`<div class="fix" data-verified="${String(fix.verified)}"><div><span class="title">Fix: ${fix.note}</span>${
     fix.verified ? html`<span class="verified">✓ verified by replaying</span>` : html`<span class="unverified">▲ not verified</span>`
   }</div>
-<div class="muted">AWS network ACL entry to ${fix.action}${fix.replaces ? html` (now rule ${fix.replaces.ruleNumber}, ports ${fix.replaces.portRange.from}–${fix.replaces.portRange.to})` : ''}:</div>
-<dl class="entry">${fields.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
-<pre class="cmd"><code>${fix.command ?? ''}</code></pre></div>`;
+${changes.map(entry)}</div>`;
 }
 
 /** A replay diagnosis with its evidence and fix. */

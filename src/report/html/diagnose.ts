@@ -67,7 +67,7 @@ export function renderDiagnoseHtml(input: DiagnoseView): string {
     if (ct.ported(i)) ported.push(i);
   }
   const body = html`<header><h1>Capture diagnosis</h1>
-<p class="subtitle">Capture <b class="mono" data-field="capture-file">${summary.file}</b>: connection attempts that failed, without any ACL</p>
+<p class="subtitle">${summary.format === 'vpc-flow-logs' ? 'Flow logs' : 'Capture'} <b class="mono" data-field="capture-file">${summary.file}</b>: connection attempts that failed, without any ACL</p>
 <dl class="facts"><dt>packets</dt><dd>${count(summary.packets)}</dd><dt>connections</dt><dd>${count(ct.count)}</dd><dt>no answer</dt><dd>${count(failed)}</dd><dt>time span</dt><dd>${span}</dd></dl></header>
 <section id="findings"><h2>Findings</h2>
 ${findings.length ? captureFindingsList(findings, 10, (f, i) => findingFigure(f, ct, clients, i)) : html`<p class="none">No failed connection attempt looks like dropped return traffic.</p>`}

@@ -1,4 +1,5 @@
 /** The replay report page: outcomes at a glance, the diff, clients, then one section per candidate. */
+import { rejectsSection } from './rejects.js';
 import { html, count, type Html } from './escape.js';
 import { page } from './page.js';
 import { outcomeChart, outcomeLegend, swatch } from './charts.js';
@@ -107,7 +108,7 @@ export function renderReplayHtml(view: ReplayView): string {
   const several = rep.acls.length > 1;
   const body = html`<header>
 <h1>ACL replay report</h1>
-<p class="subtitle">Capture <b class="mono" data-field="capture-file">${rep.file}</b> replayed against ${rep.acls.length} candidate${several ? 's' : ''}</p>
+<p class="subtitle">${rep.records !== undefined ? 'Flow logs' : 'Capture'} <b class="mono" data-field="capture-file">${rep.file}</b> replayed against ${rep.acls.length} candidate${several ? 's' : ''}</p>
 <dl class="facts"><dt>packets</dt><dd>${count(rep.packets)}</dd><dt>connections</dt><dd>${count(rep.connections)}</dd><dt>time span</dt><dd>${span}</dd><dt>candidates</dt><dd>${rep.acls.map((a, i) => html`${i ? ', ' : ''}<b>${a.acl}</b>`)}</dd><dt>subnets</dt><dd class="mono">${subnets.join(', ')}</dd>${
     rep.topology ? html`<dt>topology</dt><dd class="mono">${rep.topology}</dd>` : ''
   }</dl>
@@ -131,6 +132,7 @@ ${outcomeLegend()}
 ${several ? html`<section id="diff"><h2>What changes between candidates</h2><p class="muted">The first candidate (left, before) against each other one (right, after), on the same capture.</p>${rep.acls.slice(1).map((_, i) => diffBlock(view, i + 1))}</section>` : ''}
 <section id="clients"><h2>Clients and their port ranges</h2><p class="muted">Each client's ephemeral ports as seen in the capture and the port-range profile inferred from them (and from the SYN's TTL and options).</p>${clientsTable(r.clients)}</section>
 ${rep.captureFindings.length ? html`<section id="capture"><h2>Failures seen in the capture</h2><p class="muted">From the capture alone, before any candidate is applied.</p>${captureFindingsList(rep.captureFindings, 6)}</section>` : ''}
+${rejectsSection(rep.rejectExplanations)}
 ${howToRead()}
 ${rep.acls.map((_, s) => candidateSection(view, s, findings, lint))}`;
   return page(`aclreplay: ${rep.file} against ${rep.acls.map((a) => a.acl).join(', ')}`, body).text;

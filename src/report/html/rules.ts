@@ -59,7 +59,7 @@ export interface RulesTableOptions {
 export function rulesTable(acl: Acl, direction: Direction, opts: RulesTableOptions): Html {
   const rules = direction === 'inbound' ? acl.inbound : acl.outbound;
   const limit = opts.limit ?? 150;
-  const max = opts.hits ? Math.max(0, ...opts.hits) : 0;
+  const max = opts.hits ? opts.hits.reduce((m, h) => (h > m ? h : m), 0) : 0;
   const total = opts.hits ? opts.hits.reduce((a, b) => a + b, 0) : 0;
   const cidrHead = direction === 'inbound' ? 'source' : 'destination';
   const rows = rules.slice(0, limit).map((r, i) => {

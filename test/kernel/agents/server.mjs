@@ -1,11 +1,14 @@
 // The lab's server, run inside the server namespace: an HTTP-ish TCP service and a UDP responder on the given
 // addresses and ports. Each request is one line ("HELLO <id>"); the answer names the address and port the server
 // saw ("OK <id> <address> <port>"), so clients behind NAT learn their outside port. TCP: the client closes first.
-// argv[2]: JSON {"tcp": [{"host", "port"}], "udp": [{"host", "port"}]}. stdout: one JSON line per event.
+// argv[2]: JSON {"hosts": [address], "tcp": [port], "udp": [port]}: every port on every host. stdout: one JSON line
+// per event.
 import dgram from 'node:dgram';
 import net from 'node:net';
 
-const cfg = JSON.parse(process.argv[2]);
+const given = JSON.parse(process.argv[2]);
+const pairs = (ports) => given.hosts.flatMap((host) => ports.map((port) => ({ host, port })));
+const cfg = { tcp: pairs(given.tcp), udp: pairs(given.udp) };
 const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 let pending = cfg.tcp.length + cfg.udp.length;
 const ready = () => {
