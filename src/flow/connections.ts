@@ -216,8 +216,13 @@ export class ConnectionTable {
     if (s === null) return null;
     const used = this.mirrorSessionCount![i]! & ~SESSIONS_MORE;
     const out: string[] = [];
-    for (let j = SESSIONS_PER_FLOW * i; j < SESSIONS_PER_FLOW * i + used; j++) out.push(this.sessionNames.get(s[j]!) ?? `session ${s[j]!.toString(16).padStart(8, '0')}`);
+    for (let j = SESSIONS_PER_FLOW * i; j < SESSIONS_PER_FLOW * i + used; j++) out.push(this.sessionName(s[j]!));
     return out;
+  }
+
+  /** The name of a session key (a key the tunnel summary does not name shows as its hash). */
+  sessionName(key: number): string {
+    return this.sessionNames.get(key) ?? `session-${key.toString(16).padStart(8, '0')}`;
   }
 
   /** True when more than SESSIONS_PER_FLOW mirror sessions delivered connection i. */

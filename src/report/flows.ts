@@ -1,6 +1,7 @@
 /** Renders the connection table as `flows` records: an aligned table, JSON, JSON lines or Zeek-style TSV, streamed from the columns. */
 import { layoutText } from '../wire/tcp.js';
 import { ATTEMPTS, ConnBit, protoName, type ConnectionTable } from '../flow/connections.js';
+import { SESSIONS_PER_FLOW, SESSIONS_MORE } from '../flow/table.js';
 import { CONN_STATES } from '../flow/state.js';
 import { orientationName, portEvidenceName } from '../flow/orient.js';
 import type { CaptureSummary } from '../pass/summary.js';
@@ -100,6 +101,8 @@ const NULL = ascii('null');
 export class FlowWriter {
   readonly out = new ByteOutput();
   private readonly addresses: (Uint8Array | undefined)[] = [];
+  private readonly quotedSessions = new Map<number, Uint8Array>();
+  private readonly plainSessions = new Map<number, Uint8Array>();
 
   constructor(private readonly ct: ConnectionTable) {}
 
@@ -117,6 +120,25 @@ export class FlowWriter {
 
   private key(name: string): void {
     this.out.text(name);
+  }
+
+  /** Connection i's session names, `sep` between them, JSON-quoted or not (encoded once per session); false for none. */
+  private sessions(i: number, sep: number, quoted: boolean): boolean {
+    const { ct, out } = this;
+    const s = ct.mirrorSessions!;
+    const used = ct.mirrorSessionCount![i]! & ~SESSIONS_MORE;
+    for (let j = SESSIONS_PER_FLOW * i; j < SESSIONS_PER_FLOW * i + used; j++) {
+      if (j > SESSIONS_PER_FLOW * i) out.byte(sep);
+      const key = s[j]!;
+      const cache = quoted ? this.quotedSessions : this.plainSessions;
+      let b = cache.get(key);
+      if (b === undefined) {
+        const name = ct.sessionName(key);
+        cache.set(key, (b = ascii(quoted ? JSON.stringify(name) : name)));
+      }
+      out.bytes(b);
+    }
+    return used > 0;
   }
 
   /** flowRecord(ct, i) as one line of JSON (no newline). */
@@ -216,12 +238,8 @@ export class FlowWriter {
       this.key('"}');
     } else out.bytes(NULL);
     if (ct.mirrorSessions !== null) {
-      const names = ct.sessionsOf(i)!;
       this.key(',"mirrorSessions":[');
-      for (let k = 0; k < names.length; k++) {
-        if (k > 0) out.byte(44);
-        out.text(JSON.stringify(names[k]));
-      }
+      this.sessions(i, 44, true);
       this.key('],"mirrorSessionsMore":');
       this.key(ct.moreSessions(i) ? 'true' : 'false');
     }
@@ -281,9 +299,8 @@ export class FlowWriter {
     out.byte(TAB);
     out.uint(ct.icmpErrors[i]!);
     if (ct.mirrorSessions !== null) {
-      const names = ct.sessionsOf(i)!;
       out.byte(TAB);
-      out.text(names.length === 0 ? '(empty)' : names.join(','));
+      if (!this.sessions(i, 44, false)) this.key('(empty)');
     }
   }
 }
