@@ -1,13 +1,16 @@
 /**
- * A chunk's look back: the records just before it, which warm its duplicate filter (the rule is in
- * src/decode/duplicates.ts), and, for a pcap file cut at offsets, finding the record boundary after a cut point.
+ * A chunk's look back and look ahead: the records just before it, which warm its duplicate filter, and those just
+ * after it, which its filter judges so that copies of its rows delivered later name their session on its
+ * connections (the rules are in src/decode/duplicates.ts); and, for a file cut at offsets, finding the record or
+ * block boundary after a cut point.
  *
  * The walk knows every record's offset and timestamp, so it names the warm-up's first record (WarmPlan `records`).
- * A pcap file cut at offsets is read by nobody on the main thread, so the worker walks back itself (`anchors`): from
- * the record boundary it claims for an earlier chunk's cut, forward over the record headers to its own start, which
- * gives the warm-up by the same rule. Only a walk from a true boundary is the true chain of records, so the claim is
- * reported (ChunkPartial.warmAnchor) and the pass checks it against that chunk's start, which it proved; when they
- * differ the chunk runs again with the proven starts as anchors. The answer never rests on a guess.
+ * A file cut at offsets is read by nobody on the main thread, so the worker walks back itself (`anchors`): from the
+ * boundary it claims for an earlier chunk's cut, in the state this chunk resumes, forward over the records to its own
+ * start, which gives the warm-up by the same rule. Only a walk from a true boundary in the true state is the true
+ * chain of records, so the claim is reported (ChunkPartial.warmAnchor) and the pass checks it against that chunk's
+ * start and reader state, which it proved; when they differ the chunk runs again with the proven ones as anchors.
+ * The answer never rests on a guess.
  */
 import { readSync } from 'node:fs';
 import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
