@@ -20,9 +20,10 @@
  * S - MAX_WARM_BYTES, and there are at most MAX_WARM_RECORDS of them. A filter warmed so judges every row of the chunk
  * exactly as a filter that saw the whole capture, provided timestamps do not go backwards (a capture from one point,
  * as a mirror target's is) and a window holds fewer records than the bounds: records before the warm-up are then
- * outside the window of every row of the chunk, so they are never matched, and insert() treats them as free ways in
- * both runs alike (at most WAYS records of a window share a bucket; past that the oldest is forgotten, again in both
- * runs alike). The chunk runs the warm-up lazily, before its first mirrored row: until then nothing was remembered.
+ * outside the window of every row of the chunk, so they are never matched, and a bucket (filled round robin) replaces
+ * them before any entry of the window (at most WAYS records of a window share a bucket; past that the oldest is
+ * forgotten, in both runs alike). The chunk runs the warm-up lazily, before its first mirrored row: until then
+ * nothing was remembered.
  *
  * The session of a dropped copy still saw the connection: every entry keeps a reference to the kept row it is a copy
  * of (the caller's ordinal of that row, -1 for a row of another chunk), and a dropped row leaves a pending pair
