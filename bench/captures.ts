@@ -9,6 +9,11 @@ export function standardCapture(quick: boolean): GenerateResult {
   return cached(quick ? 'gen-200k' : 'gen-2m', { packets: quick ? 200_000 : 2_000_000 });
 }
 
+/** The standard capture as a VXLAN mirror target receives it from 4 mirror sessions. */
+export function mirroredCapture(quick: boolean): GenerateResult {
+  return cached(quick ? 'gen-200k-vxlan' : 'gen-2m-vxlan', { packets: quick ? 200_000 : 2_000_000, vxlan: { sessions: 4 } });
+}
+
 /** The bench generator at 16 M packets: about 2 M connections, for peak memory per connection. */
 export function twoMillionConnectionCapture(): GenerateResult {
   return cached('gen-16m', { packets: 16_000_000 });

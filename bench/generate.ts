@@ -20,6 +20,12 @@ export interface GenerateOptions {
   ipv6Share?: number;
   /** Share of DNS exchanges (2 packets each) instead of the default mix: many connections from few packets. */
   dnsShare?: number;
+  /**
+   * Wrap every frame as VPC Traffic Mirroring delivers it: Ethernet, IPv4 from the mirror source to the target, UDP
+   * to 4789, VXLAN (RFC 7348), then the frame. `sessions` sources (one per client group, VNI 101...) mirror to one
+   * target, so consecutive packets come from different sessions as they would from several ENIs.
+   */
+  vxlan?: { sessions: number };
 }
 
 export interface GenerateResult {
@@ -137,13 +143,17 @@ export function generateCapture(o: GenerateOptions): GenerateResult {
   const live: Conn[] = [];
   for (let i = 0; i < concurrency; i++) live.push(newConn());
 
+  const sessions = o.vxlan?.sessions ?? 0;
+  const encap = sessions > 0 ? 50 : 0;
+  let outerId = 0;
   const writePacket = (c: Conn) => {
     const fromClient = c.kind === 1 ? true : c.kind === 0 ? c.step !== 1 && !(c.step >= 4 && c.step % 2 === 0 && c.step < c.steps - 3) && c.step !== c.steps - 2 : c.step === 0;
     const isTcp = c.kind <= 1;
     const dataLen = isTcp ? (c.step >= 3 && c.step < c.steps - 3 ? payload : 0) : c.kind === 2 ? (c.step === 0 ? 32 : 64) : 56;
     const l4len = isTcp ? 20 + (c.step <= 1 ? 12 : 0) : 8;
     const ipHdr = c.v6 ? 40 : 20;
-    const frameLen = 14 + ipHdr + l4len + dataLen;
+    const innerLen = 14 + ipHdr + l4len + dataLen;
+    const frameLen = innerLen + encap;
     if (len + 16 + frameLen > out.length) flush();
     usec += 1 + rng.below(20);
     if (usec >= 1_000_000) {
@@ -156,6 +166,26 @@ export function generateCapture(o: GenerateOptions): GenerateResult {
     dv.setUint32(len + 12, frameLen, true);
     let p = len + 16;
     out.fill(0, p, p + frameLen);
+    if (encap) {
+      // Ethernet to the target, IPv4 10.200.0.<session> -> 10.200.0.100, UDP (source port from the inner flow, as
+      // VXLAN implementations hash it) to 4789, VXLAN with the I flag and the session's VNI.
+      const session = c.client % sessions;
+      out.set([2, 0, 0, 0, 0, 100, 2, 0, 0, 0, 0, 1 + session], p);
+      dv.setUint16(p + 12, 0x0800);
+      out[p + 14] = 0x45;
+      dv.setUint16(p + 16, 20 + 8 + 8 + innerLen);
+      dv.setUint16(p + 18, outerId++ & 0xffff);
+      out[p + 22] = 64;
+      out[p + 23] = 17;
+      dv.setUint32(p + 26, 0x0ac80001 + session);
+      dv.setUint32(p + 30, 0x0ac80064);
+      dv.setUint16(p + 34, 49152 + ((c.client * 31 + c.cport) & 0x3fff));
+      dv.setUint16(p + 36, 4789);
+      dv.setUint16(p + 38, 8 + 8 + innerLen);
+      out[p + 42] = 0x08;
+      dv.setUint32(p + 46, (101 + session) << 8);
+      p += encap;
+    }
     out[p] = 2;
     out[p + 5] = fromClient ? 1 : 2;
     out[p + 6] = 2;

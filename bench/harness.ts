@@ -36,6 +36,8 @@ export interface BenchContext {
 
 export interface BenchSuite {
   name: string;
+  /** Run only when named in --only (a part of another suite that can be measured alone). */
+  explicitOnly?: boolean;
   run(ctx: BenchContext): Promise<void>;
 }
 

@@ -14,8 +14,9 @@ async function loadSuites(): Promise<BenchSuite[]> {
   const suites: BenchSuite[] = [];
   for (const m of mods) {
     try {
-      const mod = (await import(m)) as { suite?: BenchSuite };
+      const mod = (await import(m)) as { suite?: BenchSuite; mirrorSuite?: BenchSuite };
       if (mod.suite) suites.push(mod.suite);
+      if (mod.mirrorSuite) suites.push(mod.mirrorSuite);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
     }
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const only = onlyArg ? onlyArg.slice(7).split(',') : null;
   const results: BenchResult[] = [];
   for (const s of await loadSuites()) {
-    if (only && !only.includes(s.name)) continue;
+    if (only ? !only.includes(s.name) : s.explicitOnly) continue;
     process.stderr.write(`bench: ${s.name} ...\n`);
     await s.run({
       outDir: ensureOutDir(),

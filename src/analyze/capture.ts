@@ -2,6 +2,7 @@
 import { runPass, type PassOptions, type PassResult } from '../pass/engine.js';
 import { describeCapture, type CaptureSummary } from '../pass/summary.js';
 import { fromFlowTable, type ConnectionTable } from '../flow/connections.js';
+import { sessionNames } from '../decode/tunnels.js';
 
 export interface CaptureAnalysis {
   pass: PassResult;
@@ -14,11 +15,12 @@ export interface CaptureAnalysis {
 /** Read the capture with flows on and build its connection table (the pass's flow table is released). */
 export async function analyzeCapture(file: string, opts: PassOptions = {}): Promise<CaptureAnalysis> {
   const pass = await runPass(file, { ...opts, flows: true });
-  const connections = fromFlowTable(pass.merge.table);
+  const summary = describeCapture(pass);
+  const connections = fromFlowTable(pass.merge.table, sessionNames(pass.merge.tunnels));
   pass.merge.releaseTable();
   return {
     pass,
-    summary: describeCapture(pass),
+    summary,
     connections,
     unmatchedFragments: pass.merge.unmatchedFragments,
     unattributedIcmpErrors: pass.merge.unattributedIcmpErrors,

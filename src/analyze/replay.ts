@@ -8,6 +8,7 @@ import { VerdictTable, type Outcome } from '../verdict/outcomes.js';
 import { captureFindings, type CaptureFinding } from './findings.js';
 import { diagnose, type Diagnosis } from './diagnoses/index.js';
 import { suggestSubnets } from './subnets.js';
+import { mirrorNote, type MirrorNote } from './mirror.js';
 import { readTraffic, trafficKindOf, type ReadTrafficOptions, type TrafficAnalysis, type TrafficKind, type TrafficSummary } from './traffic.js';
 import { explainRejects, type RejectExplanation } from './rejects.js';
 import { formatCidr, describeRule, formatPorts, protocolName, type Rule } from '../acl/model.js';
@@ -55,6 +56,8 @@ export interface ReplayReport {
   /** Flow logs only: records read, and per scenario its REJECT records explained (src/analyze/rejects.ts). */
   records?: number;
   rejectExplanations?: RejectExplanation[];
+  /** Only for traffic that came through VPC Traffic Mirroring: what such a capture cannot show. */
+  mirror?: MirrorNote;
 }
 
 export interface ReplayResult {
@@ -167,6 +170,10 @@ function judged(read: TrafficAnalysis, plan: ReplayPlan, diagnoseOptions: Diagno
     };
   });
   const report: ReplayReport = { file: summary.file, packets: summary.packets, connections: connections.count, topology: plan.topology, acls, captureFindings: captureFindings(connections) };
+  if ('tunnels' in summary) {
+    const mirror = mirrorNote(summary);
+    if (mirror) report.mirror = mirror;
+  }
   if (summary.format === 'vpc-flow-logs') {
     report.records = summary.records;
     report.rejectExplanations = plan.scenarios.flatMap((sc, s) => explainRejects(connections, verdicts, s, sc.name));

@@ -10,6 +10,9 @@ import { runPass, type PassRunner } from '../pass/engine.js';
 import { describeCapture, type CaptureSummary } from '../pass/summary.js';
 import { trafficKind, type TrafficKind } from '../capture/open.js';
 import { fromFlowTable, type ConnectionTable } from '../flow/connections.js';
+import { sessionNames } from '../decode/tunnels.js';
+import type { DecodeOptionsInput } from '../decode/options.js';
+import type { DuplicateFilterOptions } from '../decode/duplicates.js';
 import type { ReplaySpec } from '../verdict/spec.js';
 import type { PassVerdicts } from '../verdict/counters.js';
 import type { FlowLogSummary } from '../flowlogs/source.js';
@@ -38,6 +41,9 @@ export interface ReadTrafficOptions {
   jobs?: number;
   chunkBytes?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Captures: tunnels and mirrors (--decap, --vxlan-port) and the duplicate filter (null: --keep-duplicates). */
+  decode?: DecodeOptionsInput;
+  dedupe?: DuplicateFilterOptions | null;
   /** Flow logs: the maximum aggregation interval in seconds (default 600). */
   flowLogInterval?: number;
   /** Replay: called once by the source with its hints; the spec every packet or record is judged against. */
@@ -95,9 +101,9 @@ export async function readTraffic(inputs: readonly string[], opts: ReadTrafficOp
 
 async function readCapture(inputs: string[], opts: ReadTrafficOptions): Promise<TrafficAnalysis> {
   const spec = opts.replay ? opts.replay({ kind: 'capture', subnetIds: [] }) : null;
-  const pass = await runPass(inputs[0]!, { jobs: opts.jobs, chunkBytes: opts.chunkBytes, onProgress: opts.onProgress, flows: true, replay: spec, runner: opts.via?.pass });
+  const pass = await runPass(inputs[0]!, { jobs: opts.jobs, chunkBytes: opts.chunkBytes, onProgress: opts.onProgress, flows: true, replay: spec, decode: opts.decode, dedupe: opts.dedupe, runner: opts.via?.pass });
   const merge = pass.merge;
-  const connections = fromFlowTable(merge.table);
+  const connections = fromFlowTable(merge.table, sessionNames(merge.tunnels));
   merge.releaseTable();
   return {
     kind: 'capture',

@@ -1,22 +1,6 @@
-/** LINKTYPE_ values (https://www.tcpdump.org/linktypes.html) with the names tcpdump prints. */
-export const LinkType = {
-  NULL: 0,
-  ETHERNET: 1,
-  PPP: 9,
-  RAW_DLT12: 12,
-  RAW_DLT14: 14,
-  PPP_HDLC: 50,
-  PPP_ETHER: 51,
-  RAW: 101,
-  C_HDLC: 104,
-  IEEE802_11: 105,
-  LOOP: 108,
-  LINUX_SLL: 113,
-  IEEE802_11_RADIOTAP: 127,
-  IPV4: 228,
-  IPV6: 229,
-  LINUX_SLL2: 276,
-} as const;
+/** LINKTYPE_ values (https://www.tcpdump.org/linktypes.html): one definition, in wire/linktype.ts; names here. */
+import { LinkType } from '../wire/linktype.js';
+export { LinkType };
 
 const NAMES: Record<number, string> = {
   0: 'NULL',
@@ -64,10 +48,13 @@ export function linkTypeName(t: number): string {
   return NAMES[t] ?? `LINKTYPE_${t}`;
 }
 
+const L = LinkType;
+const DECODABLE: ReadonlySet<number> = new Set([
+  L.NULL, L.ETHERNET, L.PPP, L.FDDI, L.RAW_DLT12, L.RAW_DLT14, L.PPP_HDLC, L.PPP_ETHER, L.RAW, L.C_HDLC, L.LOOP, L.LINUX_SLL,
+  L.IPV4, L.IPV6, L.LINUX_SLL2,
+]);
+
 /** Link types the decoder understands down to IP. */
 export function isDecodable(t: number): boolean {
-  return (
-    t === 0 || t === 1 || t === 9 || t === 10 || t === 12 || t === 14 || t === 50 || t === 51 || t === 101 || t === 104 ||
-    t === 108 || t === 113 || t === 228 || t === 229 || t === 276
-  );
+  return DECODABLE.has(t);
 }

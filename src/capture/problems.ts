@@ -26,6 +26,9 @@ export const PROBLEM_KINDS = [
   'bad-flow-log-line',
   'bad-compressed-stream',
   'bad-parquet-row',
+  // tunnels and mirrors (src/decode/parser.ts)
+  'bad-tunnel-header',
+  'too-many-encapsulations',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 

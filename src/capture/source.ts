@@ -252,14 +252,25 @@ export class TeeSource implements ByteSource {
     }
   }
 
-  /** A copy of the stream bytes [start, end) (start must be the previous cut), dropping them from memory. */
-  cut(start: number, end: number): Uint8Array {
-    if (start !== this.keptStart || end > this.keptStart + this.keptLen) throw new Error(`tee cut [${start}, ${end}) outside kept [${this.keptStart}, ${this.keptStart + this.keptLen})`);
-    const out = this.kept.slice(0, end - start);
-    this.kept.copyWithin(0, end - start, this.keptLen);
-    this.keptLen -= end - start;
-    this.keptStart = end;
+  /**
+   * A copy of the stream bytes [start, end), dropping from memory what lies before `keepFrom` (default `end`; later,
+   * the bytes a later chunk's look back may still want, see src/pass/lookback.ts).
+   */
+  cut(start: number, end: number, keepFrom = end): Uint8Array {
+    const out = this.slice(start, end);
+    const drop = Math.min(keepFrom, end) - this.keptStart;
+    if (drop > 0) {
+      this.kept.copyWithin(0, drop, this.keptLen);
+      this.keptLen -= drop;
+      this.keptStart += drop;
+    }
     return out;
+  }
+
+  /** A copy of kept stream bytes [start, end). */
+  slice(start: number, end: number): Uint8Array {
+    if (start < this.keptStart || end > this.keptStart + this.keptLen || end < start) throw new Error(`tee cut [${start}, ${end}) outside kept [${this.keptStart}, ${this.keptStart + this.keptLen})`);
+    return this.kept.slice(start - this.keptStart, end - this.keptStart);
   }
 
   remaining(): number {

@@ -10,8 +10,9 @@ import { noteCaptureProblems, warn } from './io.js';
 import { collect, jobsOption, chunkOption, maxInputBytesOption, workerThreads, type Format } from './options.js';
 import { progressBar } from './progress.js';
 import { trafficVia } from './via.js';
+import { withDecapOptions, decapPassOptions, noteDuplicates, type DecapOpts } from './decap.js';
 
-export interface ReplayOpts {
+export interface ReplayOpts extends DecapOpts {
   acl: string[];
   subnet: string[];
   subnets?: string;
@@ -43,7 +44,7 @@ export function addAclSelection(cmd: Command): Command {
 
 /** Options every ACL-judging command takes. */
 export function withAclOptions(cmd: Command): Command {
-  return addAclSelection(cmd).addOption(jobsOption()).addOption(chunkOption());
+  return withDecapOptions(addAclSelection(cmd).addOption(jobsOption()).addOption(chunkOption()));
 }
 
 export function planInput(opts: ReplayOpts): PlanInput {
@@ -76,9 +77,10 @@ export async function replayFromCli(traffic: string[], opts: ReplayOpts): Promis
   try {
     // Loaded here, not at startup: the ACL importers (zod, yaml) cost every other command 100 ms otherwise.
     const { runReplay } = await import('../analyze/replay.js');
-    const r = await runReplay(traffic, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress, via: trafficVia() });
+    const r = await runReplay(traffic, planInput(opts), { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, onProgress: bar.onProgress, ...decapPassOptions(opts), via: trafficVia() });
     bar.stop();
     noteCaptureProblems(r.summary);
+    noteDuplicates(r.summary);
     return r;
   } finally {
     bar.stop();

@@ -31,7 +31,7 @@ export function shardSize(opts: { shards?: number; shardBytes?: number }, what: 
 /** Make the plan for `command` run with `args` (its traffic and answer options), as a user would type them. */
 export async function makePlan(buildProgram: () => Command, command: PlanCommand, args: string[], size: ShardSize): Promise<ShardPlan> {
   // Loaded on use: the shard modules (zod, hashing) cost every other command nothing.
-  const [{ PLAN_VERSION, sealPlan }, { captureOrigin, cutCapture }, { inputFingerprint, valueDigest }] = await Promise.all([import('../shard/manifest.js'), import('../shard/cut.js'), import('../shard/fingerprint.js')]);
+  const [{ PLAN_VERSION, sealPlan }, { captureOrigin, cutCapture, shardBytesOf }, { inputFingerprint, valueDigest }] = await Promise.all([import('../shard/manifest.js'), import('../shard/cut.js'), import('../shard/fingerprint.js')]);
   const { traffic, opts } = await parseCommandLine(buildProgram, command, args);
   const kind = trafficKindOf(traffic);
   if (kind !== 'capture') throw new UsageError(`${traffic[0]}: flow-log plans are not supported yet`);
@@ -50,6 +50,7 @@ export async function makePlan(buildProgram: () => Command, command: PlanCommand
     inputs,
     args,
     candidates: compiled ? { digest: valueDigest(compiled.spec), acls: compiled.acls, scenarios: compiled.spec.scenarios.length } : null,
+    shardBytes: shardBytesOf(origin, size),
     shards,
   });
 }

@@ -12,12 +12,13 @@ import { escapeForTerminal } from '../text/terminal.js';
 import { collect, jobsOption, chunkOption, intInRange, maxInputBytesOption, workerThreads } from './options.js';
 import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
 import { jsonText } from '../text/json.js';
+import { withDecapOptions, decapPassOptions, noteDuplicates, type DecapOpts } from './decap.js';
 
 /** Output forms of suggest: an ACL format, the aws ec2 commands, or the whole report as JSON. */
 export const SUGGEST_FORMS = ['aws', 'yaml', 'terraform', 'cloudformation', 'commands', 'json'] as const;
 type SuggestForm = (typeof SUGGEST_FORMS)[number];
 
-interface SuggestOpts {
+interface SuggestOpts extends DecapOpts {
   subnet: string[];
   acl?: string;
   maxRules: number;
@@ -37,8 +38,7 @@ const AWS_MAX_RULES = 40;
 const MAX_ENTRY_NUMBER = 32766;
 
 export function registerSuggest(program: Command): void {
-  program
-    .command('suggest')
+  withDecapOptions(program.command('suggest'))
     .description('propose a least-privilege network ACL from traffic (or, with --acl, a tightening of the current one)')
     .argument(TRAFFIC_ARGUMENT, TRAFFIC_HELP)
     .option('--subnet <cidr>', 'the subnet the ACL guards (repeatable; required)', collect, [])
@@ -78,8 +78,9 @@ export function registerSuggest(program: Command): void {
         if (acls.length !== 1) throw new UsageError(`suggest: --acl ${opts.acl} holds ${acls.length} ACLs (${acls.slice(0, 5).map((a) => a.id).join(', ')}${acls.length > 5 ? ', ...' : ''}): name one as ${parseAclSpec(opts.acl).file}#<id>`);
         current = acls[0]!;
       }
-      const r = await suggestAcl(traffic, { subnets, current, maxRules: opts.maxRules, id: opts.id, pass: { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize } });
+      const r = await suggestAcl(traffic, { subnets, current, maxRules: opts.maxRules, id: opts.id, pass: { jobs: workerThreads(opts.jobs, warn), chunkBytes: opts.chunkSize, ...decapPassOptions(opts) } });
       noteCaptureProblems(r.summary);
+      noteDuplicates(r.summary);
       const form: SuggestForm = opts.as ?? (current ? 'commands' : 'aws');
       const err = (line: string) => process.stderr.write(`${escapeForTerminal(line, { keepNewlines: true })}\n`); // reasons quote ACL ids and rule descriptions
       const dir = (d: string) => (d === 'outbound' ? 'egress' : 'ingress');

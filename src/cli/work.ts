@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writePartialFrames, enterPlanDirectory } from './shard-io.js';
 import { intInRange } from './options.js';
+import { decapPassOptions, type DecapOpts } from './decap.js';
 import { candidateSpec, parseCommandLine } from './shard-args.js';
 
 export function registerWork(program: Command, buildProgram: () => Command): void {
@@ -19,7 +20,7 @@ export function registerWork(program: Command, buildProgram: () => Command): voi
       enterPlanDirectory(plan, planFile);
       const { opts: answer } = await parseCommandLine(buildProgram, plan.command, plan.args);
       const compiled = await candidateSpec(plan.command, answer);
-      const frames = await runCaptureShard(plan, planFile, opts.shard, compiled?.spec ?? null);
+      const frames = await runCaptureShard(plan, planFile, opts.shard, compiled?.spec ?? null, decapPassOptions(answer as DecapOpts));
       writePartialFrames(out, opts.output, frames);
     });
 }

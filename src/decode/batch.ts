@@ -19,7 +19,9 @@ export const DEFAULT_BATCH_SIZE = 4096;
  * Address, TTL, port, TCP-flag and payload columns are meaningful only when `family` is 4 or 6 (then they are always
  * written, zeros where the header is absent); ICMP type/code only when proto is 1/58; TCP sequence, window and
  * options only for TCP at layer TRANSPORT (options on SYNs); `fragId` only for fragments; quote columns only when
- * `quoteProto` is non-zero. `flowIndex`/`flowDir` are written by the flow table.
+ * `quoteProto` is non-zero. `tunnelDepth` is written for every packet; the other tunnel columns only when it is
+ * non-zero (the row then describes the innermost packet of its encapsulations). `flowIndex`/`flowDir` are written by
+ * the flow table.
  */
 export class PacketBatch {
   /** Packets in the batch. */
@@ -68,6 +70,23 @@ export class PacketBatch {
   readonly quoteDst: Uint32Array;
   readonly quoteSport: Uint16Array;
   readonly quoteDport: Uint16Array;
+  /** IPv4 identification / IPv6 flow label (when `family` is 4 or 6): with TCP seq/ack, what tells copies apart. */
+  readonly ipId: Uint32Array;
+  /** Encapsulations opened to reach this row's packet (0: none, the packet is what the capture holds). */
+  readonly tunnelDepth: Uint8Array;
+  /** TunnelKind of the outermost encapsulation. */
+  readonly tunnelKind: Uint8Array;
+  /** VNI (VXLAN, GENEVE), GRE key or ERSPAN session id of the outermost encapsulation (0 when it has none). */
+  readonly tunnelVni: Uint32Array;
+  /** GWLB endpoint id of the packet's GENEVE encapsulation, interned (index + 1 in the parser's TunnelSummary), 0 = none. */
+  readonly tunnelEndpoint: Uint32Array;
+  /** Row of the innermost encapsulation in the parser's TunnelSummary (its `inside` chain leads out), -1 = not kept. */
+  readonly tunnelId: Int32Array;
+  /**
+   * Hash of every level's outer source address, id and GWLB endpoint: the mirror session that delivered the packet,
+   * the same in every chunk (0 for a packet without encapsulation). The duplicate filter compares it.
+   */
+  readonly sessionKey: Uint32Array;
   /** Written by the flow table: index of the connection the packet belongs to, -1 for none. */
   readonly flowIndex: Int32Array;
   /** Written by the flow table: 0 when the packet goes from the key's lower endpoint to the higher, 1 otherwise. */
@@ -108,6 +127,13 @@ export class PacketBatch {
     this.quoteDst = new Uint32Array(4 * n);
     this.quoteSport = new Uint16Array(n);
     this.quoteDport = new Uint16Array(n);
+    this.ipId = new Uint32Array(n);
+    this.tunnelDepth = new Uint8Array(n);
+    this.tunnelKind = new Uint8Array(n);
+    this.tunnelVni = new Uint32Array(n);
+    this.tunnelEndpoint = new Uint32Array(n);
+    this.tunnelId = new Int32Array(n);
+    this.sessionKey = new Uint32Array(n);
     this.flowIndex = new Int32Array(n);
     this.flowDir = new Uint8Array(n);
     this.fragHead = new Int32Array(n);
@@ -122,7 +148,5 @@ export class PacketBatch {
   }
 }
 
-/** True for IP protocols whose first four transport bytes are source and destination ports. */
-export function hasPorts(proto: number): boolean {
-  return proto === 6 || proto === 17 || proto === 132 || proto === 33 || proto === 136;
-}
+/** True for IP protocols whose first four transport bytes are source and destination ports (defined in wire/). */
+export { hasPorts } from '../wire/ipproto.js';

@@ -33,6 +33,8 @@ export class CaptureStats {
   truncated = 0;
   malformed = 0;
   fragments = 0;
+  /** Records dropped as a copy another mirror session delivered (counted in `packets`, not in `decoded`). */
+  duplicates = 0;
 
   /** Count one record (called per packet; a run of one link type costs no map update). */
   record(linkType: number, caplen: number, origlen: number, ts: number): void {
@@ -98,6 +100,7 @@ export class CaptureStats {
       truncated: this.truncated,
       malformed: this.malformed,
       fragments: this.fragments,
+      duplicates: this.duplicates,
     };
   }
 
@@ -120,6 +123,7 @@ export class CaptureStats {
     this.truncated += o.truncated;
     this.malformed += o.malformed;
     this.fragments += o.fragments;
+    this.duplicates += o.duplicates ?? 0;
   }
 }
 
@@ -138,4 +142,5 @@ export interface StatsColumns {
   truncated: number;
   malformed: number;
   fragments: number;
+  duplicates: number;
 }

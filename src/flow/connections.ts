@@ -8,7 +8,7 @@
 import { formatAddress as format4 } from '../wire/ipv4.js';
 import { formatAddress as format6 } from '../wire/ipv6.js';
 import { hasPorts } from '../decode/batch.js';
-import { FlowTable, FlowBit, DirFlag, KeyBit } from './table.js';
+import { FlowTable, FlowBit, DirFlag, KeyBit, SESSIONS_PER_FLOW, SESSIONS_MORE } from './table.js';
 import { KeyIndex } from './keyindex.js';
 import { orientByEvidence, orientByPorts, clientSideOf, UNDECIDED } from './orient.js';
 import { tcpConnState, datagramConnState } from './state.js';
@@ -164,6 +164,15 @@ export class ConnectionTable {
   synOptInfo: Uint32Array;
   /** Flow logs only (src/flow/logged.ts): interface, records, ACCEPT/REJECT per side, file and line; null for captures. */
   logs: LoggedColumns | null = null;
+  /**
+   * The mirror sessions that delivered the connection's packets: SESSIONS_PER_FLOW session keys per connection,
+   * first seen first; `mirrorSessionCount[i]` says how many slots are used, plus SESSIONS_MORE when more sessions
+   * did. Null when no packet of the capture came through a tunnel (the records then have no session fields).
+   */
+  mirrorSessions: Uint32Array | null = null;
+  mirrorSessionCount: Uint8Array | null = null;
+  /** Session key -> name (decode/tunnels.ts sessionNames). */
+  sessionNames: ReadonlyMap<number, string> = new Map();
 
   constructor(
     readonly count: number,
@@ -199,6 +208,26 @@ export class ConnectionTable {
     this.synWindow = new Uint16Array(n);
     this.synOptLayout = new Uint32Array(n);
     this.synOptInfo = new Uint32Array(n);
+  }
+
+  /** The names of the mirror sessions that delivered connection i (null when the capture had no tunnels). */
+  sessionsOf(i: number): string[] | null {
+    const s = this.mirrorSessions;
+    if (s === null) return null;
+    const used = this.mirrorSessionCount![i]! & ~SESSIONS_MORE;
+    const out: string[] = [];
+    for (let j = SESSIONS_PER_FLOW * i; j < SESSIONS_PER_FLOW * i + used; j++) out.push(this.sessionName(s[j]!));
+    return out;
+  }
+
+  /** The name of a session key (a key the tunnel summary does not name shows as its hash). */
+  sessionName(key: number): string {
+    return this.sessionNames.get(key) ?? `session-${key.toString(16).padStart(8, '0')}`;
+  }
+
+  /** True when more than SESSIONS_PER_FLOW mirror sessions delivered connection i. */
+  moreSessions(i: number): boolean {
+    return this.mirrorSessionCount !== null && (this.mirrorSessionCount[i]! & SESSIONS_MORE) !== 0;
   }
 
   /** True when the row's protocol has ports (clientPort/serverPort are meaningful). */
@@ -262,11 +291,16 @@ export function orientFlows(t: FlowTable): Uint8Array {
 
 /**
  * The connection table of a merged flow table (rows in the same order: row i is flow i). Allocates per column
- * and per distinct address, nothing per connection.
+ * and per distinct address, nothing per connection. `sessionNames` names the tunnel rows the flows' sessions refer to.
  */
-export function fromFlowTable(t: FlowTable): ConnectionTable {
+export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, string> = new Map()): ConnectionTable {
   const n = t.count;
   const ct = new ConnectionTable(n, new AddressTable(Math.max(256, Math.min(n, 1 << 16))));
+  if (t.sessions !== null) {
+    ct.mirrorSessions = t.sessions.slice(0, SESSIONS_PER_FLOW * n);
+    ct.mirrorSessionCount = t.sessionCount!.slice(0, n);
+    ct.sessionNames = sessionNames;
+  }
   const orient = orientFlows(t);
   ct.orientation.set(orient);
   const addrs = ct.addresses;

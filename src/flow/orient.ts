@@ -11,6 +11,7 @@
  */
 import { DirFlag, FlowBit } from './table.js';
 import { isServicePort } from './services.js';
+import { isError } from '../wire/icmp.js';
 
 /**
  * The rules that decide who is the client, by code (the design's contract names: `port-heuristic` covers all port
@@ -81,7 +82,7 @@ export function orientByEvidence(proto: number, bits: number, flags0: number, fl
     if (bits & FlowBit.ICMP_MESSAGE) {
       // An error goes back to the host whose packet caused it: that host is the "client". Other messages
       // (neighbour discovery, router advertisements, ...) are oriented by who spoke first.
-      const error = proto === 1 ? icmpType === 3 || icmpType === 4 || icmpType === 5 || icmpType === 11 || icmpType === 12 : icmpType >= 0 && icmpType < 128;
+      const error = icmpType >= 0 && isError(proto, icmpType);
       const first = bits & FlowBit.FIRST_DIR_HI ? 1 : 0;
       return error ? code(1 - first, Rule.ICMP_ERROR) : code(first, Rule.ICMP_MESSAGE);
     }

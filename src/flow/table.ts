@@ -8,6 +8,7 @@
  */
 import { PacketBatch, Frag, AppFlag, Layer, hasPorts } from '../decode/batch.js';
 import { grown, type Column } from '../typed.js';
+import { isQuery, isRequest } from '../wire/icmp.js';
 import { hash4, probe, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
@@ -57,6 +58,10 @@ export const KeyBit = { IPV6: 0x10000, ICMP_MESSAGE: 0x20000 } as const;
 
 const GROWTH = 1.5;
 
+/** Mirror sessions a flow remembers (FlowTable.sessions); more are only flagged (SESSIONS_MORE in sessionCount). */
+export const SESSIONS_PER_FLOW = 4;
+export const SESSIONS_MORE = 0x80;
+
 /** Slots of the per-direction counters: counters[8 * flow + 4 * dir + slot]. */
 const PACKETS = 0;
 const BYTES = 1;
@@ -95,6 +100,14 @@ export class FlowTable {
   /** ICMP errors quoting the connection (saturating) and the last one's type << 8 | code. */
   icmpErrors: Uint16Array;
   icmpErrorLast: Uint16Array;
+  /**
+   * The mirror sessions that delivered the flow's packets (not later fragments), as the batch's `sessionKey` (a hash
+   * of every tunnel level's outer source and VNI / key / GWLB endpoint, the same in every chunk): SESSIONS_PER_FLOW
+   * slots per flow, in the order first seen. `sessionCount[f]`: slots used, plus SESSIONS_MORE when more sessions
+   * delivered it. Null until the first packet that came through a tunnel: a capture without tunnels pays nothing.
+   */
+  sessions: Uint32Array | null = null;
+  sessionCount: Uint8Array | null = null;
 
   private slots: Int32Array;
   private mask: number;
@@ -180,9 +193,38 @@ export class FlowTable {
     c[j + 7] = 0;
     this.dirInfo[2 * f] = 0;
     this.dirInfo[2 * f + 1] = 0;
+    if (this.sessionCount !== null) this.sessionCount[f] = 0;
     this.place(f);
     if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     return f;
+  }
+
+  /** Flow f's packets came through the mirror session `key` (a batch's sessionKey). */
+  addSession(f: number, key: number): void {
+    let s = this.sessions;
+    let n = this.sessionCount;
+    if (s === null || n === null) {
+      s = this.sessions = new Uint32Array(SESSIONS_PER_FLOW * this.capacity);
+      n = this.sessionCount = new Uint8Array(this.capacity);
+    }
+    const c = n[f]!;
+    const used = c & ~SESSIONS_MORE;
+    const k = SESSIONS_PER_FLOW * f;
+    for (let j = k; j < k + used; j++) if (s[j] === key) return;
+    if (used < SESSIONS_PER_FLOW) {
+      s[k + used] = key;
+      n[f] = c + 1;
+    } else n[f] = c | SESSIONS_MORE;
+  }
+
+  /** Fold flow `from`'s sessions of `cols` into flow f (merging in file order keeps first-seen order). */
+  foldSessions(f: number, cols: { sessions: Uint32Array | null; sessionCount: Uint8Array | null }, from: number): void {
+    const s = cols.sessions;
+    if (s === null) return;
+    const c = cols.sessionCount![from]!;
+    const k = SESSIONS_PER_FLOW * from;
+    for (let j = k; j < k + (c & ~SESSIONS_MORE); j++) this.addSession(f, s[j]!);
+    if (c & SESSIONS_MORE) this.sessionCount![f]! |= SESSIONS_MORE;
   }
 
   /** Point the key's slot at flow f (replacing an older connection with the same key). */
@@ -221,7 +263,7 @@ export class FlowTable {
    * Take a chunk's columns as this (empty) table's own, without copying: rows are then appended in place with
    * keepRow(), in order, each at or before its own position (a merge that folds some rows into earlier ones).
    */
-  adopt(cols: { count: number; keys: Uint32Array; counters: Float64Array; dirInfo: Uint32Array; bits: Uint16Array; synSeq: Uint32Array; synTtl: Uint8Array; synWindow: Uint16Array; synOptLayout: Uint32Array; synOptInfo: Uint32Array }): void {
+  adopt(cols: { count: number; keys: Uint32Array; counters: Float64Array; dirInfo: Uint32Array; bits: Uint16Array; synSeq: Uint32Array; synTtl: Uint8Array; synWindow: Uint16Array; synOptLayout: Uint32Array; synOptInfo: Uint32Array; sessions: Uint32Array | null; sessionCount: Uint8Array | null }): void {
     if (this.count !== 0) throw new Error('adopt() needs an empty table');
     const c = Math.max(16, cols.count);
     if (cols.count < 16) {
@@ -235,6 +277,12 @@ export class FlowTable {
       this.synWindow.set(cols.synWindow);
       this.synOptLayout.set(cols.synOptLayout);
       this.synOptInfo.set(cols.synOptInfo);
+      if (cols.sessions !== null) {
+        this.sessions = new Uint32Array(SESSIONS_PER_FLOW * this.capacity);
+        this.sessionCount = new Uint8Array(this.capacity);
+        this.sessions.set(cols.sessions);
+        this.sessionCount.set(cols.sessionCount!);
+      }
       return;
     }
     this.keys = cols.keys;
@@ -246,6 +294,8 @@ export class FlowTable {
     this.synWindow = cols.synWindow;
     this.synOptLayout = cols.synOptLayout;
     this.synOptInfo = cols.synOptInfo;
+    this.sessions = cols.sessions;
+    this.sessionCount = cols.sessionCount;
     this.icmpErrors = new Uint16Array(c);
     this.icmpErrorLast = new Uint16Array(c);
     this.capacity = c;
@@ -267,6 +317,10 @@ export class FlowTable {
       this.synWindow[f] = this.synWindow[from]!;
       this.synOptLayout[f] = this.synOptLayout[from]!;
       this.synOptInfo[f] = this.synOptInfo[from]!;
+      if (this.sessions !== null) {
+        this.sessions.copyWithin(SESSIONS_PER_FLOW * f, SESSIONS_PER_FLOW * from, SESSIONS_PER_FLOW * from + SESSIONS_PER_FLOW);
+        this.sessionCount![f] = this.sessionCount![from]!;
+      }
     }
     this.bits[f] = bits;
     this.icmpErrors[f] = 0;
@@ -297,13 +351,17 @@ export class FlowTable {
     this.synOptInfo = g(this.synOptInfo, 1);
     this.icmpErrors = g(this.icmpErrors, 1);
     this.icmpErrorLast = g(this.icmpErrorLast, 1);
+    if (this.sessions !== null) {
+      this.sessions = g(this.sessions, SESSIONS_PER_FLOW);
+      this.sessionCount = g(this.sessionCount!, 1);
+    }
     this.capacity = c;
   }
 
   /** Bytes held by the table's columns, hash slots and address index. */
   byteSize(): number {
     let n = this.slots.byteLength + this.addrs6.byteSize();
-    for (const a of [this.keys, this.counters, this.dirInfo, this.bits, this.synSeq, this.synTtl, this.synWindow, this.synOptLayout, this.synOptInfo, this.icmpErrors, this.icmpErrorLast]) n += a.byteLength;
+    for (const a of [this.keys, this.counters, this.dirInfo, this.bits, this.synSeq, this.synTtl, this.synWindow, this.synOptLayout, this.synOptInfo, this.icmpErrors, this.icmpErrorLast, this.sessions, this.sessionCount]) n += a ? a.byteLength : 0;
     return n;
   }
 
@@ -353,7 +411,7 @@ export class FlowTable {
   trim(): void {
     if (this.capacity > this.count) {
       const c = Math.max(16, this.count);
-      const cut = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T, per: number): T => a.slice(0, per * c) as T;
+      const cut = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, per: number): T => a.slice(0, per * c) as T;
       this.keys = cut(this.keys, 4);
       this.counters = cut(this.counters, 8);
       this.dirInfo = cut(this.dirInfo, 2);
@@ -365,6 +423,10 @@ export class FlowTable {
       this.synOptInfo = cut(this.synOptInfo, 1);
       this.icmpErrors = cut(this.icmpErrors, 1);
       this.icmpErrorLast = cut(this.icmpErrorLast, 1);
+      if (this.sessions !== null) {
+        this.sessions = cut(this.sessions, SESSIONS_PER_FLOW);
+        this.sessionCount = cut(this.sessionCount!, 1);
+      }
       this.capacity = c;
     }
   }
@@ -415,14 +477,8 @@ export function canonicalKey(src: Uint32Array, dst: Uint32Array, i: number, fami
   packetKey.w3 = kind;
 }
 
-/** True for ICMP echo request/reply (and ICMPv4 timestamp), whose identifier pairs the two directions. */
-export function isEchoLike(proto: number, type: number): boolean {
-  return proto === 1 ? type === 0 || type === 8 || type === 13 || type === 14 : type === 128 || type === 129;
-}
-
-function isRequest(proto: number, type: number): boolean {
-  return proto === 1 ? type === 8 || type === 13 : type === 128;
-}
+/** True for ICMP query messages (echo, timestamp, information, address mask), whose identifier pairs the two directions. */
+export const isEchoLike = isQuery;
 
 /** Fragment and ICMP-error bookkeeping a chunk hands to the merge. */
 export class ChunkExtras {
@@ -576,6 +632,7 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       else if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(w0, w1, w2, w3, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
     }
     table.count1(f, dir, ts, wireLen, flags | extra);
+    if (batch.tunnelDepth[i] !== 0) table.addSession(f, batch.sessionKey[i]!);
     if (extra & (DirFlag.BARE_SYN | DirFlag.SYN_ACK)) noteHandshake(table, f, dir, extra, batch, i);
     if (batch.frag[i] === Frag.FIRST) {
       fragKey(batch, i, addrs6, fragScratch);

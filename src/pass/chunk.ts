@@ -3,62 +3,43 @@
  * returns the chunk's ChunkPartial. One runner per worker (or per in-process pass) keeps what every chunk of a pass
  * shares (the packet batch, the compiled candidates, the evaluator), so a chunk pays only for its own work.
  */
-import { openSync, closeSync, readSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { FileSource, BufferSource, type ByteSource } from '../capture/source.js';
 import { Problems } from '../capture/problems.js';
 import { PcapReader } from '../capture/pcap.js';
-import { findPcapBoundary, findPcapngBoundary, pcapShape } from '../capture/resync.js';
-import { STANDARD_MAX_PACKET } from '../capture/reader.js';
+import { HARD_MAX_RECORD } from '../capture/reader.js';
 import { PcapngReader } from '../capture/pcapng.js';
 import { copyInterfaces } from '../capture/interfaces.js';
 import { snapshot } from './chunker.js';
-import { IoError, fromSystemError } from '../errors.js';
+import { fromSystemError } from '../errors.js';
 import { PacketBatch } from '../decode/batch.js';
 import { PacketParser } from '../decode/parser.js';
 import { CaptureStats } from '../decode/stats.js';
 import { decodeAll } from '../decode/scan.js';
+import { DuplicateFilter, MAX_WARM_BYTES } from '../decode/duplicates.js';
 import { FlowTable, ChunkExtras, observeBatch } from '../flow/table.js';
 import { specFromMessage } from '../verdict/spec.js';
 import { Evaluator } from '../verdict/evaluator.js';
 import { SegmentVerdicts, FragmentVerdicts, countVerdicts } from '../verdict/counters.js';
 import type { ChunkTask, PassSetup } from './messages.js';
 import { flowColumns, extrasColumns, replayColumns, type ChunkPartial } from './columns.js';
+import { LookBack, claimBoundary } from './lookback.js';
 
-/** Window read at a time while looking for a record boundary. */
-const RESYNC_WINDOW = 1 << 20;
-
-/**
- * The first record (pcap) or block (pcapng) boundary at or after task.start where a chain of plausible headers
- * starts (before task.stopAt; -1 when none does). Only a claim: the pass checks it against where the previous chunk
- * stopped, in the same reader state.
- */
-export function resync(fd: number, task: ChunkTask): number {
-  const ctx = task.context;
-  const shape = ctx.format === 'pcap' ? pcapShape(ctx.header, task.firstTs) : null;
-  const section = ctx.format === 'pcapng' ? ctx.section : null;
-  const window = new Uint8Array(RESYNC_WINDOW + 2 * (shape ? shape.maxRecord : STANDARD_MAX_PACKET));
-  const limit = Math.min(task.stopAt, task.end);
-  for (let from = task.start; from < limit; from += RESYNC_WINDOW) {
-    let got: number;
-    try {
-      got = readSync(fd, window, 0, Math.min(window.length, task.end - from), from);
-    } catch (e) {
-      throw new IoError(task.file, `read error at offset ${from}: ${(e as Error).message}`);
-    }
-    const last = Math.min(got, RESYNC_WINDOW, limit - from);
-    // pcapng blocks are aligned from the start of the file: search from an aligned window start.
-    const p = shape ? findPcapBoundary(window, 0, last, got, shape) : findPcapngBoundary(window, (4 - (from & 3)) & 3, last, got, section?.littleEndian ?? true, section?.interfaces.count ?? 0);
-    if (p >= 0) return from + p;
-    if (got < window.length) break;
-  }
-  return -1;
-}
+/** Kept rows whose connection a dropped copy may still name (a window's worth, see MAX_WARM_RECORDS). */
+const KEPT_RING = 1 << 17;
 
 export class ChunkRunner {
   private readonly batch: PacketBatch;
   private readonly ev: Evaluator | null;
   private readonly flows: boolean;
   private readonly scenarios: number;
+  private readonly decode: PassSetup['options']['decode'];
+  /** Kept across chunks: the filter's table is allocated once, at the first mirrored row. */
+  private readonly duplicates: DuplicateFilter | null;
+  private readonly lookBack: LookBack | null;
+  /** By kept-row ordinal (mod KEPT_RING): the row's connection in the chunk's table, and the ordinal it belongs to. */
+  private keptFlow: Int32Array | null = null;
+  private keptOrdinal: Float64Array | null = null;
 
   /** `inProcess`: partials stay in this thread (views, no copies); else they are encoded for another thread. */
   constructor(
@@ -70,6 +51,31 @@ export class ChunkRunner {
     this.ev = spec ? new Evaluator(spec, this.batch.capacity) : null;
     this.scenarios = spec ? spec.scenarios.length : 0;
     this.flows = setup.options.flows || spec !== null;
+    this.decode = setup.options.decode ?? {};
+    this.duplicates = setup.options.dedupe ? new DuplicateFilter(setup.options.dedupe) : null;
+    this.lookBack = this.duplicates ? new LookBack(this.decode) : null;
+  }
+
+  /**
+   * After `b` (kept rows `base`...) joined the table: remember each row's connection, then add the session of every
+   * copy dropped so far to the connection of the row it copies.
+   */
+  private namePendingSessions(table: FlowTable, b: PacketBatch | null, base: number, filter: DuplicateFilter): void {
+    const flows = (this.keptFlow ??= new Int32Array(KEPT_RING));
+    const ordinals = (this.keptOrdinal ??= new Float64Array(KEPT_RING).fill(-1));
+    if (b) {
+      for (let i = 0; i < b.length; i++) {
+        const slot = (base + i) % KEPT_RING;
+        flows[slot] = b.flowIndex[i]!;
+        ordinals[slot] = base + i;
+      }
+    }
+    for (let k = 0; k < filter.pending; k++) {
+      const ref = filter.pendingRef[k]!;
+      const slot = ref % KEPT_RING;
+      if (ordinals[slot] === ref && flows[slot]! >= 0) table.addSession(flows[slot]!, filter.pendingSession[k]!);
+    }
+    filter.pending = 0;
   }
 
   /** Read, decode and observe the task's range; `batchSink` (in-process only) sees every decoded batch too. */
@@ -85,7 +91,7 @@ export class ChunkRunner {
       } catch (e) {
         throw fromSystemError(task.file, e);
       }
-      if (task.resync) start = resync(fd, task);
+      if (task.resync) start = claimBoundary(fd, task);
       source = new FileSource(fd, start < 0 ? task.end : start, task.end, task.file);
     }
     const problems = new Problems();
@@ -98,7 +104,13 @@ export class ChunkRunner {
     }
     const batch = this.batch;
     batch.length = 0;
-    const parser = new PacketParser(batch, problems);
+    const parser = new PacketParser(batch, problems, this.decode);
+    const duplicates = this.duplicates;
+    duplicates?.reset();
+    // The warm-up runs before the chunk's first mirrored row, if it has one (src/pass/lookback.ts).
+    let warmAnchor: ChunkPartial['warmAnchor'] = null;
+    const plan = task.warm;
+    const warmUp = duplicates && plan ? (firstTs: number) => void (warmAnchor = this.lookBack!.warm(task, plan, fd, start, firstTs, duplicates)) : null;
     const stats = new CaptureStats();
     // Sized from the chunk's bytes (about one connection per 600 bytes of typical traffic) so it rarely grows.
     const range = Math.min(task.end, task.stopAt) - task.start;
@@ -111,8 +123,13 @@ export class ChunkRunner {
     const segs = ev ? new SegmentVerdicts(this.scenarios, 1024) : null;
     const frags = ev ? new FragmentVerdicts(this.scenarios) : null;
     const flows = this.flows;
+    let rows = 0;
     const sink = (b: PacketBatch) => {
-      if (flows) observeBatch(table, extras, b);
+      if (flows) {
+        observeBatch(table, extras, b);
+        if (duplicates?.active) this.namePendingSessions(table, b, rows, duplicates);
+      }
+      rows += b.length;
       if (ev) {
         ev.evaluate(b);
         countVerdicts(b, ev, segs!, frags!, table.count);
@@ -120,7 +137,16 @@ export class ChunkRunner {
       if (batchSink) batchSink(b);
     };
     try {
-      await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt);
+      const lastTs = await decodeAll(reader, parser, batch, stats, sink, start < 0 ? -Infinity : task.stopAt, duplicates, warmUp);
+      // Copies of this chunk's rows that the next chunk drops still name their session here: the look ahead.
+      if (duplicates?.active && flows && !reader.stoppedEarly && lastTs === lastTs) {
+        const from = reader.offset;
+        const ahead = task.bytes ? (task.aheadBytes ? new BufferSource(task.aheadBytes) : null) : new FileSource(fd, from, from + MAX_WARM_BYTES + HARD_MAX_RECORD, task.file);
+        if (ahead) {
+          this.lookBack!.lookAhead(reader instanceof PcapngReader ? snapshot(reader) : ctx, ahead, task.file, from, lastTs, duplicates);
+          this.namePendingSessions(table, null, rows, duplicates);
+        }
+      }
     } finally {
       if (fd >= 0) closeSync(fd);
     }
@@ -133,6 +159,7 @@ export class ChunkRunner {
     return {
       chunk: task.chunk,
       stats: stats.toColumns(),
+      tunnels: parser.tunnels.toColumns(),
       problemCounts: Array.from(problems.counts),
       problemDetails: problems.details,
       stoppedEarly: reader.stoppedEarly,
@@ -147,6 +174,7 @@ export class ChunkRunner {
       stopOffset: start < 0 ? -1 : reader.offset,
       endContext: reader instanceof PcapngReader ? snapshot(reader) : ctx,
       inheritedTimestamp: reader instanceof PcapngReader && reader.inheritedTimestamp,
+      warmAnchor,
       ...(this.inProcess ? { own: { table, segments: segs } } : {}),
     };
   }

@@ -9,7 +9,7 @@ import type { ChunkPartial } from './columns.js';
 import type { ChunkFailure } from './messages.js';
 
 /** Bumped whenever ChunkPartial's fields change meaning. */
-export const PARTIAL_VERSION = 1;
+export const PARTIAL_VERSION = 2;
 
 /** msgpackr, loaded on first use: only partials that cross threads are encoded. */
 let packrInstance: Packr | null = null;

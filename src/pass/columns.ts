@@ -6,8 +6,9 @@
 import type { ProblemRecord } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
 import type { ChunkContext } from './messages.js';
-import type { FlowTable, ChunkExtras } from '../flow/table.js';
+import { SESSIONS_PER_FLOW, type FlowTable, type ChunkExtras } from '../flow/table.js';
 import type { StatsColumns } from '../decode/stats.js';
+import type { TunnelColumns } from '../decode/tunnels.js';
 import type { Evaluator } from '../verdict/evaluator.js';
 import type { SegmentVerdicts, FragmentVerdicts } from '../verdict/counters.js';
 
@@ -23,12 +24,17 @@ export interface FlowColumns {
   synWindow: Uint16Array;
   synOptLayout: Uint32Array;
   synOptInfo: Uint32Array;
+  /** Mirror sessions (FlowTable.sessions), SESSIONS_PER_FLOW per flow; null when no packet was tunnelled. */
+  sessions: Uint32Array | null;
+  sessionCount: Uint8Array | null;
 }
 
 /** Everything a chunk reports. */
 export interface ChunkPartial {
   chunk: number;
   stats: StatsColumns;
+  /** The tunnels the chunk's packets came through (batch tunnelId values index its rows). */
+  tunnels: TunnelColumns;
   problemCounts: number[];
   problemDetails: ProblemRecord[];
   stoppedEarly: boolean;
@@ -60,6 +66,12 @@ export interface ChunkPartial {
   endContext: ChunkContext;
   /** pcapng: a Simple Packet Block took the timestamp the chunk started with (so that one must be right too). */
   inheritedTimestamp: boolean;
+  /**
+   * The earlier chunk start the warm-up walked back from, as this chunk's worker found it (offsets plan only; null
+   * when there was no warm-up or it started from a proven boundary): the pass checks it like a chunk start, in
+   * the chunk's starting reader state (`inherited`: a leading SPB took its timestamp).
+   */
+  warmAnchor: { chunk: number; offset: number; inherited: boolean } | null;
   /** In this thread only (never encoded): the chunk's own table and verdict counters, which the merge may take over. */
   own?: { table: FlowTable; segments: SegmentVerdicts | null };
 }
@@ -115,6 +127,8 @@ export function flowColumns(t: FlowTable, copy: boolean): FlowColumns {
     synWindow: cut(t.synWindow, 1),
     synOptLayout: cut(t.synOptLayout, 1),
     synOptInfo: cut(t.synOptInfo, 1),
+    sessions: t.sessions ? cut(t.sessions, SESSIONS_PER_FLOW) : null,
+    sessionCount: t.sessionCount ? cut(t.sessionCount, 1) : null,
   };
 }
 

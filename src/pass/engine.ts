@@ -18,6 +18,7 @@ import { CaptureMerge } from './merge.js';
 import type { WorkerPool } from './pool.js';
 import type { ReplaySpec } from '../verdict/spec.js';
 import type { PacketBatch } from '../decode/batch.js';
+import { DEFAULT_DUPLICATE_WINDOW } from '../decode/duplicates.js';
 import { AclReplayError, InternalError } from '../errors.js';
 
 export interface PassOptions extends OpenOptions {
@@ -31,6 +32,10 @@ export interface PassOptions extends OpenOptions {
   onProgress?: (done: number, total: number) => void;
   /** Candidate ACLs to judge every packet against. */
   replay?: ReplaySpec | null;
+  /** Tunnels and mirrors (default: decap auto). */
+  decode?: import('../decode/options.js').DecodeOptionsInput;
+  /** Drop packets mirrored twice (see ChunkOptions.dedupe); default on, null keeps every copy. */
+  dedupe?: import('../decode/duplicates.js').DuplicateFilterOptions | null;
   /** Sees every decoded batch, in file order (forces one job: batches do not leave their thread). */
   batchSink?: (batch: PacketBatch) => void;
   /** Runs the pass another way with the same result: from shard partials (src/shard/). */
@@ -70,7 +75,7 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   if (opened.seekable && opened.size <= (opts.chunkBytes ?? DEFAULT_CHUNK_BYTES)) jobs = 1;
   const chunkBytes = opts.chunkBytes ?? (jobs === 1 && opened.seekable ? Infinity : DEFAULT_CHUNK_BYTES);
   const merge = new CaptureMerge();
-  const setup: PassSetup = { options: { flows: opts.flows ?? true }, spec: opts.replay ?? null };
+  const setup: PassSetup = { options: { flows: opts.flows ?? true, decode: opts.decode ?? {}, dedupe: opts.dedupe === undefined ? {} : opts.dedupe }, spec: opts.replay ?? null };
   const total = opened.size;
   const progress = opts.onProgress ? (done: number) => opts.onProgress!(done, total) : undefined;
   let chunks = 0;
@@ -82,7 +87,8 @@ export async function runPass(file: string, opts: PassOptions = {}): Promise<Pas
   const runner = pool ? null : new ChunkRunner(setup, true);
   const run = (task: ChunkTask) => (pool ? dispatch(pool, task) : runner!.run(task, opts.batchSink));
   try {
-    const tasks = byOffsets ? cutAtOffsets(opened, chunkBytes) : cutChunks(opened, chunkBytes, progress);
+    const dedupe = setup.options.dedupe;
+    const tasks = byOffsets ? cutAtOffsets(opened, chunkBytes, dedupe != null) : cutChunks(opened, chunkBytes, progress, dedupe ? (dedupe.windowSeconds ?? DEFAULT_DUPLICATE_WINDOW) : null);
     // Partials complete out of order; merge them in order, with a bounded number in flight.
     const inFlight = new Map<number, { task: ChunkTask; partial: Promise<ChunkPartial> }>();
     const limit = pool ? jobs * 3 : 1;
@@ -119,6 +125,8 @@ export type StartProof =
   | 'previous-stop'
   /** Not where the previous chunk stopped (or not in its state): read again from there. */
   | 'reread'
+  /** Where the previous chunk stopped, but its duplicate filter warmed up from a wrong earlier start: read again. */
+  | 'reread-anchor'
   /** After a problem that stopped reading: not merged, as one reader would not read it. */
   | 'after-stop';
 
@@ -134,6 +142,9 @@ export class ProvenMerge {
   private boundary = -1;
   /** The reader state it stopped in (pcapng: the section and its interfaces). */
   private state: ChunkContext | null = null;
+  /** Per chunk: the first record at or after its cut, and the reader state there (proven). */
+  private readonly proven: number[] = [];
+  private readonly provenStates: ChunkContext[] = [];
   /** A chunk's reader stopped at a problem: nothing after it is read (as one reader would). */
   private stopped = false;
 
@@ -154,9 +165,16 @@ export class ProvenMerge {
         this.state = task.context;
       } else proof = 'previous-stop';
       const agrees = (p.startOffset === this.boundary || (p.startOffset < 0 && this.boundary >= task.stopAt)) && sameContext(task.context, this.state!, p.inheritedTimestamp);
-      if (!agrees) {
-        p = await this.redo({ ...task, start: this.boundary, resync: false, context: this.state! });
-        proof = 'reread';
+      this.proven[task.chunk] = this.boundary;
+      this.provenStates[task.chunk] = this.state!;
+      // The duplicate filter's look back walked from an earlier chunk's start as the worker found it, in the state
+      // this chunk starts in (src/pass/lookback.ts): proven the same way.
+      const a = p.warmAnchor;
+      const anchored = a === null || (this.proven[a.chunk] === a.offset && sameContext(task.context, this.provenStates[a.chunk]!, a.inherited));
+      if (!agrees || !anchored) {
+        const warm = task.warm?.kind === 'anchors' ? { ...task.warm, proven: this.proven.slice(), provenContexts: this.provenStates.slice() } : task.warm;
+        p = await this.redo({ ...task, start: this.boundary, resync: false, context: this.state!, warm });
+        proof = agrees ? 'reread-anchor' : 'reread';
       }
       if (p.startOffset >= 0) {
         this.boundary = p.stopOffset;
@@ -174,14 +192,15 @@ export class ProvenMerge {
  * start in [cut k, cut k + 1) (the first boundary at or after each cut, found by its worker). Nothing is read here
  * but the first record header (whose timestamp tells a plausible record header from payload).
  */
-function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number): Generator<ChunkTask> {
+function* cutAtOffsets(opened: OpenedCapture, chunkBytes: number, dedupe: boolean): Generator<ChunkTask> {
   const { first, firstTs, context } = captureStart(opened);
   let chunk = 0;
   for (let cut = first; chunk === 0 || cut < opened.size; cut += chunkBytes) {
     const stopAt = cut + chunkBytes < opened.size ? cut + chunkBytes : Infinity;
     // The first chunk reads from the start in the initial state; the others resume `context` (checked at the merge).
     const initial: ChunkContext = chunk === 0 && context.format === 'pcapng' ? { format: 'pcapng', section: null } : context;
-    yield { chunk, file: opened.file, start: chunk === 0 ? first : cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context: initial };
+    const warm = dedupe && chunk > 0 ? { kind: 'anchors' as const, first, every: chunkBytes, proven: null, provenContexts: null } : null;
+    yield { chunk, file: opened.file, start: chunk === 0 ? first : cut, end: opened.size, stopAt, resync: chunk > 0, firstTs, bytes: null, context: initial, warm, aheadBytes: null };
     chunk++;
   }
 }

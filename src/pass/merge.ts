@@ -11,6 +11,7 @@ import { grown } from '../typed.js';
 import { Problems } from '../capture/problems.js';
 import type { PcapngSection } from '../capture/pcapng.js';
 import { CaptureStats } from '../decode/stats.js';
+import { TunnelSummary } from '../decode/tunnels.js';
 import type { ChunkPartial, FlowColumns, ReplayColumns } from './columns.js';
 import { SegmentVerdicts, FragmentVerdicts } from '../verdict/counters.js';
 
@@ -28,6 +29,8 @@ export class CaptureMerge {
   /** The merged flow table; released (empty) once the connection table is built from it. */
   table: FlowTable;
   readonly stats = new CaptureStats();
+  /** Tunnels of the whole capture, rows in order of first appearance. */
+  readonly tunnels = new TunnelSummary();
   readonly problems = new Problems();
   stoppedEarly = false;
   /** First fragments of the whole capture: fragment key -> 2*connection + dir. */
@@ -109,6 +112,7 @@ export class CaptureMerge {
           t.synOptInfo[g] = f.synOptInfo[s]!;
           this.addDirections(g, f, s);
         } else this.foldInto(g, f, s);
+        t.foldSessions(g, f, s);
         resolved[s] = g;
       }
     }
@@ -145,6 +149,7 @@ export class CaptureMerge {
       if (g < 0) resolved[s] = t.keepRow(s, bits & KEPT_BITS);
       else {
         this.foldInto(g, t, s);
+        t.foldSessions(g, t, s);
         resolved[s] = g;
       }
     }
@@ -356,6 +361,7 @@ export class CaptureMerge {
 
   private mergeStats(p: ChunkPartial): void {
     this.stats.mergeColumns(p.stats);
+    this.tunnels.merge(p.tunnels);
     this.problems.merge({ counts: p.problemCounts, details: p.problemDetails });
     if (p.stoppedEarly) this.stoppedEarly = true;
     for (const sec of p.sections) {

@@ -6,6 +6,8 @@
 import type { PcapFileHeader } from '../capture/pcap.js';
 import type { PcapngSection } from '../capture/pcapng.js';
 import type { ReplaySpec } from '../verdict/spec.js';
+import type { DecodeOptionsInput } from '../decode/options.js';
+import type { DuplicateFilterOptions } from '../decode/duplicates.js';
 
 /** The reader state a chunk starts in. */
 export type ChunkContext = { format: 'pcap'; header: PcapFileHeader } | { format: 'pcapng'; section: PcapngSection | null; lastSec?: number; lastNsec?: number };
@@ -15,6 +17,10 @@ export interface ChunkOptions {
   /** Observe connections (flows, clients, diagnose, replay); `info` only counts. */
   flows: boolean;
   batchSize?: number;
+  /** Tunnels and mirrors (default: decap auto). */
+  decode?: DecodeOptionsInput;
+  /** Drop packets mirrored twice with a DuplicateFilter of these options (null: keep them). */
+  dedupe?: DuplicateFilterOptions | null;
 }
 
 /** Sent to every worker once (piscina workerData): the options and the compiled candidates, in shared memory. */
@@ -40,7 +46,26 @@ export interface ChunkTask {
   firstTs: number;
   bytes: Uint8Array | null;
   context: ChunkContext;
+  /** Where the duplicate filter's warm-up (the window before the chunk) comes from; null: none (no dedupe, chunk 0). */
+  warm: WarmPlan | null;
+  /**
+   * With `bytes`: the records after the chunk that its look ahead judges (src/decode/duplicates.ts), as the walk found
+   * them; null: none. Without `bytes` the worker reads them from the file.
+   */
+  aheadBytes: Uint8Array | null;
 }
+
+/**
+ * The records a chunk's duplicate filter is warmed with (src/pass/lookback.ts). `records`: the walk found them, they
+ * start at `from` (a record boundary; `from` = the chunk's start when there are none) in `context`, and `bytes` holds
+ * them when the input cannot be re-read. `anchors`: a file cut at offsets; the worker walks back from the start of an
+ * earlier chunk (cut k at first + k * every; chunk 0 starts at `first`) in the task's context, a claim the pass then
+ * checks against the start and the reader state it proved, or from `proven` starts and `provenContexts` (chunk k's
+ * at index k) when the pass already knows them.
+ */
+export type WarmPlan =
+  | { kind: 'records'; from: number; context: ChunkContext; bytes: Uint8Array | null }
+  | { kind: 'anchors'; first: number; every: number; proven: number[] | null; provenContexts: ChunkContext[] | null };
 
 /** A worker's error, with what the main thread needs to raise the same error again. */
 export interface ChunkFailure {

@@ -26,8 +26,11 @@ export class WorkerPool {
   }
 
   run(task: ChunkTask): Promise<Uint8Array> {
-    const transferList = task.bytes ? [task.bytes.buffer as ArrayBuffer] : undefined;
-    return this.pool.run(task, transferList ? { transferList } : {});
+    const transferList: ArrayBuffer[] = [];
+    if (task.bytes) transferList.push(task.bytes.buffer as ArrayBuffer);
+    if (task.warm?.kind === 'records' && task.warm.bytes) transferList.push(task.warm.bytes.buffer as ArrayBuffer);
+    if (task.aheadBytes) transferList.push(task.aheadBytes.buffer as ArrayBuffer);
+    return this.pool.run(task, transferList.length ? { transferList } : {});
   }
 
   async close(): Promise<void> {

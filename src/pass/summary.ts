@@ -5,6 +5,7 @@ import { PcapngReader } from '../capture/pcapng.js';
 import { interfaceAt } from '../capture/interfaces.js';
 import { linkTypeName } from '../capture/linktypes.js';
 import type { DecodedCounts } from '../decode/stats.js';
+import type { TunnelRecord } from '../decode/tunnels.js';
 import type { PacketBatch } from '../decode/batch.js';
 import { runPass, type PassOptions, type PassResult } from './engine.js';
 
@@ -51,6 +52,10 @@ export interface CaptureSummary {
   truncatedPackets: number;
   malformedPackets: number;
   fragments: number;
+  /** Packets dropped as copies another mirror session delivered (tcp+udp+icmp+other+duplicates = packets). */
+  duplicates: number;
+  /** Encapsulations the packets came through (VXLAN mirrors, GENEVE from a GWLB, GRE, ...), in order of first appearance. */
+  tunnels: TunnelRecord[];
   /** True when a problem stopped reading before the end of the file. */
   incomplete: boolean;
   problems: ProblemRecord[];
@@ -133,6 +138,8 @@ export function describeCapture(pass: PassResult): CaptureSummary {
     truncatedPackets: stats.truncated,
     malformedPackets: stats.malformed,
     fragments: stats.fragments,
+    duplicates: stats.duplicates,
+    tunnels: merge.tunnels.records(),
     incomplete: merge.stoppedEarly,
     problems: merge.problems.details.slice(),
     problemTotals: merge.problems.totals(),

@@ -1,6 +1,7 @@
 /** Renders the connection table as `flows` records: an aligned table, JSON, JSON lines or Zeek-style TSV, streamed from the columns. */
 import { layoutText } from '../wire/tcp.js';
 import { ATTEMPTS, ConnBit, protoName, type ConnectionTable } from '../flow/connections.js';
+import { SESSIONS_PER_FLOW, SESSIONS_MORE } from '../flow/table.js';
 import { CONN_STATES } from '../flow/state.js';
 import { orientationName, portEvidenceName } from '../flow/orient.js';
 import type { CaptureSummary } from '../pass/summary.js';
@@ -62,8 +63,20 @@ export function flowRecord(ct: ConnectionTable, i: number): Record<string, unkno
     icmpErrors: errors,
     lastIcmpError: errors > 0 ? { type: last >> 8, code: last & 0xff } : null,
     syn: synEvidence(ct, i),
+    ...mirrorFields(ct, i),
     ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
+}
+
+/** The mirror session fields of row i: only in a capture where some packet came through a tunnel. */
+export function mirrorFields(ct: ConnectionTable, i: number): { mirrorSessions: string[]; mirrorSessionsMore: boolean } | Record<string, never> {
+  const sessions = ct.sessionsOf(i);
+  return sessions === null ? {} : { mirrorSessions: sessions, mirrorSessionsMore: ct.moreSessions(i) };
+}
+
+/** FLOW_FIELDS, and `mirrorSessions` when the capture had tunnels. */
+export function flowFields(ct: ConnectionTable): { fields: string[]; types: string[] } {
+  return ct.mirrorSessions === null ? { fields: FLOW_FIELDS, types: FLOW_TYPES } : { fields: [...FLOW_FIELDS, 'mirrorSessions'], types: [...FLOW_TYPES, 'set[string]'] };
 }
 
 export const FLOW_FIELDS = ['firstTs', 'id', 'proto', 'client', 'clientPort', 'server', 'serverPort', 'orientation', 'portEvidence', 'state', 'attempt', 'duration', 'clientPackets', 'serverPackets', 'clientBytes', 'serverBytes', 'synRetransmits', 'icmpType', 'icmpCode', 'icmpErrors'];
@@ -89,6 +102,8 @@ const NULL = ascii('null');
 export class FlowWriter {
   readonly out = new ByteOutput();
   private readonly addresses: (Uint8Array | undefined)[] = [];
+  private readonly quotedSessions = new Map<number, Uint8Array>();
+  private readonly plainSessions = new Map<number, Uint8Array>();
 
   constructor(private readonly ct: ConnectionTable) {}
 
@@ -106,6 +121,25 @@ export class FlowWriter {
 
   private key(name: string): void {
     this.out.text(name);
+  }
+
+  /** Connection i's session names, `sep` between them, JSON-quoted or not (encoded once per session); false for none. */
+  private sessions(i: number, sep: number, quoted: boolean): boolean {
+    const { ct, out } = this;
+    const s = ct.mirrorSessions!;
+    const used = ct.mirrorSessionCount![i]! & ~SESSIONS_MORE;
+    for (let j = SESSIONS_PER_FLOW * i; j < SESSIONS_PER_FLOW * i + used; j++) {
+      if (j > SESSIONS_PER_FLOW * i) out.byte(sep);
+      const key = s[j]!;
+      const cache = quoted ? this.quotedSessions : this.plainSessions;
+      let b = cache.get(key);
+      if (b === undefined) {
+        const name = ct.sessionName(key);
+        cache.set(key, (b = ascii(quoted ? JSON.stringify(name) : name)));
+      }
+      out.bytes(b);
+    }
+    return used > 0;
   }
 
   /** flowRecord(ct, i) as one line of JSON (no newline). */
@@ -204,6 +238,12 @@ export class FlowWriter {
       out.text(layoutText(ct.synOptLayout[i]!, info & 0xff));
       this.key('"}');
     } else out.bytes(NULL);
+    if (ct.mirrorSessions !== null) {
+      this.key(',"mirrorSessions":[');
+      this.sessions(i, 44, true);
+      this.key('],"mirrorSessionsMore":');
+      this.key(ct.moreSessions(i) ? 'true' : 'false');
+    }
     if (ct.logs) {
       // flow logs: where the connection came from (ASCII JSON: src/report/logged.ts escapes the rest)
       this.key(',"logged":');
@@ -212,7 +252,7 @@ export class FlowWriter {
     out.byte(125);
   }
 
-  /** One TSV line in FLOW_FIELDS order (no newline). */
+  /** One TSV line in flowFields(ct) order (no newline). */
   tsv(i: number): void {
     const { ct, out } = this;
     const icmp = (ct.bits[i]! & ConnBit.ICMP_MESSAGE) !== 0;
@@ -259,6 +299,10 @@ export class FlowWriter {
     else out.bytes(DASH);
     out.byte(TAB);
     out.uint(ct.icmpErrors[i]!);
+    if (ct.mirrorSessions !== null) {
+      out.byte(TAB);
+      if (!this.sessions(i, 44, false)) this.key('(empty)');
+    }
   }
 }
 
@@ -301,7 +345,8 @@ export function* renderFlows(summary: Pick<CaptureSummary, 'file' | 'packets'>, 
       yield* rowChunks(w, n, (i) => (w.tsv(i), w.out.byte(TAB), w.out.bytes(Buffer.from(loggedTsv(ct, i)))), false);
       return;
     }
-    yield tsvHeader('flows', FLOW_FIELDS, FLOW_TYPES);
+    const { fields, types } = flowFields(ct);
+    yield tsvHeader('flows', fields, types);
     yield* rowChunks(w, n, (i) => w.tsv(i), false);
     return;
   }

@@ -20,7 +20,7 @@ export function renderInfoText(s: CaptureSummary): string {
       s.firstTs === null ? '-' : `${isoTime(s.firstTs)} .. ${isoTime(s.lastTs!)} (${s.duration.toFixed(6)} s)${s.outOfOrder ? `, ${count(s.outOfOrder)} out of order` : ''}`,
     ],
     ['decoded', `ipv4 ${count(d.ipv4)}  ipv6 ${count(d.ipv6)}  tcp ${count(d.tcp)}  udp ${count(d.udp)}  icmp ${count(d.icmp)}  other ${count(d.other)}`],
-    ['anomalies', `${count(s.truncatedPackets)} truncated, ${count(s.malformedPackets)} malformed, ${count(s.fragments)} fragments`],
+    ['anomalies', `${count(s.truncatedPackets)} truncated, ${count(s.malformedPackets)} malformed, ${count(s.fragments)} fragments${s.duplicates ? `, ${count(s.duplicates)} mirrored duplicates dropped` : ''}`],
   ];
   const totals = Object.entries(s.problemTotals);
   pairs.push(['problems', totals.length ? totals.map(([k, n]) => `${k} ${count(n)}`).join(', ') + (s.incomplete ? ' (reading stopped early)' : '') : 'none']);
@@ -33,6 +33,20 @@ export function renderInfoText(s: CaptureSummary): string {
       }
     });
     if (rows.length) out += '\n' + table(['section', 'order', 'if', 'link type', 'snaplen', 'tsresol', 'name', 'packets'], rows);
+  }
+  if (s.tunnels.length) {
+    const rows = s.tunnels.map((t, k) => [
+      k,
+      t.inside === null ? '-' : t.inside,
+      t.kind,
+      t.depth,
+      `${t.outerSrc} -> ${t.outerDst}`,
+      t.vni ?? t.key ?? t.session ?? '-',
+      t.gwlbEndpoint ?? '-',
+      t.gwlbAttachment ?? '-',
+      t.packets,
+    ]);
+    out += '\n' + table(['tunnel', 'inside', 'kind', 'depth', 'outer', 'vni/key', 'gwlb endpoint', 'attachment', 'packets'], rows);
   }
   if (s.problems.length) {
     out += '\n' + table(['offset', 'kind', 'message'], s.problems.map((p) => [p.offset, p.kind, p.message]));

@@ -3,6 +3,7 @@ import type { ReplayResult, ScenarioReport } from '../analyze/replay.js';
 import { OutcomeCode, type DirectionVerdict } from '../verdict/outcomes.js';
 import { ATTEMPTS, protoName } from '../flow/connections.js';
 import { CONN_STATES } from '../flow/state.js';
+import { mirrorFields } from './flows.js';
 import type { Format } from './format.js';
 import { diagnosisText } from './diagnoses.js';
 import { loggedRecord } from './logged.js';
@@ -34,6 +35,7 @@ export function verdictRecord(r: ReplayResult, s: number, i: number): Record<str
     attempt: ATTEMPTS[ct.attempt[i]!],
     packets: ct.clientPackets[i]! + ct.serverPackets[i]!,
     firstTs: ct.firstTs[i]!,
+    ...mirrorFields(ct, i),
     ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
 }
@@ -73,6 +75,7 @@ export function* renderReplay(r: ReplayResult, format: Format): Generator<string
     return;
   }
   yield `${terminalLine(rep.file)}: ${rep.records !== undefined ? `${count(rep.records)} flow-log records, ` : ''}${count(rep.packets)} packets, ${count(rep.connections)} connections${rep.topology ? `, topology ${terminalLine(rep.topology)}` : ''}\n`;
+  if (rep.mirror) yield terminalLine(`note: ${rep.mirror.note} (sessions ${rep.mirror.sessions.join(', ')}${rep.mirror.duplicatesDropped ? `; ${count(rep.mirror.duplicatesDropped)} copies from a second session counted once` : ''})`) + '\n';
   for (let s = 0; s < rep.acls.length; s++) yield '\n' + terminalText(scenarioText(r, s));
 }
 

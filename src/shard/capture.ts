@@ -17,12 +17,27 @@ import { inputFingerprint, valueDigest } from './fingerprint.js';
 import type { ShardPlan } from './manifest.js';
 import { framePartial, type PartialRef } from './partial-file.js';
 
-/** The chunk task of shard `k`: its range, and the reader context it resumes (checked at the merge). */
-export function shardTask(plan: ShardPlan, k: number, origin: CaptureOrigin): ChunkTask {
+/**
+ * The chunk task of shard `k`: its range, the reader context it resumes (checked at the merge) and, when mirrored
+ * copies are dropped, how its duplicate filter warms up from the records before it (src/pass/lookback.ts), exactly
+ * as a chunk of the pass cut at the same offsets.
+ */
+export function shardTask(plan: ShardPlan, k: number, origin: CaptureOrigin, dedupe: boolean): ChunkTask {
   const s = plan.shards[k]!;
   const file = plan.inputs[s.input]!.name;
   const initial = k === 0 && origin.context.format === 'pcapng' ? { format: 'pcapng' as const, section: null } : origin.context;
-  return { chunk: k, file, start: s.start >= 0 ? s.start : s.cut, end: origin.size, stopAt: s.stopAt ?? Infinity, resync: s.start < 0, firstTs: origin.firstTs, bytes: null, context: initial };
+  const warm = dedupe && k > 0 ? { kind: 'anchors' as const, first: origin.first, every: plan.shardBytes, proven: null, provenContexts: null } : null;
+  return { chunk: k, file, start: s.start >= 0 ? s.start : s.cut, end: origin.size, stopAt: s.stopAt ?? Infinity, resync: s.start < 0, firstTs: origin.firstTs, bytes: null, context: initial, warm, aheadBytes: null };
+}
+
+/** The decoding options of the plan's command (its --decap, --vxlan-port, --keep-duplicates), as the pass takes them. */
+export interface ShardDecoding {
+  decode: PassOptions['decode'];
+  dedupe: PassOptions['dedupe'];
+}
+
+function setupFor(plan: ShardPlan, spec: ReplaySpec | null, d: ShardDecoding): PassSetup {
+  return { options: { flows: planFlows(plan), decode: d.decode ?? {}, dedupe: d.dedupe === undefined ? {} : d.dedupe }, spec };
 }
 
 /** Refuse an input that is not what the plan was made on. */
@@ -49,14 +64,14 @@ export function planFlows(plan: ShardPlan): boolean {
 }
 
 /** Work on shard `k` of a capture plan: its partial, framed for a file or a queue value. */
-export async function runCaptureShard(plan: ShardPlan, planFile: string, k: number, spec: ReplaySpec | null): Promise<Buffer[]> {
+export async function runCaptureShard(plan: ShardPlan, planFile: string, k: number, spec: ReplaySpec | null, decoding: ShardDecoding): Promise<Buffer[]> {
   if (!Number.isInteger(k) || k < 0 || k >= plan.shards.length) throw new UsageError(`--shard ${k}: the plan has shards 0 to ${plan.shards.length - 1}`);
   checkCandidates(plan, planFile, spec);
   const s = plan.shards[k]!;
   checkInput(plan, planFile, s.input);
   const origin = await captureOrigin(plan.inputs[s.input]!.name);
-  const setup: PassSetup = { options: { flows: planFlows(plan) }, spec };
-  const partial = await new ChunkRunner(setup, false).run(shardTask(plan, k, origin));
+  const setup = setupFor(plan, spec, decoding);
+  const partial = await new ChunkRunner(setup, false).run(shardTask(plan, k, origin, setup.options.dedupe != null));
   return framePartial({ plan: plan.digest, shard: k, shards: plan.shards.length, codec: PARTIAL_VERSION, kind: 'capture' }, encodePartial(partial));
 }
 
@@ -105,19 +120,20 @@ export function shardPass(plan: ShardPlan, planFile: string, partials: (shard: n
     const origin = await captureOrigin(file);
     const opened = await openCapture(file, new Problems(0), {});
     const merge = new CaptureMerge();
+    const setup = setupFor(plan, spec, { decode: opts.decode, dedupe: opts.dedupe });
     let local: ChunkRunner | null = null;
     const redo = (task: ChunkTask) => {
-      local ??= new ChunkRunner({ options: { flows: planFlows(plan) }, spec }, true);
+      local ??= new ChunkRunner(setup, true);
       return local.run(task);
     };
     const proven = new ProvenMerge(merge, true, redo);
     try {
       for (let k = 0; k < plan.shards.length; k++) {
-        const task = shardTask(plan, k, origin);
+        const task = shardTask(plan, k, origin, setup.options.dedupe != null);
         const partial = decodePartial(await partials(k));
         if (partial.chunk !== k) throw new ShardError(`shard ${k}`, `holds the partial of chunk ${partial.chunk}`);
         const proof = await proven.add(task, partial);
-        if (proof === 'reread') onReread?.({ shard: k, claimed: partial.startOffset }, proof);
+        if (proof === 'reread' || proof === 'reread-anchor') onReread?.({ shard: k, claimed: partial.startOffset }, proof);
       }
       merge.finish();
     } finally {

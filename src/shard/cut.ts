@@ -11,8 +11,8 @@ import { openCapture } from '../capture/open.js';
 import { Problems } from '../capture/problems.js';
 import { CHAIN_RECORDS } from '../capture/resync.js';
 import { captureStart } from '../pass/engine.js';
-import { resync } from '../pass/chunk.js';
-import type { ChunkContext, ChunkTask } from '../pass/messages.js';
+import { claimBoundary } from '../pass/lookback.js';
+import type { ChunkContext } from '../pass/messages.js';
 import { UsageError, fromSystemError } from '../errors.js';
 import type { PlannedShard } from './manifest.js';
 
@@ -49,10 +49,16 @@ export async function captureOrigin(file: string): Promise<CaptureOrigin> {
   }
 }
 
+/** The bytes of input per shard (every cut is this far from the last). */
+export function shardBytesOf(origin: CaptureOrigin, size: ShardSize): number {
+  const span = Math.max(0, origin.size - origin.first);
+  return size.shardBytes ?? Math.max(1, Math.ceil(span / (size.shards ?? 1)));
+}
+
 /** Shard ranges of a capture, each start found and described. */
 export function cutCapture(file: string, origin: CaptureOrigin, size: ShardSize, input = 0): PlannedShard[] {
   const span = Math.max(0, origin.size - origin.first);
-  const bytes = size.shardBytes ?? Math.max(1, Math.ceil(span / (size.shards ?? 1)));
+  const bytes = shardBytesOf(origin, size);
   const count = Math.max(1, Math.ceil(span / bytes));
   if (count > MAX_SHARDS) throw new UsageError(`${file}: ${count} shards of ${bytes} bytes is more than ${MAX_SHARDS}: give a larger --shard-bytes`);
   const out: PlannedShard[] = [];
@@ -72,8 +78,7 @@ export function cutCapture(file: string, origin: CaptureOrigin, size: ShardSize,
           throw fromSystemError(file, e);
         }
       }
-      const task: ChunkTask = { chunk: k, file, start: cut, end: origin.size, stopAt: stopAt ?? Infinity, resync: true, firstTs: origin.firstTs, bytes: null, context: origin.context };
-      const start = resync(fd, task);
+      const start = claimBoundary(fd, { file, start: cut, end: origin.size, stopAt: stopAt ?? Infinity, firstTs: origin.firstTs, context: origin.context });
       out.push({ shard: k, input, cut, start, stopAt, boundary: describe(origin, cut, start) });
     }
   } finally {

@@ -5,10 +5,19 @@ import { u16, put16, ok, truncated, type ParseResult } from './bytes.js';
 export const field = { DESTINATION: 0, SOURCE: 6, ETHERTYPE: 12, PAYLOAD: 14 } as const;
 export const HEADER_LEN = 14;
 
-/** EtherType values we dispatch on (IEEE registry). Unknown values stay numbers. */
+/**
+ * EtherType values we dispatch on (IEEE registry; also the protocol type of GRE, RFC 2784, and GENEVE, RFC 8926).
+ * The one definition the decoder uses. Unknown values stay numbers.
+ */
 export const EtherType = {
   IPV4: 0x0800,
   ARP: 0x0806,
+  TEB: 0x6558, // transparent Ethernet bridging: an Ethernet frame follows (RFC 1701)
+  ERSPAN_III: 0x22eb, // Cisco ERSPAN type III
+  ERSPAN_II: 0x88be, // Cisco ERSPAN type II (type I when the GRE header has no sequence number)
+  PPP: 0x880b, // PPP over GRE (PPTP, RFC 2637)
+  WCCP: 0x883e, // WCCP v2 redirect over GRE
+  CISCO_METADATA: 0x8909, // Cisco MetaData (SGT) header
   VLAN: 0x8100, // IEEE 802.1Q C-tag
   QINQ: 0x88a8, // IEEE 802.1ad S-tag
   QINQ_LEGACY: 0x9100, // pre-standard stacked tag
@@ -37,7 +46,7 @@ export interface EthernetRepr {
   etherType: number;
 }
 
-/** Parse the header at b[off, end). */
+/** Parse the header at b[off, end). The decoder's test oracle (it reads etherType() itself): under 14 bytes is truncated, as the decoder counts it. */
 export function parse(b: Uint8Array, off: number, end: number): ParseResult<EthernetRepr> {
   if (end - off < HEADER_LEN) return truncated(`ethernet header needs ${HEADER_LEN} bytes, have ${end - off}`);
   return ok({

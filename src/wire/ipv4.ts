@@ -15,22 +15,8 @@ export const field = {
 } as const;
 export const MIN_HEADER_LEN = 20;
 
-/** IP protocol numbers (IANA) we decode. */
-export const IpProtocol = {
-  ICMP: 1,
-  IGMP: 2,
-  IPIP: 4,
-  TCP: 6,
-  DCCP: 33,
-  UDP: 17,
-  IPV6: 41,
-  GRE: 47,
-  ESP: 50,
-  AH: 51,
-  ICMPV6: 58,
-  SCTP: 132,
-  UDPLITE: 136,
-} as const;
+/** IP protocol numbers: one definition, in ipproto.ts. */
+export { IpProtocol } from './ipproto.js';
 
 const MF = 0x2000;
 const DF = 0x4000;
@@ -88,8 +74,14 @@ export interface Ipv4Repr {
   options?: number[];
 }
 
-/** Parse the header at b[off, end). A total length beyond `end` is truncation; 0 is accepted (TSO/GSO). */
-export function parse(b: Uint8Array, off: number, end: number): ParseResult<Ipv4Repr> {
+/**
+ * Parse the header at b[off, end), the datagram ending on the wire at `wireEnd` (unknown: Infinity). The decoder's
+ * test oracle, with its rules: a header cut by the capture is truncated; a version other than 4, an IHL below 5, or
+ * a total length below the header length is malformed, and so is a total length beyond the bytes on the wire (the
+ * decoder counts it and reads on; inside a tunnel it passes no wire end, as a mirror's cut is not malformed). A
+ * total length beyond `end` but not beyond the wire is a cut payload, no error; 0 is accepted (TSO/GSO).
+ */
+export function parse(b: Uint8Array, off: number, end: number, wireEnd = Infinity): ParseResult<Ipv4Repr> {
   if (end - off < MIN_HEADER_LEN) return truncated(`IPv4 header needs 20 bytes, have ${end - off}`);
   if (version(b, off) !== 4) return malformed(`IP version ${version(b, off)}, expected 4`);
   const hl = headerLen(b, off);
@@ -97,6 +89,7 @@ export function parse(b: Uint8Array, off: number, end: number): ParseResult<Ipv4
   if (end - off < hl) return truncated(`IPv4 header with options needs ${hl} bytes, have ${end - off}`);
   const tl = totalLen(b, off);
   if (tl !== 0 && tl < hl) return malformed(`IPv4 total length ${tl} below header length ${hl}`);
+  if (tl > wireEnd - off) return malformed(`IPv4 total length ${tl} exceeds the ${wireEnd - off} bytes on the wire`);
   return ok({
     headerLen: hl,
     dscpEcn: b[off + 1]!,

@@ -3,22 +3,23 @@
  * destination options (60), AH (51, RFC 4302: length in 4-octet units), mobility (135).
  */
 import { u16, u32, put16, put32, ok, truncated, malformed, type ParseResult } from './bytes.js';
+import { IpProtocol } from './ipproto.js';
 
 export const field = { VER_TC_FLOW: 0, PAYLOAD_LEN: 4, NEXT_HEADER: 6, HOP_LIMIT: 7, SRC: 8, DST: 24 } as const;
 export const HEADER_LEN = 40;
 
-/** Extension header numbers (IANA "IPv6 Extension Header Types"). */
+/** Extension header numbers (IANA "IPv6 Extension Header Types"): IP protocol numbers, from ipproto.ts. */
 export const ExtHeader = {
-  HOP_BY_HOP: 0,
-  ROUTING: 43,
-  FRAGMENT: 44,
-  ESP: 50,
-  AH: 51,
-  NO_NEXT: 59,
-  DEST_OPTS: 60,
-  MOBILITY: 135,
-  HIP: 139,
-  SHIM6: 140,
+  HOP_BY_HOP: IpProtocol.HOPOPT,
+  ROUTING: IpProtocol.IPV6_ROUTE,
+  FRAGMENT: IpProtocol.IPV6_FRAG,
+  ESP: IpProtocol.ESP,
+  AH: IpProtocol.AH,
+  NO_NEXT: IpProtocol.IPV6_NONXT,
+  DEST_OPTS: IpProtocol.IPV6_OPTS,
+  MOBILITY: IpProtocol.MOBILITY,
+  HIP: IpProtocol.HIP,
+  SHIM6: IpProtocol.SHIM6,
 } as const;
 
 export function version(b: Uint8Array, off: number): number {
@@ -43,7 +44,10 @@ export function dstWord(b: Uint8Array, off: number, w: number): number {
 
 /** True for the extension headers whose length we know how to skip. */
 export function isExtension(nh: number): boolean {
-  return nh === 0 || nh === 43 || nh === 44 || nh === 60 || nh === 51 || nh === 135 || nh === 139 || nh === 140;
+  return (
+    nh === ExtHeader.HOP_BY_HOP || nh === ExtHeader.ROUTING || nh === ExtHeader.FRAGMENT || nh === ExtHeader.DEST_OPTS ||
+    nh === ExtHeader.AH || nh === ExtHeader.MOBILITY || nh === ExtHeader.HIP || nh === ExtHeader.SHIM6
+  );
 }
 
 /** Length in bytes of the extension header at `off` (not the fragment header, which is always 8). */
@@ -81,9 +85,18 @@ export interface Ipv6Repr {
   fragment?: { offset: number; more: boolean; ident: number };
 }
 
-export function parse(b: Uint8Array, off: number, end: number): ParseResult<Ipv6Repr> {
+/**
+ * Parse the header and its extension chain at b[off, end), the packet ending on the wire at `wireEnd` (unknown:
+ * Infinity). The decoder's test oracle, with its rules: a cut fixed header or extension header is truncated; a
+ * version other than 6, a payload length beyond the bytes on the wire, more than 16 extension headers, or one that
+ * runs past the payload is malformed. Payload length 0 (jumbogram, big TCP) takes the payload to the wire's end.
+ */
+export function parse(b: Uint8Array, off: number, end: number, wireEnd = Infinity): ParseResult<Ipv6Repr> {
   if (end - off < HEADER_LEN) return truncated(`IPv6 header needs 40 bytes, have ${end - off}`);
   if (version(b, off) !== 6) return malformed(`IP version ${version(b, off)}, expected 6`);
+  const plen = payloadLen(b, off);
+  if (plen > wireEnd - off - HEADER_LEN) return malformed(`IPv6 payload length ${plen} exceeds the ${wireEnd - off - HEADER_LEN} bytes on the wire`);
+  const payloadEnd = plen === 0 ? wireEnd : off + HEADER_LEN + plen;
   const w0 = u32(b, off);
   const r: Ipv6Repr = {
     trafficClass: (w0 >>> 20) & 0xff,
@@ -102,9 +115,11 @@ export function parse(b: Uint8Array, off: number, end: number): ParseResult<Ipv6
   let guard = 0;
   while (isExtension(nh)) {
     if (++guard > 16) return malformed('more than 16 IPv6 extension headers');
-    if (end - p < 8) return truncated(`IPv6 extension header ${nh} needs 8 bytes, have ${end - p}`);
+    // as the decoder: fewer than 8 bytes of the header within the capture and the payload is a cut
+    if (Math.min(end, payloadEnd) - p < 8) return truncated(`IPv6 extension header ${nh} needs 8 bytes, have ${Math.min(end, payloadEnd) - p}`);
     const len = extensionLen(nh, b, p);
     if (nh === ExtHeader.FRAGMENT) r.fragment = { offset: fragOffset(b, p), more: fragMore(b, p), ident: fragIdent(b, p) };
+    if (p + len > payloadEnd) return malformed(`IPv6 extension header ${nh} runs past the payload`);
     if (end - p < len) return truncated(`IPv6 extension header ${nh} needs ${len} bytes, have ${end - p}`);
     r.extensions.push({ type: nh, len });
     const next = b[p]!;

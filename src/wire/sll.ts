@@ -32,6 +32,7 @@ export interface SllRepr {
   ifIndex: number;
 }
 
+/** Parse an SLL or SLL2 header at b[off, end). The decoder's test oracle (it reads the protocol itself): a cut header is truncated. */
 export function parse(version: 1 | 2, b: Uint8Array, off: number, end: number): ParseResult<SllRepr> {
   const need = version === 1 ? SLL_LEN : SLL2_LEN;
   if (end - off < need) return truncated(`SLL${version === 2 ? '2' : ''} header needs ${need} bytes, have ${end - off}`);

@@ -109,10 +109,17 @@ export interface TcpRepr {
   options: number[];
 }
 
-export function parse(b: Uint8Array, off: number, end: number): ParseResult<TcpRepr> {
+/**
+ * Parse the header at b[off, end), the segment ending at `segmentEnd` by the IP lengths (unknown: Infinity). The
+ * decoder's test oracle, with its rules: under 20 captured bytes is truncated (the decoder reads no ports then); a
+ * data offset below 5, or a header longer than the segment, is malformed; options cut by the capture are truncated
+ * here, while the decoder still reads the ports of such a segment (and marks a SYN whose options it cannot read).
+ */
+export function parse(b: Uint8Array, off: number, end: number, segmentEnd = Infinity): ParseResult<TcpRepr> {
   if (end - off < MIN_HEADER_LEN) return truncated(`TCP header needs 20 bytes, have ${end - off}`);
   const hl = headerLen(b, off);
   if (hl < MIN_HEADER_LEN) return malformed(`TCP data offset ${hl >> 2} below 5`);
+  if (hl > segmentEnd - off) return malformed(`TCP header of ${hl} bytes is longer than the ${segmentEnd - off}-byte segment`);
   if (end - off < hl) return truncated(`TCP header with options needs ${hl} bytes, have ${end - off}`);
   return ok({
     srcPort: srcPort(b, off),

@@ -20,6 +20,7 @@ export interface UdpRepr {
   length: number;
 }
 
+/** Parse the header at b[off, end). The decoder's test oracle: under 8 bytes is truncated, a length 1-7 malformed (the decoder counts it and reads on). */
 export function parse(b: Uint8Array, off: number, end: number): ParseResult<UdpRepr> {
   if (end - off < HEADER_LEN) return truncated(`UDP header needs 8 bytes, have ${end - off}`);
   const len = length(b, off);

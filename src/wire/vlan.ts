@@ -26,6 +26,7 @@ export interface VlanRepr {
   etherType: number;
 }
 
+/** Parse the tag at b[off, end). The decoder's test oracle (it reads innerType() itself): under 4 bytes is truncated. */
 export function parse(b: Uint8Array, off: number, end: number): ParseResult<VlanRepr> {
   if (end - off < TAG_LEN) return truncated(`VLAN tag needs ${TAG_LEN} bytes, have ${end - off}`);
   return ok({ pcp: pcp(b, off), dei: (b[off]! & 0x10) !== 0, vid: vid(b, off), etherType: innerType(b, off) });

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runMain, type MainRun } from '../helpers/main.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
 
 /** ESC + CSI (7-bit and C1), NUL, RLO, LRI, newline, tab, CR, DEL, U+2028, a backslash, markup. */
@@ -69,36 +69,8 @@ function hostileAcl(): string {
   return out;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** main() here with stdout and stderr captured (text and byte chunks alike). */
-async function run(args: string[]): Promise<Run> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  const sink = (into: Buffer[]) =>
-    ((chunk: string | Uint8Array, enc?: unknown, cb?: unknown): boolean => {
-      into.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
-      const done = typeof enc === 'function' ? enc : cb;
-      if (typeof done === 'function') (done as () => void)();
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = sink(stdout);
-  process.stderr.write = sink(stderr);
-  try {
-    const code = await main(['node', 'aclreplay', ...args]);
-    return { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-    process.exitCode = undefined;
-  }
-}
+type Run = MainRun;
+const run = runMain;
 
 /** Undo the TSV escaping (\xHH, \uHHHH). */
 function unTsv(field: string): string {

@@ -13,7 +13,8 @@ async function rows(file: string): Promise<{ rows: string[]; problems: unknown }
     for (let i = 0; i < b.length; i++) {
       const fam = b.family[i]!;
       let r = `${b.layer[i]} ${b.anomaly[i]} ${fam} ${b.proto[i]} ${b.frag[i]} ${b.appFlags[i]}`;
-      if (fam !== 0) r += ` ${b.ttl[i]} ${b.src[4 * i]} ${b.dst[4 * i]} ${b.sport[i]} ${b.dport[i]} ${b.tcpFlags[i]} ${b.payloadLen[i]}`;
+      if (fam !== 0) r += ` ${b.ttl[i]} ${b.src[4 * i]} ${b.dst[4 * i]} ${b.sport[i]} ${b.dport[i]} ${b.tcpFlags[i]} ${b.payloadLen[i]} ${b.ipId[i]} ${b.wireLen[i]}`;
+      if (b.tunnelDepth[i]) r += ` tunnel ${b.tunnelDepth[i]} ${b.tunnelKind[i]} ${b.tunnelVni[i]} ${b.tunnelId[i]} ${b.sessionKey[i]}`;
       if (fam !== 0 && b.proto[i] === 6 && b.layer[i] === 3) {
         r += ` ${b.tcpSeq[i]} ${b.tcpAck[i]} ${b.tcpWindow[i]}`;
         if (b.tcpFlags[i]! & 2) r += ` ${b.tcpOptLayout[i]} ${b.tcpOptCount[i]} ${b.tcpMss[i]} ${b.tcpWscale[i]}`;
@@ -27,7 +28,7 @@ async function rows(file: string): Promise<{ rows: string[]; problems: unknown }
 afterAll(() => setFastPath(true));
 
 it('recorded captures: same rows with and without the fast path', async () => {
-  for (const f of ['mixed-clients.pcap', 'return-drop.pcap', 'ipv6-and-frag.pcap', 'return-drop-udp.pcap']) {
+  for (const f of ['mixed-clients.pcap', 'return-drop.pcap', 'ipv6-and-frag.pcap', 'return-drop-udp.pcap', ...['direct', 'vxlan', 'vxlan-truncated', 'geneve-gwlb', 'vxlan-in-geneve', 'both-ends'].map((m) => `mirror/${m}.pcap`)]) {
     setFastPath(true);
     const fast = await rows(join(REPO_ROOT, 'captures', f));
     setFastPath(false);
