@@ -91,8 +91,7 @@ export function orderPartials(plan: ShardPlan, planFile: string, parts: PartialR
     byShard[h.shard] = p;
   }
   const missing: number[] = [];
-  byShard.forEach((p, i) => p === undefined && missing.push(i));
-  for (let i = byShard.length; i < plan.shards.length; i++) missing.push(i);
+  for (let i = 0; i < plan.shards.length; i++) if (byShard[i] === undefined) missing.push(i);
   if (missing.length > 0) {
     const list = missing.slice(0, 8).join(', ') + (missing.length > 8 ? ` and ${missing.length - 8} more` : '');
     throw new UsageError(`${missing.length} of ${plan.shards.length} shards have no partial (shard${missing.length === 1 ? '' : 's'} ${list}): run aclreplay work ${planFile} --shard ${missing[0]} -o part-${missing[0]}.bin for each`);
