@@ -9,12 +9,14 @@ import { checkReportPath, writeStdout, writeReportFile } from './io.js';
 import { failOnOption } from './options.js';
 import { withTrafficOptions, analyzeTraffic } from './traffic.js';
 import { addAclSelection, replayFromCli, replayInputs, type ReplayOpts } from './candidates.js';
+import { queued, withQueueOptions, type QueueOpts } from './queue.js';
 
 export function registerDiagnose(program: Command): void {
-  addAclSelection(withTrafficOptions(program.command('diagnose').description('find failed connections that look like dropped return traffic; with --acl, also why candidate ACLs would drop them')))
+  const cmd = addAclSelection(withTrafficOptions(program.command('diagnose').description('find failed connections that look like dropped return traffic; with --acl, also why candidate ACLs would drop them')))
     .addOption(failOnOption('exit 3 when a finding or diagnosis has this code', [...CAPTURE_FINDING_CODES, ...DIAGNOSIS_CODES], 'finding or diagnosis code'))
-    .addOption(new Option('--html <file>', 'also write a self-contained HTML report (the replay report with --acl)'))
-    .action(async (traffic: string[], opts: ReplayOpts) => {
+    .addOption(new Option('--html <file>', 'also write a self-contained HTML report (the replay report with --acl)'));
+  withQueueOptions(cmd).action(async (traffic: string[], opts: ReplayOpts & QueueOpts, self: Command) =>
+    queued('diagnose', self, traffic, opts, async () => {
       checkReportPath('--html', opts.html, replayInputs(traffic, opts));
       const failOn = opts.failOn ?? new Set<string>();
       if (opts.acl.length > 0 || opts.topology) {
@@ -35,5 +37,6 @@ export function registerDiagnose(program: Command): void {
       await writeStdout(renderFindings(findings, opts.format, { file: a.summary.file, connections: a.connections.count }));
       if (opts.html) writeReportFile(opts.html, (await import('../report/html.js')).renderDiagnoseHtml({ summary: a.summary, connections: a.connections, clients: inferClients(a.connections), findings }));
       if (findings.some((f) => failOn.has(f.code))) process.exitCode = ExitCode.FAIL_ON;
-    });
+    }),
+  );
 }

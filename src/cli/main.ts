@@ -19,6 +19,7 @@ import { registerSuggest } from './suggest.js';
 import { registerPlan } from './plan.js';
 import { registerWork } from './work.js';
 import { registerMerge } from './merge.js';
+import { registerWorker } from './worker.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerPlan(program, buildProgram);
   registerWork(program, buildProgram);
   registerMerge(program, buildProgram);
+  registerWorker(program, buildProgram);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -28,11 +28,13 @@ export function shardSize(opts: { shards?: number; shardBytes?: number }, what: 
   return opts.shards !== undefined ? { shards: opts.shards } : { shardBytes: opts.shardBytes! };
 }
 
-/** Make the plan for `command` run with `args` (its traffic and answer options), as a user would type them. */
-export async function makePlan(buildProgram: () => Command, command: PlanCommand, args: string[], size: ShardSize): Promise<ShardPlan> {
+/**
+ * Make the plan for `command` run with `args` (its traffic and answer options, as a user types them), parsed by
+ * the command's definition into `traffic` and `opts`.
+ */
+export async function makePlan(command: PlanCommand, args: string[], traffic: string[], opts: Record<string, unknown>, size: ShardSize): Promise<ShardPlan> {
   // Loaded on use: the shard modules (zod, hashing) cost every other command nothing.
   const [{ PLAN_VERSION, sealPlan }, { captureOrigin, cutCapture, shardBytesOf }, { inputFingerprint, valueDigest }] = await Promise.all([import('../shard/manifest.js'), import('../shard/cut.js'), import('../shard/fingerprint.js')]);
-  const { traffic, opts } = await parseCommandLine(buildProgram, command, args);
   const kind = trafficKindOf(traffic);
   if (kind !== 'capture') throw new UsageError(`${traffic[0]}: flow-log plans are not supported yet`);
   const name = traffic[0]!;
@@ -70,7 +72,8 @@ export function registerPlan(program: Command, buildProgram: () => Command): voi
       const { taken } = splitOptions(args, new Set([...OUTPUT_OPTIONS, ...QUEUE_OPTIONS]));
       if (taken.length > 0) throw new UsageError(`${taken[0]} does not belong in a plan: give output options (-F, --html, --fail-on, -j) to aclreplay merge`);
       const command = opts.command ?? (args.some((a) => a === '--acl' || a.startsWith('--acl=') || a === '--topology' || a.startsWith('--topology=')) ? 'replay' : 'flows');
-      const plan = await makePlan(buildProgram, command, args, size);
+      const parsed = await parseCommandLine(buildProgram, command, args);
+      const plan = await makePlan(command, args, parsed.traffic, parsed.opts, size);
       checkReportPath('-o', opts.output, plan.inputs.map((i) => i.name));
       (await import('../shard/manifest.js')).writePlan(resolve(opts.output), plan);
       const n = plan.shards.length;

@@ -26,3 +26,22 @@ export function progressBar(label: string): { onProgress: ((done: number, total:
     },
   };
 }
+
+/** A progress bar of shards done (queue runs), only when stderr is a terminal. */
+export function shardProgressBar(): { onProgress: ((done: number, total: number) => void) | undefined; stop: () => void } {
+  if (!process.stderr.isTTY || process.env.CI) return { onProgress: undefined, stop: () => {} };
+  let bar: cliProgress.SingleBar | null = null;
+  return {
+    onProgress(done, total) {
+      if (!bar) {
+        bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'shards [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+        bar.start(total, 0);
+      }
+      bar.update(done);
+    },
+    stop() {
+      bar?.stop();
+      bar = null;
+    },
+  };
+}

@@ -5,14 +5,16 @@ import { checkReportPath, writeStdout, writeReportFile, warn } from './io.js';
 import { formatOption, failOnOption } from './options.js';
 import { TRAFFIC_ARGUMENT, TRAFFIC_HELP } from './traffic.js';
 import { withAclOptions, replayFromCli, failOnMatch, REPLAY_FAIL_ON, replayInputs, type ReplayOpts } from './candidates.js';
+import { queued, withQueueOptions, type QueueOpts } from './queue.js';
 
 export function registerReplay(program: Command): void {
-  withAclOptions(program.command('replay').description('judge every packet of a capture against candidate ACLs: verdicts per packet, rule, connection and candidate, with diagnoses'))
+  const cmd = withAclOptions(program.command('replay').description('judge every packet of a capture against candidate ACLs: verdicts per packet, rule, connection and candidate, with diagnoses'))
     .argument(TRAFFIC_ARGUMENT, TRAFFIC_HELP)
     .addOption(formatOption(['table', 'json', 'jsonl', 'tsv'], 'table'))
     .addOption(failOnOption('exit 3 when a connection ends in this outcome or a diagnosis has this code', REPLAY_FAIL_ON, 'connection outcome or diagnosis code'))
-    .addOption(new Option('--html <file>', 'also write a self-contained HTML report'))
-    .action(async (traffic: string[], opts: ReplayOpts) => {
+    .addOption(new Option('--html <file>', 'also write a self-contained HTML report'));
+  withQueueOptions(cmd).action(async (traffic: string[], opts: ReplayOpts & QueueOpts, self: Command) => {
+    await queued('replay', self, traffic, opts, async () => {
       checkReportPath('--html', opts.html, replayInputs(traffic, opts));
       const r = await replayFromCli(traffic, opts);
       const { renderReplay } = await import('../report/replay.js');
@@ -27,4 +29,5 @@ export function registerReplay(program: Command): void {
         process.exitCode = ExitCode.FAIL_ON;
       }
     });
+  });
 }

@@ -39,3 +39,11 @@ export function decodePartial(bytes: Uint8Array): ChunkPartial {
   if (v.version !== PARTIAL_VERSION) throw new InternalError(`partial of format version ${v.version}, expected ${PARTIAL_VERSION}`);
   return v.partial;
 }
+
+/** The error a worker's reply carries, or null when it carries a partial: a failure is a map of one key, a partial of two. */
+export function decodeFailure(bytes: Uint8Array): AclReplayError | null {
+  const oneKey = bytes[0] === 0x81 || (bytes[0] === 0xde && bytes[1] === 0 && bytes[2] === 1);
+  if (!oneKey) return null;
+  const v = packr().unpack(bytes) as ChunkFailure;
+  return 'failure' in v ? errorFromFields(v.failure) : null;
+}

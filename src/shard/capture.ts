@@ -3,6 +3,7 @@
  * it, and the merge is the pass's own ordered, proven merge over the shards' partials. So a sharded run is the
  * capture pass with chunks the size of shards, and gives the same answer byte for byte.
  */
+import { resolve } from 'node:path';
 import { openCapture } from '../capture/open.js';
 import { Problems } from '../capture/problems.js';
 import { ChunkRunner } from '../pass/chunk.js';
@@ -40,10 +41,10 @@ function setupFor(plan: ShardPlan, spec: ReplaySpec | null, d: ShardDecoding): P
   return { options: { flows: planFlows(plan), decode: d.decode ?? {}, dedupe: d.dedupe === undefined ? {} : d.dedupe }, spec };
 }
 
-/** Refuse an input that is not what the plan was made on. */
-export function checkInput(plan: ShardPlan, planFile: string, index: number): void {
+/** Refuse an input that is not what the plan was made on; `root` (a worker's) resolves the plan's relative names. */
+export function checkInput(plan: ShardPlan, planFile: string, index: number, root = ''): void {
   const want = plan.inputs[index]!;
-  const got = inputFingerprint(want.name);
+  const got = inputFingerprint(root ? resolve(root, want.name) : want.name);
   if (got.size !== want.size || got.fingerprint !== want.fingerprint) {
     throw new ShardError(planFile, `${want.name} changed since the plan was made (${got.size === want.size ? 'same size, different content' : `${got.size} bytes, the plan has ${want.size}`}): make the plan again`);
   }
@@ -63,16 +64,33 @@ export function planFlows(plan: ShardPlan): boolean {
   return plan.command !== 'info';
 }
 
-/** Work on shard `k` of a capture plan: its partial, framed for a file or a queue value. */
-export async function runCaptureShard(plan: ShardPlan, planFile: string, k: number, spec: ReplaySpec | null, decoding: ShardDecoding): Promise<Buffer[]> {
+/**
+ * What working on shard `k` of a capture plan takes: the pass set-up (candidates, decoding) and the shard's chunk
+ * task; checked against the plan first (candidates, input). `root` (a queue worker's) makes the input's path
+ * absolute, so shards of plans made in different directories can run side by side.
+ */
+export async function prepareCaptureShard(plan: ShardPlan, planFile: string, k: number, spec: ReplaySpec | null, decoding: ShardDecoding, root = ''): Promise<{ setup: PassSetup; task: ChunkTask }> {
   if (!Number.isInteger(k) || k < 0 || k >= plan.shards.length) throw new UsageError(`--shard ${k}: the plan has shards 0 to ${plan.shards.length - 1}`);
   checkCandidates(plan, planFile, spec);
   const s = plan.shards[k]!;
-  checkInput(plan, planFile, s.input);
-  const origin = await captureOrigin(plan.inputs[s.input]!.name);
+  checkInput(plan, planFile, s.input, root);
+  const name = plan.inputs[s.input]!.name;
+  const origin = await captureOrigin(root ? resolve(root, name) : name);
   const setup = setupFor(plan, spec, decoding);
-  const partial = await new ChunkRunner(setup, false).run(shardTask(plan, k, origin, setup.options.dedupe != null));
-  return framePartial({ plan: plan.digest, shard: k, shards: plan.shards.length, codec: PARTIAL_VERSION, kind: 'capture' }, encodePartial(partial));
+  const task = shardTask(plan, k, origin, setup.options.dedupe != null);
+  if (root) task.file = resolve(root, name);
+  return { setup, task };
+}
+
+/** A shard's encoded partial (src/pass/codec.ts) framed for a file or a queue value. */
+export function frameCapturePartial(plan: ShardPlan, k: number, encoded: Uint8Array): Buffer[] {
+  return framePartial({ plan: plan.digest, shard: k, shards: plan.shards.length, codec: PARTIAL_VERSION, kind: 'capture' }, encoded);
+}
+
+/** Work on shard `k` of a capture plan in this thread: its partial, framed. */
+export async function runCaptureShard(plan: ShardPlan, planFile: string, k: number, spec: ReplaySpec | null, decoding: ShardDecoding): Promise<Buffer[]> {
+  const { setup, task } = await prepareCaptureShard(plan, planFile, k, spec, decoding);
+  return frameCapturePartial(plan, k, encodePartial(await new ChunkRunner(setup, false).run(task)));
 }
 
 /**

@@ -143,7 +143,11 @@ export function writePlan(file: string, plan: ShardPlan): void {
 
 /** Read and check a plan: its shape, its version, its digest, and that the shards are numbered 0..n-1 in order. */
 export function readPlan(file: string): ShardPlan {
-  const text = readInputText(file, { what: 'a shard plan', maxBytes: 256 << 20 });
+  return parsePlan(readInputText(file, { what: 'a shard plan', maxBytes: 256 << 20 }), file);
+}
+
+/** Check a plan's text (from a file or a queue); `file` names it in messages. */
+export function parsePlan(text: string, file: string): ShardPlan {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
