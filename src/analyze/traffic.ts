@@ -15,7 +15,7 @@ import type { DecodeOptionsInput } from '../decode/options.js';
 import type { DuplicateFilterOptions } from '../decode/duplicates.js';
 import type { ReplaySpec } from '../verdict/spec.js';
 import type { PassVerdicts } from '../verdict/counters.js';
-import type { FlowLogSummary } from '../flowlogs/source.js';
+import type { FlowLogSourceOptions, FlowLogSummary, FlowLogTraffic } from '../flowlogs/source.js';
 import { UsageError } from '../errors.js';
 
 export type { TrafficKind };
@@ -55,6 +55,8 @@ export interface ReadTrafficOptions {
 /** How the sources read when the work was done elsewhere: a capture's pass, flow logs' reading. */
 export interface TrafficVia {
   pass?: PassRunner;
+  /** Flow logs read elsewhere (shards): the same FlowLogTraffic readFlowLogTraffic gives. */
+  flowLogs?: (inputs: readonly string[], opts: FlowLogSourceOptions) => Promise<FlowLogTraffic>;
 }
 
 /** What reading traffic yields, whatever the source. */
@@ -118,7 +120,7 @@ async function readCapture(inputs: string[], opts: ReadTrafficOptions): Promise<
 async function readFlowLogs(inputs: string[], opts: ReadTrafficOptions): Promise<TrafficAnalysis> {
   // Loaded on use: capture commands never load the flow-log reader (or hyparquet).
   const [{ readFlowLogTraffic }, { judgeLoggedTraffic }] = await Promise.all([import('../flowlogs/source.js'), import('../flowlogs/judge.js')]);
-  const { summary, connections } = await readFlowLogTraffic(inputs, { intervalSeconds: opts.flowLogInterval });
+  const { summary, connections } = await (opts.via?.flowLogs ?? readFlowLogTraffic)(inputs, { intervalSeconds: opts.flowLogInterval });
   let replay: TrafficAnalysis['replay'] = null;
   if (opts.replay) {
     const logs = connections.logs!;

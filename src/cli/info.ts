@@ -19,7 +19,7 @@ export function registerInfo(program: Command): void {
     .action(async (traffic: string[], opts: { format: Format; jobs?: number; chunkSize?: number } & DecapOpts) => {
       if (trafficKindOf(traffic) === 'flow-logs') {
         const [{ readFlowLogTraffic }, { renderFlowLogInfoJson, renderFlowLogInfoText }] = await Promise.all([import('../flowlogs/source.js'), import('../report/flowlog-info.js')]);
-        const { summary } = await readFlowLogTraffic(traffic);
+        const { summary } = await (trafficVia()?.flowLogs ?? readFlowLogTraffic)(traffic, {});
         await writeStdout(opts.format === 'json' ? renderFlowLogInfoJson(summary) : renderFlowLogInfoText(summary));
         return;
       }

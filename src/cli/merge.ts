@@ -37,9 +37,12 @@ export function registerMerge(program: Command, buildProgram: () => Command): vo
       const refs = orderPartials(plan, planFile, parts.map((p) => openPartialFile(resolve(p), p)));
       const output = absoluteOutputs(taken);
       enterPlanDirectory(plan, planFile);
-      useTrafficVia({
-        pass: shardPass(plan, planFile, async (k) => refs[k]!.body(), (r) => warn(`shard ${r.shard}: its start (offset ${r.claimed}) is not where shard ${r.shard - 1} stopped: read again here from there`)),
-      });
+      const body = async (k: number) => refs[k]!.body();
+      useTrafficVia(
+        plan.kind === 'flow-logs'
+          ? { flowLogs: (await import('../shard/flowlogs.js')).flowLogShardReader(plan, body) }
+          : { pass: shardPass(plan, planFile, body, (r) => warn(`shard ${r.shard}: its start (offset ${r.claimed}) is not where shard ${r.shard - 1} stopped: read again here from there`)) },
+      );
       try {
         await buildProgram().parseAsync(['node', 'aclreplay', plan.command, ...plan.args, ...output]);
       } finally {

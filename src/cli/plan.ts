@@ -36,7 +36,14 @@ export async function makePlan(command: PlanCommand, args: string[], traffic: st
   // Loaded on use: the shard modules (zod, hashing) cost every other command nothing.
   const [{ PLAN_VERSION, sealPlan }, { captureOrigin, cutCapture, shardBytesOf }, { inputFingerprint, valueDigest }] = await Promise.all([import('../shard/manifest.js'), import('../shard/cut.js'), import('../shard/fingerprint.js')]);
   const kind = trafficKindOf(traffic);
-  if (kind !== 'capture') throw new UsageError(`${traffic[0]}: flow-log plans are not supported yet`);
+  const base = { aclreplay: 'shard-plan' as const, version: PLAN_VERSION, command, cwd: process.cwd(), kind, args };
+  if (kind === 'flow-logs') {
+    // Flow-log records are judged where they are folded, at the merge (subnets can come from their subnet-id):
+    // workers only parse, so the plan holds no compiled candidates; the merge loads the ACLs itself.
+    const { cutFlowLogs } = await import('../shard/flowlogs.js');
+    const { inputs, shards, skipped, shardBytes } = cutFlowLogs(traffic, size);
+    return sealPlan({ ...base, inputs, candidates: null, skipped, shardBytes, shards });
+  }
   const name = traffic[0]!;
   const origin = await captureOrigin(name);
   const shards = cutCapture(name, origin, size);
@@ -44,13 +51,8 @@ export async function makePlan(command: PlanCommand, args: string[], traffic: st
   const { size: bytes, fingerprint } = inputFingerprint(name);
   const inputs: PlannedInput[] = [{ name, size: bytes, fingerprint, format: origin.format }];
   return sealPlan({
-    aclreplay: 'shard-plan',
-    version: PLAN_VERSION,
-    command,
-    cwd: process.cwd(),
-    kind,
+    ...base,
     inputs,
-    args,
     candidates: compiled ? { digest: valueDigest(compiled.spec), acls: compiled.acls, scenarios: compiled.spec.scenarios.length } : null,
     shardBytes: shardBytesOf(origin, size),
     shards,

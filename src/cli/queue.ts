@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { TrafficVia } from '../analyze/traffic.js';
 import type { PlanCommand } from '../shard/commands.js';
+import type { ShardPlan } from '../shard/manifest.js';
 import { warn } from './io.js';
 import { intInRange } from './options.js';
 import { shardProgressBar } from './progress.js';
@@ -50,19 +51,25 @@ export function useQueue(command: PlanCommand, cmd: Command, traffic: string[], 
   const url = opts.queue;
   const partialsDir = opts.partialsDir ? resolve(opts.partialsDir) : null;
   const inlineLimit = opts.inlineLimit;
+  /** Plan the traffic, run it on the queue, and hand the partials to `merge` one at a time. */
+  const onQueue = async <T>(merge: (plan: ShardPlan, partial: (k: number) => Promise<Uint8Array>) => Promise<T>): Promise<T> => {
+    const [{ makePlan }, { runOnQueue }, { DEFAULT_INLINE_LIMIT }] = await Promise.all([import('./plan.js'), import('../shard/queue-run.js'), import('../shard/queue.js')]);
+    const plan = await makePlan(command, args, traffic, opts as Record<string, unknown>, size);
+    const bar = shardProgressBar();
+    const run = await runOnQueue(plan, { url, partialsDir, inlineLimit: inlineLimit ?? DEFAULT_INLINE_LIMIT, onProgress: bar.onProgress, note: warn }).finally(() => bar.stop());
+    try {
+      return await merge(plan, (k) => run.partial(k));
+    } finally {
+      await run.close();
+    }
+  };
   return {
-    pass: async (file, passOpts) => {
-      const [{ makePlan }, { runOnQueue }, { shardPass }, { DEFAULT_INLINE_LIMIT, redactUrl }] = await Promise.all([import('./plan.js'), import('../shard/queue-run.js'), import('../shard/capture.js'), import('../shard/queue.js')]);
-      const plan = await makePlan(command, args, traffic, opts as Record<string, unknown>, size);
-      const bar = shardProgressBar();
-      const run = await runOnQueue(plan, { url, partialsDir, inlineLimit: inlineLimit ?? DEFAULT_INLINE_LIMIT, onProgress: bar.onProgress, note: warn }).finally(() => bar.stop());
-      try {
-        const merged = shardPass(plan, `queue ${redactUrl(url)}`, (k) => run.partial(k), (r) => warn(`shard ${r.shard}: its start (offset ${r.claimed}) is not where shard ${r.shard - 1} stopped: read again here from there`));
-        return await merged(file, passOpts);
-      } finally {
-        await run.close();
-      }
-    },
+    pass: (file, passOpts) =>
+      onQueue(async (plan, partial) => {
+        const [{ shardPass }, { redactUrl }] = await Promise.all([import('../shard/capture.js'), import('../shard/queue.js')]);
+        return shardPass(plan, `queue ${redactUrl(url)}`, partial, (r) => warn(`shard ${r.shard}: its start (offset ${r.claimed}) is not where shard ${r.shard - 1} stopped: read again here from there`))(file, passOpts);
+      }),
+    flowLogs: (inputs, flowOpts) => onQueue(async (plan, partial) => (await import('../shard/flowlogs.js')).flowLogShardReader(plan, partial)(inputs, flowOpts)),
   };
 }
 

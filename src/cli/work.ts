@@ -18,9 +18,13 @@ export function registerWork(program: Command, buildProgram: () => Command): voi
       const [{ readPlan }, { runCaptureShard }] = await Promise.all([import('../shard/manifest.js'), import('../shard/capture.js')]);
       const plan = readPlan(planFile);
       enterPlanDirectory(plan, planFile);
-      const { opts: answer } = await parseCommandLine(buildProgram, plan.command, plan.args);
-      const compiled = await candidateSpec(plan.command, answer);
-      const frames = await runCaptureShard(plan, planFile, opts.shard, compiled?.spec ?? null, decapPassOptions(answer as DecapOpts));
+      let frames: Uint8Array[];
+      if (plan.kind === 'flow-logs') frames = await (await import('../shard/flowlogs.js')).runFlowLogShard(plan, planFile, opts.shard);
+      else {
+        const { opts: answer } = await parseCommandLine(buildProgram, plan.command, plan.args);
+        const compiled = await candidateSpec(plan.command, answer);
+        frames = await runCaptureShard(plan, planFile, opts.shard, compiled?.spec ?? null, decapPassOptions(answer as DecapOpts));
+      }
       writePartialFrames(out, opts.output, frames);
     });
 }

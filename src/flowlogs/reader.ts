@@ -75,6 +75,41 @@ export function listFlowLogFiles(inputs: readonly string[]): string[] {
 
 const SP_LF = 0x0a;
 
+/** A flow-log file and how its content was sniffed. */
+export interface SniffedFlowLog {
+  file: string;
+  sniff: FlowLogSniff;
+}
+
+/**
+ * The flow-log files of `inputs` in reading order, each sniffed, and the files found in directories that are not
+ * flow logs (skipped, with the reason). A named file that is not a flow log throws FlowLogFormatError; inputs with
+ * no flow-log file at all throw NoSuchFileError.
+ */
+export function sniffFlowLogInputs(inputs: readonly string[]): { files: SniffedFlowLog[]; skipped: { file: string; reason: string }[] } {
+  const named = new Set(inputs);
+  const files: SniffedFlowLog[] = [];
+  const skipped: { file: string; reason: string }[] = [];
+  for (const file of listFlowLogFiles(inputs)) {
+    const { head, complete } = readHead(file);
+    const sniff = sniffFlowLog(head, complete);
+    if (!sniff) {
+      if (named.has(file)) throw new FlowLogFormatError(file, describeHead(head), { offset: 0 });
+      skipped.push({ file, reason: describeHead(head) });
+      continue;
+    }
+    files.push({ file, sniff });
+  }
+  if (files.length === 0) {
+    const first = skipped[0];
+    throw new NoSuchFileError(
+      inputs[0] ?? '-',
+      first ? `is a directory with no flow-log files (${skipped.length} other file${skipped.length === 1 ? '' : 's'} skipped; ${first.file}: ${first.reason})` : 'is a directory with no files: neither a capture nor flow logs',
+    );
+  }
+  return { files, skipped };
+}
+
 /** Reads flow-log files into batches; one per thread, reused over many inputs. */
 export class FlowLogReader {
   readonly problems: Problems;
@@ -99,6 +134,9 @@ export class FlowLogReader {
   private fileIndex = 0;
   private info: FlowLogFileInfo | null = null;
   private sawFirstLine = false;
+  /** readRange: no line starting at or after this offset is read. */
+  private stopAt = Infinity;
+  private stopped = false;
 
   constructor(opts: FlowLogReadOptions = {}) {
     this.problems = opts.problems ?? new Problems();
@@ -113,26 +151,94 @@ export class FlowLogReader {
    * found in a directory is skipped and listed in `skipped`.
    */
   async read(inputs: readonly string[], onBatch: (batch: FlowLogBatch) => void): Promise<void> {
+    const { files, skipped } = sniffFlowLogInputs(inputs);
+    this.skipped.push(...skipped);
+    await this.readFiles(files, onBatch);
+  }
+
+  /** Read these files (sniffed by sniffFlowLogInputs) whole, in order. */
+  async readFiles(files: readonly SniffedFlowLog[], onBatch: (batch: FlowLogBatch) => void): Promise<void> {
     this.onBatch = onBatch;
-    const named = new Set(inputs);
-    for (const file of listFlowLogFiles(inputs)) {
-      const { head, complete } = readHead(file);
-      const sniff = sniffFlowLog(head, complete);
-      if (!sniff) {
-        if (named.has(file)) throw new FlowLogFormatError(file, describeHead(head), { offset: 0 });
-        this.skipped.push({ file, reason: describeHead(head) });
-        continue;
-      }
-      await this.readFile(file, sniff);
+    for (const { file, sniff } of files) await this.readFile(file, sniff);
+    this.flush();
+  }
+
+  /**
+   * Read the lines of a plain-text flow-log file that start in [from, stopAt): a shard of a large file. `from` is
+   * moved to the first line start at or after it (a newline is a true boundary in text). The file's header line, if
+   * it has one, sets the layout for a range that does not start at 0. Line numbers count from the range's first
+   * line (the merge adds the lines before it). Returns where the first line started and where reading stopped.
+   */
+  async readRange(file: string, sniff: FlowLogSniff, from: number, stopAt: number, onBatch: (batch: FlowLogBatch) => void): Promise<{ start: number; stop: number }> {
+    this.onBatch = onBatch;
+    this.fileIndex = this.files.length;
+    const info: FlowLogFileInfo = { file, format: sniff.format, compression: sniff.compression, lines: 0, records: 0, headers: 0, malformed: 0 };
+    this.files.push(info);
+    this.info = info;
+    this.parser.setLayout(DEFAULT_V2);
+    this.carryLen = 0;
+    this.lineNo = 0;
+    this.sawFirstLine = false;
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      throw fromSystemError(file, e);
     }
-    if (this.files.length === 0) {
-      const first = this.skipped[0];
-      throw new NoSuchFileError(
-        inputs[0] ?? '-',
-        first ? `is a directory with no flow-log files (${this.skipped.length} other file${this.skipped.length === 1 ? '' : 's'} skipped; ${first.file}: ${first.reason})` : 'is a directory with no files: neither a capture nor flow logs',
-      );
+    const buf = new Uint8Array(this.readBytes);
+    let start = from;
+    try {
+      if (from > 0) {
+        // The file's own first line: its layout, when it is a header.
+        const n = readSync(fd, buf, 0, Math.min(buf.length, 1 << 16), 0);
+        let nl = buf.subarray(0, n).indexOf(SP_LF);
+        if (nl < 0) nl = n;
+        let q = 0;
+        if (nl >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) q = 3;
+        const e = nl > q && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+        if (q < e && buf[q]! >= 0x61 && buf[q]! <= 0x7a) {
+          const ids = headerLayout(Buffer.from(buf.buffer, buf.byteOffset + q, e - q).toString('latin1').trim().split(/[ \t]+/));
+          if (ids) this.parser.setLayout(ids);
+        }
+        this.sawFirstLine = true;
+        // The first line that starts at or after `from`: just after a newline at from - 1 or later.
+        for (let pos = from - 1; ; ) {
+          const k = readSync(fd, buf, 0, buf.length, pos);
+          if (k === 0) {
+            start = pos;
+            break;
+          }
+          const at = buf.subarray(0, k).indexOf(SP_LF);
+          if (at >= 0) {
+            start = pos + at + 1;
+            break;
+          }
+          pos += k;
+        }
+      }
+      this.streamOffset = start;
+      this.stopAt = stopAt;
+      this.stopped = false;
+      let pos = start;
+      while (!this.stopped) {
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, buf.length, pos);
+        } catch (e) {
+          throw fromSystemError(file, e);
+        }
+        if (n === 0) break;
+        pos += n;
+        this.push(buf, 0, n);
+      }
+      if (this.carryLen > 0 && !this.stopped && this.streamOffset < stopAt) this.line(this.carry, 0, this.carryLen);
+      this.carryLen = 0;
+    } finally {
+      closeSync(fd);
+      this.stopAt = Infinity;
     }
     this.flush();
+    return { start, stop: this.stopped ? this.streamOffset : Math.max(this.streamOffset, start) };
   }
 
   private async readFile(file: string, sniff: FlowLogSniff): Promise<void> {
@@ -202,6 +308,10 @@ export class FlowLogReader {
       const upto = nl < 0 || nl >= end ? end : nl;
       this.appendCarry(b, p, upto);
       if (nl < 0 || nl >= end) return;
+      if (this.streamOffset >= this.stopAt) {
+        this.stopped = true;
+        return;
+      }
       this.line(this.carry, 0, this.carryLen);
       this.carryLen = 0;
       p = nl + 1;
@@ -209,6 +319,11 @@ export class FlowLogReader {
     for (;;) {
       const nl = b.indexOf(SP_LF, p);
       if (nl < 0 || nl >= end) break;
+      if (this.streamOffset >= this.stopAt) {
+        this.stopped = true;
+        this.carryLen = 0;
+        return;
+      }
       this.line(b, p, nl);
       p = nl + 1;
     }

@@ -10,8 +10,9 @@ import { fromFlowLogConnections } from './table.js';
 import { LogStatus, Action } from './fields.js';
 import type { FlowLogBatch } from './batch.js';
 import type { FlowLogFileInfo } from './reader.js';
-import type { CoverageGap } from './gaps.js';
-import { Problem, type ProblemRecord } from '../capture/problems.js';
+import type { CoverageGap, CoverageGaps } from './gaps.js';
+import { Problem, type Problems, type ProblemRecord } from '../capture/problems.js';
+import type { StringTable } from './strings.js';
 import type { ConnectionTable } from '../flow/connections.js';
 
 /** How the flow-log source reads. */
@@ -69,21 +70,48 @@ export interface FlowLogTraffic {
 /** Read the flow-log inputs (files and directories) into a connection table and a summary. */
 export async function readFlowLogTraffic(inputs: readonly string[], opts: FlowLogSourceOptions = {}): Promise<FlowLogTraffic> {
   const reader = new FlowLogReader();
-  const folded = new FlowLogConnections({ intervalSeconds: opts.intervalSeconds });
-  const status = new Float64Array(4);
-  const action = new Float64Array(3);
-  await reader.read(inputs, (batch: FlowLogBatch) => {
-    for (let i = 0; i < batch.length; i++) {
-      status[batch.logStatus[i]!]!++;
-      action[batch.action[i]!]!++;
-    }
-    foldRecords(batch, folded);
-  });
-  const connections = fromFlowLogConnections(folded, { interfaces: reader.interfaces.all(), subnets: reader.subnets.all(), files: reader.files.map((f) => f.file) });
-  return { connections, summary: describeFlowLogs(inputs, reader, connections, folded.skippedRecords, status, action) };
+  const fold = new FlowLogFold(opts);
+  await reader.read(inputs, (batch: FlowLogBatch) => fold.add(batch));
+  return fold.finish(inputs, reader);
 }
 
-function describeFlowLogs(inputs: readonly string[], reader: FlowLogReader, ct: ConnectionTable, unfolded: number, status: Float64Array, action: Float64Array): FlowLogSummary {
+/** What a summary needs of the reading, besides the records: a FlowLogReader, or the shards' readings merged. */
+export interface FlowLogReading {
+  readonly files: readonly FlowLogFileInfo[];
+  readonly skipped: readonly { file: string; reason: string }[];
+  readonly problems: Problems;
+  readonly gaps: CoverageGaps;
+  readonly interfaces: StringTable;
+  readonly subnets: StringTable;
+  readonly records: number;
+}
+
+/** Records folded into connections as they come, with the counts the summary reports. */
+export class FlowLogFold {
+  readonly folded: FlowLogConnections;
+  private readonly status = new Float64Array(4);
+  private readonly action = new Float64Array(3);
+
+  constructor(opts: FlowLogSourceOptions = {}) {
+    this.folded = new FlowLogConnections({ intervalSeconds: opts.intervalSeconds });
+  }
+
+  add(batch: FlowLogBatch): void {
+    for (let i = 0; i < batch.length; i++) {
+      this.status[batch.logStatus[i]!]!++;
+      this.action[batch.action[i]!]!++;
+    }
+    foldRecords(batch, this.folded);
+  }
+
+  /** The connection table and summary once every record was added. */
+  finish(inputs: readonly string[], reading: FlowLogReading): FlowLogTraffic {
+    const connections = fromFlowLogConnections(this.folded, { interfaces: reading.interfaces.all(), subnets: reading.subnets.all(), files: reading.files.map((f) => f.file) });
+    return { connections, summary: describeFlowLogs(inputs, reading, connections, this.folded.skippedRecords, this.status, this.action) };
+  }
+}
+
+function describeFlowLogs(inputs: readonly string[], reader: FlowLogReading, ct: ConnectionTable, unfolded: number, status: Float64Array, action: Float64Array): FlowLogSummary {
   const logs = ct.logs!;
   const perIface = new Map<number, { records: number; connections: number; packets: number; rejectRecords: number }>();
   let packets = 0;

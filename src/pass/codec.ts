@@ -47,3 +47,12 @@ export function decodeFailure(bytes: Uint8Array): AclReplayError | null {
   const v = packr().unpack(bytes) as ChunkFailure;
   return 'failure' in v ? errorFromFields(v.failure) : null;
 }
+
+/** msgpackr encoding of any value of typed arrays, numbers, strings, arrays and plain objects (shard partials). */
+export function packValue(v: unknown): Uint8Array {
+  return packr().pack(v);
+}
+
+export function unpackValue(bytes: Uint8Array): unknown {
+  return packr().unpack(bytes);
+}

@@ -7,10 +7,19 @@ import type { ChunkTask, PassSetup } from './messages.js';
 
 /** The compiled worker next to this module; when running from TypeScript sources (tests), the built one in dist/. */
 export function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const js = here.replace(/pool\.(ts|js)$/, 'worker.js');
+  return builtModule(import.meta.url, 'pool', 'worker');
+}
+
+/**
+ * The compiled module `name` (a path relative to the module at `url`, whose own base name is `self`): the .js beside
+ * it when running compiled, the one in dist/ when running from TypeScript sources (tests).
+ */
+export function builtModule(url: string, self: string, name: string): string {
+  const here = fileURLToPath(url);
+  const js = here.replace(new RegExp(`${self}\\.(ts|js)$`), `${name}.js`);
   if (here.endsWith('.js') && existsSync(js)) return js;
-  const built = js.replace(/\/src\/pass\/worker\.js$/, '/dist/src/pass/worker.js');
+  const at = js.lastIndexOf('/src/');
+  const built = `${js.slice(0, at)}/dist${js.slice(at)}`;
   if (!existsSync(built)) throw new InternalError(`worker not built: ${built} is missing (run npm run build)`);
   return built;
 }

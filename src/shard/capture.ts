@@ -16,6 +16,7 @@ import { InternalError, ShardError, UsageError } from '../errors.js';
 import { captureOrigin, type CaptureOrigin } from './cut.js';
 import { inputFingerprint, valueDigest } from './fingerprint.js';
 import type { ShardPlan } from './manifest.js';
+import { FLOWLOG_PARTIAL_VERSION } from './commands.js';
 import { framePartial, type PartialRef } from './partial-file.js';
 
 /**
@@ -104,6 +105,8 @@ export function orderPartials(plan: ShardPlan, planFile: string, parts: PartialR
     if (h.plan !== plan.digest) throw new ShardError(p.name, `a partial of another plan (${h.plan.slice(7, 19)}...; ${planFile} is ${plan.digest.slice(7, 19)}...)`);
     if (h.shards !== plan.shards.length || h.shard < 0 || h.shard >= plan.shards.length) throw new ShardError(p.name, `shard ${h.shard} of ${h.shards}; the plan has ${plan.shards.length} shards`);
     if (h.kind !== plan.kind) throw new ShardError(p.name, `a ${h.kind} partial; the plan is for ${plan.kind}`);
+    const codec = plan.kind === 'capture' ? PARTIAL_VERSION : FLOWLOG_PARTIAL_VERSION;
+    if (h.codec !== codec) throw new ShardError(p.name, `a partial of codec version ${h.codec}; this aclreplay reads version ${codec}: work on the shard again with this version`);
     const prev = byShard[h.shard];
     if (prev) throw new UsageError(`shard ${h.shard} is given twice (${prev.name} and ${p.name}): give each shard's partial once`);
     byShard[h.shard] = p;

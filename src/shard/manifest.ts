@@ -75,6 +75,8 @@ export interface ShardPlan {
   args: string[];
   /** The compiled candidate ACLs: digest of the tables, their ids, scenario count; null without candidates. */
   candidates: { digest: string; acls: string[]; scenarios: number } | null;
+  /** Flow logs: files found in directories that are not flow logs (the summary lists them). */
+  skipped?: { file: string; reason: string }[];
   /** Bytes of input per shard: every cut is this far after the previous one (the first cut is the first record). */
   shardBytes: number;
   shards: PlannedShard[];
@@ -100,6 +102,7 @@ const PlanSchema = z.object({
   inputs: z.array(z.object({ name: z.string().min(1), size: z.number().int().nonnegative(), fingerprint: z.string(), format: z.string() })).min(1),
   args: z.array(z.string()),
   candidates: z.object({ digest: z.string(), acls: z.array(z.string()), scenarios: z.number().int().nonnegative() }).nullable(),
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })).optional(),
   shardBytes: z.number().int().positive(),
   shards: z.array(ShardSchema).min(1).max(1 << 20),
 });

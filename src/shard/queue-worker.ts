@@ -12,6 +12,7 @@ import type { PassSetup } from '../pass/messages.js';
 import type { ReplaySpec } from '../verdict/spec.js';
 import { frameCapturePartial, prepareCaptureShard, type ShardDecoding } from './capture.js';
 import { parsePlan, type ShardPlan } from './manifest.js';
+import type { FlowLogShardTask } from './flowlog-thread.js';
 import { SHARD_QUEUE, connectRedis, errorReason, fetchPlanText, keepPartial, type ShardJobData, type ShardJobResult } from './queue.js';
 
 /** What a plan's shards need besides the plan: the compiled candidates and decoding options of its command. */
@@ -36,7 +37,9 @@ export interface ShardWorker {
 export async function startShardWorker(opts: ShardWorkerOptions): Promise<ShardWorker> {
   const redis = await connectRedis(opts.url);
   const { Worker, UnrecoverableError } = await import('bullmq');
-  const { WorkerPool: Pool } = await import('../pass/pool.js');
+  const { WorkerPool: Pool, builtModule } = await import('../pass/pool.js');
+  const { Piscina } = await import('piscina');
+  let flowLogPool: InstanceType<typeof Piscina> | null = null;
   // The plan last seen, its prepared candidates and a pool of threads set up with them (one plan at a time is usual).
   let current: { digest: string; plan: ShardPlan; spec: ReplaySpec | null; decoding: ShardDecoding; pools: Map<string, WorkerPool> } | null = null;
   let preparing: Promise<unknown> = Promise.resolve();
@@ -56,7 +59,8 @@ export async function startShardWorker(opts: ShardWorkerOptions): Promise<ShardW
         throw new ShardError(`plan ${digest.slice(7, 19)}...`, `the plan's directory ${plan.cwd} is not usable here (${(e as NodeJS.ErrnoException).code ?? 'error'}): run workers where the inputs are at the paths the plan names`);
       }
       try {
-        const { spec, decoding } = await opts.prepare(plan);
+        // Flow-log shards only parse (their records are judged at the merge): nothing to prepare.
+        const { spec, decoding } = plan.kind === 'capture' ? await opts.prepare(plan) : { spec: null, decoding: { decode: undefined, dedupe: undefined } };
         for (const p of current?.pools.values() ?? []) await p.close();
         current = { digest, plan, spec, decoding, pools: new Map() };
         return current;
@@ -73,17 +77,29 @@ export async function startShardWorker(opts: ShardWorkerOptions): Promise<ShardW
     opts.log(`${label}: started (job ${job.id}, attempt ${job.attemptsMade + 1})`);
     try {
       const p = await planFor(digest);
-      const { setup, task } = await prepareCaptureShard(p.plan, `plan ${digest.slice(7, 19)}...`, shard, p.spec, p.decoding, p.plan.cwd);
-      const key = JSON.stringify(setup.options);
-      let pool = p.pools.get(key);
-      if (!pool) {
-        pool = new Pool(opts.concurrency, setup as PassSetup);
-        p.pools.set(key, pool);
+      const planName = `plan ${digest.slice(7, 19)}...`;
+      let frames: Uint8Array[];
+      if (p.plan.kind === 'flow-logs') {
+        flowLogPool ??= new Piscina({ filename: builtModule(import.meta.url, 'queue-worker', 'flowlog-thread'), minThreads: 1, maxThreads: opts.concurrency, idleTimeout: 10_000 });
+        const task: FlowLogShardTask = { planText: JSON.stringify(p.plan), planName, shard, root: p.plan.cwd };
+        const out = (await flowLogPool.run(task)) as Uint8Array;
+        const failure = decodeFailure(out);
+        if (failure) throw failure;
+        frames = [out];
+      } else {
+        const { setup, task } = await prepareCaptureShard(p.plan, planName, shard, p.spec, p.decoding, p.plan.cwd);
+        const key = JSON.stringify(setup.options);
+        let pool = p.pools.get(key);
+        if (!pool) {
+          pool = new Pool(opts.concurrency, setup as PassSetup);
+          p.pools.set(key, pool);
+        }
+        const encoded = await pool.run(task);
+        const failure = decodeFailure(encoded);
+        if (failure) throw failure;
+        frames = frameCapturePartial(p.plan, shard, encoded);
       }
-      const encoded = await pool.run(task);
-      const failure = decodeFailure(encoded);
-      if (failure) throw failure;
-      const result = await keepPartial(redis, job.data, frameCapturePartial(p.plan, shard, encoded));
+      const result = await keepPartial(redis, job.data, frames);
       await job.updateProgress(100);
       opts.log(`${label}: done (${result.bytes} bytes${result.file ? `, ${result.file}` : ''})`);
       return result;
@@ -111,6 +127,7 @@ export async function startShardWorker(opts: ShardWorkerOptions): Promise<ShardW
     async close() {
       await worker.close();
       for (const p of current?.pools.values() ?? []) await p.close();
+      await flowLogPool?.destroy();
       redis.disconnect();
       stop();
     },

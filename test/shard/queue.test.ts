@@ -118,9 +118,17 @@ describeRedis('shards on a BullMQ queue', () => {
     expect(done).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it('JSONL and diagnose through the queue equal the single-process output', { timeout: 60_000 }, async () => {
+  it('JSONL, diagnose and flow logs through the queue equal the single-process output', { timeout: 60_000 }, async () => {
     if (workers.filter((w) => w.child.exitCode === null).length === 0) worker();
-    for (const args of [['replay', 'captures/return-drop.pcap', ...ACLS, '-F', 'jsonl'], ['diagnose', 'captures/mixed-clients.pcap', '-F', 'json'], ['flows', 'captures/ipv6-and-frag.pcap', '-F', 'jsonl']]) {
+    const logs = ['--acl', 'captures/flowlogs/acls/deployed.json', '--subnets', 'captures/flowlogs/acls/describe-subnets.json'];
+    const cases = [
+      ['replay', 'captures/return-drop.pcap', ...ACLS, '-F', 'jsonl'],
+      ['diagnose', 'captures/mixed-clients.pcap', '-F', 'json'],
+      ['flows', 'captures/ipv6-and-frag.pcap', '-F', 'jsonl'],
+      ['replay', 'captures/flowlogs/v5/lab.log', ...logs, '-F', 'json'],
+      ['flows', 'captures/flowlogs/s3', 'captures/flowlogs/parquet', '-F', 'jsonl'],
+    ];
+    for (const args of cases) {
       const single = await run([...args, '-j', '1']);
       const queued = await run([...args, '--queue', redis.url, '--shards', '5']);
       expect(queued.code, queued.stderr).toBe(single.code);

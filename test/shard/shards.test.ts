@@ -159,6 +159,57 @@ describe('shards cut where the planned start can be wrong', () => {
   });
 });
 
+describe('flow logs in shards: whole files, and a large text file cut on lines', () => {
+  const CANDIDATES = ['--acl', 'captures/flowlogs/acls/deployed.json', '--acl', 'captures/flowlogs/acls/candidate.yaml'];
+  /** Subnets from the records' subnet-id (v5) through describe-subnets, or given (v2 has no subnet-id). */
+  const BY_ID = [...CANDIDATES, '--subnets', 'captures/flowlogs/acls/describe-subnets.json'];
+  const GIVEN = [...CANDIDATES, '--subnet', '10.1.2.0/24', '--subnet', 'fd01:2::/64'];
+  /** The v5 lab log with lines that are not records in several places and a last line without a newline. */
+  function junkLog(): string {
+    const lines = readFileSync('captures/flowlogs/v5/lab.log', 'utf8').split('\n');
+    const out: string[] = [];
+    lines.forEach((l, i) => {
+      out.push(l);
+      if (i === 20 || i === 90) out.push('this is not a record at all');
+      if (i === 60) out.push('5 eni-123 garbage');
+    });
+    const file = join(tmp, 'junk.log');
+    writeFileSync(file, `${out.join('\n')}\nlast line without a newline 1 2 3`);
+    return file;
+  }
+  const inputs: [string, string[], string[]][] = [
+    ['v2 text', ['captures/flowlogs/v2/lab.log'], GIVEN],
+    ['v5 text with a header', ['captures/flowlogs/v5/lab.log'], BY_ID],
+    ['an S3 directory of gzip files', ['captures/flowlogs/s3'], BY_ID],
+    ['Parquet and text together', ['captures/flowlogs/parquet', 'captures/flowlogs/v2/lab.log'], GIVEN],
+  ];
+  for (const [what, traffic, REPLAY] of inputs) {
+    it(`${what}: flows, info, replay and diagnose in 1, 3 and 7 shards`, { timeout: 120_000 }, async () => {
+      for (const n of [1, 3, 7]) {
+        await expectSame('flows', traffic, ['json', 'jsonl', 'tsv'], await shard('flows', traffic, ['--shards', String(n)]));
+        await expectSame('info', traffic, ['json'], await shard('info', traffic, ['--shards', String(n)]));
+      }
+      await expectSame('replay', [...traffic, ...REPLAY], ['json', 'jsonl'], await shard('replay', [...traffic, ...REPLAY], ['--shards', '3']));
+      await expectSame('diagnose', [...traffic, ...REPLAY], ['json'], await shard('diagnose', [...traffic, ...REPLAY], ['--shards', '3']));
+    });
+  }
+
+  it('a text file cut into line ranges: header layout, line numbers of records and problems, the last line', { timeout: 120_000 }, async () => {
+    const file = junkLog();
+    for (const bytes of ['997', '4096']) {
+      const sharded = await shard('info', [file], ['--shard-bytes', bytes]);
+      const shards = planShards(sharded.plan);
+      expect(shards.length).toBeGreaterThan(5);
+      expect(new Set(shards.map((s) => s.boundary.method))).toEqual(new Set(['line']));
+      const single = await runMain(['info', file, '-F', 'json']);
+      const problems = (JSON.parse(single.stdout) as { problems: { line: number }[] }).problems;
+      expect(problems.map((p) => p.line)).toHaveLength(4);
+      await expectSame('info', [file], ['json', 'table'], sharded);
+      await expectSame('flows', [file], ['json', 'tsv'], await shard('flows', [file], ['--shard-bytes', bytes]));
+    }
+  });
+});
+
 describeCorpus('corpus captures cut at awkward offsets', () => {
   const files = ['zeek+zeek/testing/btest/Traces/wikipedia.pcap', 'zeek+zeek/testing/btest/Traces/krb/kerberos_tso.pcapng'].map((f) => join(CORPUS_DIR, 'pcaps', f));
   for (const file of files) {
