@@ -11,7 +11,7 @@ const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const CORPUS_DIR = process.env.ACLREPLAY_CORPUS ?? join(REPO_ROOT, '..', 'shared', 'corpus');
 
 /** Candidate ACLs for the generated capture's servers (10.2.0.0/16): return rules of the usual shapes. */
-function candidates(dir: string): string[] {
+export function candidates(dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const returns = ['32768-65535', '1024-65535', '49152-65535', '32768-60999'];
   return returns.map((ports, i) => {
@@ -43,7 +43,7 @@ function candidates(dir: string): string[] {
   });
 }
 
-const SUBNETS = ['--subnet', '10.2.0.0/16', '--subnet', '2001:db8::a02:0/112'];
+export const SUBNETS = ['--subnet', '10.2.0.0/16', '--subnet', '2001:db8::a02:0/112'];
 
 export const suite: BenchSuite = {
   name: 'replay',

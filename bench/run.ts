@@ -10,7 +10,7 @@ import { type BenchResult, type BenchSuite, ensureOutDir, machineDescription, si
 applyV8Tuning();
 
 async function loadSuites(): Promise<BenchSuite[]> {
-  const mods = ['./reader.bench.js', './acl.bench.js', './flows.bench.js', './replay.bench.js', './flowlogs.bench.js'];
+  const mods = ['./reader.bench.js', './acl.bench.js', './flows.bench.js', './replay.bench.js', './flowlogs.bench.js', './shards.bench.js'];
   const suites: BenchSuite[] = [];
   for (const m of mods) {
     try {

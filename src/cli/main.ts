@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { AclReplayError, ExitCode } from '../errors.js';
 import { writingStdout } from './io.js';
+import { queueClosed } from './via.js';
 import { escapeForTerminal } from '../text/terminal.js';
 import { applyV8Tuning } from '../tuning.js';
 import { registerInfo } from './info.js';
@@ -99,6 +100,8 @@ if (invokedDirectly()) {
   main(process.argv).then(
     (code) => {
       process.exitCode = code;
+      // Output is flushed by now (writeStdout waits for it); a queue run leaves a library timer behind.
+      if (queueClosed()) setImmediate(() => process.exit(code));
     },
     (err) => {
       process.stderr.write(`aclreplay: internal error: ${escapeForTerminal(String((err as Error)?.message ?? err))}\n`);

@@ -14,7 +14,7 @@ import { intInRange } from './options.js';
 import { shardProgressBar } from './progress.js';
 import { OUTPUT_OPTIONS, QUEUE_OPTIONS, shardBytes, shardCount, splitOptions } from './shard-args.js';
 import { shardSize } from './plan.js';
-import { useTrafficVia } from './via.js';
+import { noteQueueClosed, useTrafficVia } from './via.js';
 
 export interface QueueOpts {
   queue?: string;
@@ -61,6 +61,7 @@ export function useQueue(command: PlanCommand, cmd: Command, traffic: string[], 
       return await merge(plan, (k) => run.partial(k));
     } finally {
       await run.close();
+      noteQueueClosed();
     }
   };
   return {

@@ -14,3 +14,17 @@ export function useTrafficVia(via: TrafficVia | undefined): void {
 export function trafficVia(): TrafficVia | undefined {
   return active;
 }
+
+/**
+ * Set once a queue run has closed its Redis connections: ioredis's reply parser keeps a 50 ms interval alive for
+ * a few seconds after large replies (shrinking its buffer pool), so the process ends explicitly once it is done.
+ */
+let ended = false;
+
+export function noteQueueClosed(): void {
+  ended = true;
+}
+
+export function queueClosed(): boolean {
+  return ended;
+}

@@ -1,6 +1,7 @@
 /** `aclreplay worker --queue redis://...`: run shard jobs of queue runs (replay/flows/diagnose --queue) until stopped. */
 import { Option, type Command } from 'commander';
 import { warn } from './io.js';
+import { noteQueueClosed } from './via.js';
 import { intInRange } from './options.js';
 import { candidateSpec, parseCommandLine } from './shard-args.js';
 import { decapPassOptions, type DecapOpts } from './decap.js';
@@ -32,5 +33,6 @@ export function registerWorker(program: Command, buildProgram: () => Command): v
       await worker.closed;
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
+      noteQueueClosed();
     });
 }

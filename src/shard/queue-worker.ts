@@ -74,6 +74,7 @@ export async function startShardWorker(opts: ShardWorkerOptions): Promise<ShardW
   const processor = async (job: Job<ShardJobData>): Promise<ShardJobResult> => {
     const { plan: digest, shard } = job.data;
     const label = `shard ${shard} of plan ${digest.slice(7, 19)}...`;
+    const t0 = performance.now();
     opts.log(`${label}: started (job ${job.id}, attempt ${job.attemptsMade + 1})`);
     try {
       const p = await planFor(digest);
@@ -101,7 +102,7 @@ export async function startShardWorker(opts: ShardWorkerOptions): Promise<ShardW
       }
       const result = await keepPartial(redis, job.data, frames);
       await job.updateProgress(100);
-      opts.log(`${label}: done (${result.bytes} bytes${result.file ? `, ${result.file}` : ''})`);
+      opts.log(`${label}: done in ${((performance.now() - t0) / 1000).toFixed(2)} s (${result.bytes} bytes${result.file ? `, ${result.file}` : ''})`);
       return result;
     } catch (e) {
       opts.log(`${label}: failed: ${(e as Error)?.message ?? e}`);

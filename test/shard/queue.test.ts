@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/corpus.js';
-import { redisAvailable, startRedis, type TestRedis } from '../helpers/redis.js';
+import { redisAvailable, startRedis, type TestRedis } from '../../bench/redis.js';
 
 const ACLS = ['--acl', 'examples/windows-only-return.yaml', '--acl', 'examples/fixed-return.yaml', '--subnet', '10.0.2.0/24', '--subnet', 'fd00:2::/64'];
 

@@ -1,5 +1,5 @@
 /**
- * A private redis-server for tests: on a free loopback port, its files in a temporary directory, no persistence;
+ * A private redis-server for tests and the shard benchmark: on a free loopback port, its files in a temporary directory, no persistence;
  * stopped (and its directory removed) by stop(). Null when redis-server is not installed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
