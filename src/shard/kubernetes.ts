@@ -104,7 +104,7 @@ function within(dir: string, path: string): boolean {
 
 /** A literal for a container's command: Kubernetes expands $(VAR) there and turns $$ into $, so every $ is doubled. */
 export function kubeletLiteral(text: string): string {
-  return text.replaceAll('$', '$$');
+  return text.replaceAll('$', () => '$$'); // a function: in a replacement string '$$' would mean one '$'
 }
 
 /**
@@ -299,7 +299,7 @@ export function renderKubernetes(plan: ShardPlan, layout: KubernetesLayout, opts
   const header = [
     `Kubernetes Jobs for the aclreplay shard plan ${plan.digest} (${n} shard${n === 1 ? '' : 's'}): ${plan.command} of ${plan.inputs.map((i) => i.name).join(', ')}.`,
     `Made by: ${made.command}`,
-    `in ${made.cwd}. Rendered and schema-checked (test/shard/kubernetes.test.ts), not run here: no cluster was at hand.`,
+    `in ${made.cwd}.`,
     '',
     `The claim ${opts.claim} (ReadWriteMany) holds the inputs, the plan and the parts; the pods mount it at ${layout.mount},`,
     `so the paths are those of the plan: inputs relative to ${plan.cwd}, the plan ${layout.planPath}.`,
