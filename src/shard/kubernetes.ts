@@ -318,7 +318,7 @@ export function renderKubernetes(plan: ShardPlan, layout: KubernetesLayout, opts
     '',
     `Work: pod i runs aclreplay work on shard i (JOB_COMPLETION_INDEX, expanded by sh) into ${layout.partsDir}/part-i.bin.`,
     `Memory requests: 2x the shard's bytes (${plan.shardBytes}) + 256 MiB, a rough rule: memory grows with the connections`,
-    'a shard holds (about 770 B each), which bytes only estimate. No limit is set, so a busy shard is not killed for it.',
+    'a shard holds, which its bytes only estimate. No limit is set, so a busy shard is not killed for it.',
   ]
     .map(commentLine)
     .join('\n');
