@@ -12,7 +12,7 @@
  */
 import { posix } from 'node:path';
 import { Document } from 'yaml';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, InternalError, UsageError } from '../errors.js';
 import { escapeForTerminal } from '../text/terminal.js';
 import type { ShardPlan } from './manifest.js';
 
@@ -191,14 +191,17 @@ export function kubernetesLayout(plan: ShardPlan, planPath: string, files: reado
   if (plan.shards.length > MAX_INDEXED_COMPLETIONS) throw new UsageError(`${plan.shards.length} shards: an Indexed Job runs at most ${MAX_INDEXED_COMPLETIONS}; plan fewer`);
   const short = plan.digest.slice('sha256:'.length, 'sha256:'.length + 12);
   const dir = posix.dirname(plannedPath);
+  const [workJob, mergeJob] = [`aclreplay-${short}-work`, `aclreplay-${short}-merge`];
+  // A Job's name is its pods' job-name label value: a DNS label (the digest is hex).
+  if (!DNS_LABEL.test(workJob) || !DNS_LABEL.test(mergeJob)) throw new InternalError(`Job names ${workJob}, ${mergeJob} are not DNS labels`);
   return {
     short,
     mount,
     planPath: plannedPath,
     partsDir: posix.join(dir, `parts-${short}`),
     mergedFile: posix.join(dir, `merged-${short}.${EXTENSIONS[opts.format]!}`),
-    workJob: `aclreplay-${short}-work`,
-    mergeJob: `aclreplay-${short}-merge`,
+    workJob,
+    mergeJob,
   };
 }
 
