@@ -13,8 +13,9 @@ import type { PlannedInput, ShardPlan } from '../shard/manifest.js';
 import type { ShardSize } from '../shard/cut.js';
 import { checkReportPath, warn } from './io.js';
 import { OUTPUT_OPTIONS, QUEUE_OPTIONS, candidateSpec, parseCommandLine, planCommand, shardBytes, shardCount, splitOptions } from './shard-args.js';
+import { addKubernetesOptions, formatChoices, kubernetesManifests, kubernetesRequest, type KubernetesOpts } from './plan-kubernetes.js';
 
-interface PlanOpts {
+interface PlanOpts extends KubernetesOpts {
   command?: PlanCommand;
   shards?: number;
   shardBytes?: number;
@@ -60,25 +61,30 @@ export async function makePlan(command: PlanCommand, args: string[], traffic: st
 }
 
 export function registerPlan(program: Command, buildProgram: () => Command): void {
-  program
+  const cmd = program
     .command('plan')
     .description('cut traffic into shards for aclreplay work (on any machine that can read it) and aclreplay merge, which prints what the command prints')
     .argument('<args...>', "the traffic and the command's answer options, as the command takes them (e.g. x.pcap --acl a.yaml --subnet 10.0.2.0/24)")
     .addOption(new Option('--command <name>', `the command the plan is for: ${PLAN_COMMANDS.join(', ')} (default: replay with --acl or --topology, else flows)`).argParser(planCommand))
     .addOption(new Option('--shards <n>', 'cut into this many shards (1-65536)').argParser(shardCount))
     .addOption(new Option('--shard-bytes <size>', 'cut every SIZE bytes of input (e.g. 1GiB)').argParser(shardBytes))
-    .requiredOption('-o, --output <file>', 'the plan file to write (JSON)')
+    .requiredOption('-o, --output <file>', 'the plan file to write (JSON)');
+  addKubernetesOptions(cmd)
     .allowUnknownOption()
     .action(async (args: string[], opts: PlanOpts) => {
       const size = shardSize(opts, 'plan');
       const { taken } = splitOptions(args, new Set([...OUTPUT_OPTIONS, ...QUEUE_OPTIONS]));
       if (taken.length > 0) throw new UsageError(`${taken[0]} does not belong in a plan: give output options (-F, --html, --fail-on, -j) to aclreplay merge`);
       const command = opts.command ?? (args.some((a) => a === '--acl' || a.startsWith('--acl=') || a === '--topology' || a.startsWith('--topology=')) ? 'replay' : 'flows');
+      const k8s = await kubernetesRequest(opts, command, formatChoices(buildProgram, command));
       const parsed = await parseCommandLine(buildProgram, command, args);
       const plan = await makePlan(command, args, parsed.traffic, parsed.opts, size);
       checkReportPath('-o', opts.output, plan.inputs.map((i) => i.name));
+      const manifests = k8s && kubernetesManifests(k8s, plan, opts, args, parsed.opts);
       (await import('../shard/manifest.js')).writePlan(resolve(opts.output), plan);
+      manifests?.write();
       const n = plan.shards.length;
       warn(`${opts.output}: ${command} of ${plan.inputs.map((i) => i.name).join(', ')} in ${n} shard${n === 1 ? '' : 's'}; next: aclreplay work ${opts.output} --shard <0-${n - 1}> -o part-<i>.bin, then aclreplay merge ${opts.output} part-*.bin`);
+      if (manifests) warn(`${k8s!.file}: Kubernetes Jobs ${manifests.layout.workJob} (${n} indexes) and ${manifests.layout.mergeJob}; apply the first (-l app.kubernetes.io/component=work), wait until it is complete, then the second`);
     });
 }
