@@ -264,36 +264,57 @@ export function attemptOutcome(proto: number, o: number, r: number, oPackets: nu
 }
 
 /** Orient every flow of the table: evidence first, then ports (using the server ports evidence revealed). */
-export function orientFlows(t: FlowTable): Uint8Array {
+export function orientFlows(t: FlowTable, servers?: ServerPorts): Uint8Array {
   const out = new Uint8Array(t.count);
-  const servers: (Uint8Array | null)[] = new Array(256).fill(null);
+  const seen = servers ?? serverPorts(t, out);
+  if (servers) for (let f = 0; f < t.count; f++) out[f] = evidenceOf(t, f);
   const keys = t.keys;
   for (let f = 0; f < t.count; f++) {
-    const w3 = keys[4 * f + 3]!;
-    const proto = w3 & 0xff;
-    const icmpType = w3 & KeyBit.ICMP_MESSAGE ? keys[4 * f + 2]! >>> 16 : -1;
-    const o = orientByEvidence(proto, t.bits[f]!, t.flagsOf(f, 0), t.flagsOf(f, 1), icmpType);
-    out[f] = o;
+    if (out[f] !== UNDECIDED) continue;
+    const proto = keys[4 * f + 3]! & 0xff;
+    const ports = keys[4 * f + 2]!;
+    out[f] = hasPorts(proto) ? orientByPorts(ports >>> 16, ports & 0xffff, t.bits[f]!, seen[proto] ?? null) : orientByPorts(0, 0, t.bits[f]!, null);
+  }
+  return out;
+}
+
+/** Per protocol, the ports some connection decided by its own evidence was served on (1 per port), or null. */
+export type ServerPorts = (Uint8Array | null)[];
+
+/** Flow f's orientation from its own evidence (UNDECIDED when only ports could decide). */
+function evidenceOf(t: FlowTable, f: number): number {
+  const keys = t.keys;
+  const w3 = keys[4 * f + 3]!;
+  const icmpType = w3 & KeyBit.ICMP_MESSAGE ? keys[4 * f + 2]! >>> 16 : -1;
+  return orientByEvidence(w3 & 0xff, t.bits[f]!, t.flagsOf(f, 0), t.flagsOf(f, 1), icmpType);
+}
+
+/**
+ * The server ports of a table: for each connection its evidence orientation (into `out` when given), and the port
+ * it was served on marked per protocol. Capture-wide: a reducer's table gives its part, and the parts OR together
+ * (src/shard/reduce.ts).
+ */
+export function serverPorts(t: FlowTable, out?: Uint8Array): ServerPorts {
+  const servers: ServerPorts = new Array(256).fill(null);
+  const keys = t.keys;
+  for (let f = 0; f < t.count; f++) {
+    const o = evidenceOf(t, f);
+    if (out) out[f] = o;
+    const proto = keys[4 * f + 3]! & 0xff;
     if (o !== UNDECIDED && hasPorts(proto)) {
       const ports = keys[4 * f + 2]!;
       const seen = (servers[proto] ??= new Uint8Array(65536));
       seen[clientSideOf(o) === 0 ? ports & 0xffff : ports >>> 16] = 1;
     }
   }
-  for (let f = 0; f < t.count; f++) {
-    if (out[f] !== UNDECIDED) continue;
-    const proto = keys[4 * f + 3]! & 0xff;
-    const ports = keys[4 * f + 2]!;
-    out[f] = hasPorts(proto) ? orientByPorts(ports >>> 16, ports & 0xffff, t.bits[f]!, servers[proto] ?? null) : orientByPorts(0, 0, t.bits[f]!, null);
-  }
-  return out;
+  return servers;
 }
 
 /**
  * The connection table of a merged flow table (rows in the same order: row i is flow i). Allocates per column
  * and per distinct address, nothing per connection. `sessionNames` names the tunnel rows the flows' sessions refer to.
  */
-export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, string> = new Map()): ConnectionTable {
+export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, string> = new Map(), servers?: ServerPorts): ConnectionTable {
   const n = t.count;
   const ct = new ConnectionTable(n, new AddressTable(Math.max(256, Math.min(n, 1 << 16))));
   if (t.sessions !== null) {
@@ -301,7 +322,7 @@ export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, st
     ct.mirrorSessionCount = t.sessionCount!.slice(0, n);
     ct.sessionNames = sessionNames;
   }
-  const orient = orientFlows(t);
+  const orient = orientFlows(t, servers);
   ct.orientation.set(orient);
   const addrs = ct.addresses;
   // Flow-table IPv6 ids -> address ids, interned on first use.

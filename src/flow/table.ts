@@ -199,6 +199,13 @@ export class FlowTable {
     return f;
   }
 
+  /** Allocate the session columns (empty) if no flow has a session yet: a reducer's part of a capture that has some. */
+  ensureSessions(): void {
+    if (this.sessions !== null) return;
+    this.sessions = new Uint32Array(SESSIONS_PER_FLOW * this.capacity);
+    this.sessionCount = new Uint8Array(this.capacity);
+  }
+
   /** Flow f's packets came through the mirror session `key` (a batch's sessionKey). */
   addSession(f: number, key: number): void {
     let s = this.sessions;

@@ -57,8 +57,30 @@ export class CaptureMerge {
   private pendingTs = new Float64Array(0);
   private pendingCount = 0;
 
-  constructor(initialCapacity = 4096) {
+  /**
+   * With a partition: only connections (and their fragments and ICMP errors) with an endpoint host in this
+   * reducer's part are merged (src/shard/reduce.ts). `origin[g]` then says where connection g was first seen
+   * (partial * 2^32 + segment), the order of the whole capture's connections.
+   */
+  readonly partition: { reducer: number; reducers: number } | null;
+  origin: Float64Array = new Float64Array(0);
+
+  constructor(initialCapacity = 4096, partition: { reducer: number; reducers: number } | null = null) {
     this.table = new FlowTable(initialCapacity);
+    this.partition = partition;
+  }
+
+  /** The reducer of a host (an IPv4 word, or an IPv6 address id of the merge's table): hostPart of its words. */
+  private hostPartOf(word: number, v6: boolean): number {
+    if (!v6) return hostPart(word, 0, 0, 0, this.partition!.reducers);
+    const a = this.table.addrs6.keys;
+    return hostPart(a[4 * word]!, a[4 * word + 1]!, a[4 * word + 2]!, a[4 * word + 3]!, this.partition!.reducers);
+  }
+
+  /** With a partition: whether a key (words 0 and 1 the endpoints, `v6` from its flag word) is this reducer's. */
+  private keeps(w0: number, w1: number, v6: boolean): boolean {
+    const r = this.partition!.reducer;
+    return this.hostPartOf(w0, v6) === r || this.hostPartOf(w1, v6) === r;
   }
 
   /** Fold the next partial (they must come in file order). */
@@ -69,7 +91,8 @@ export class CaptureMerge {
     const f = p.flows;
     // Adopting keeps the partial's keys, so its IPv6 ids must be the merge's: true while the merge has none.
     const first = t.count === 0 && t.addrs6.count === 0;
-    const takeOver = first && p.own !== undefined && p.decided;
+    const part = this.partition !== null;
+    const takeOver = !part && first && p.own !== undefined && p.decided;
     // The capture's first chunk, run in this thread: its table (and hash index) becomes the merge's as it is.
     if (takeOver) this.takeOver(p.own!.table);
     // The partial's IPv6 ids in the merge's numbering (the same ids when the merge had none).
@@ -82,12 +105,13 @@ export class CaptureMerge {
     if (takeOver) {
       resolved = identity(f.count);
       ownSegments = p.own!.segments;
-    } else if (first) {
+    } else if (first && !part) {
       resolved = new Int32Array(f.count);
       this.adoptFirst(f, resolved);
     } else {
       resolved = new Int32Array(f.count);
-      t.reserve(t.count + f.count);
+      // A reducer keeps a part of the segments: its table grows as it fills, not to the partial's size.
+      if (!part) t.reserve(t.count + f.count);
       const keys = globalKeys(f.keys, ids, 3);
       for (let s = 0; s < f.count; s++) {
         const k = 4 * s;
@@ -95,6 +119,10 @@ export class CaptureMerge {
         const w1 = keys[k + 1]!;
         const w2 = keys[k + 2]!;
         const w3 = keys[k + 3]!;
+        if (part && !this.keeps(w0, w1, (w3 & KeyBit.IPV6) !== 0)) {
+          resolved[s] = -1;
+          continue;
+        }
         const bits = f.bits[s]!;
         // Segments that may continue the latest connection with their key: a chunk's first segment, and those split
         // at a SYN the chunk could not judge. The rule is the one observeBatch applies within a chunk.
@@ -105,6 +133,10 @@ export class CaptureMerge {
         }
         if (g < 0) {
           g = t.create(w0, w1, w2, w3, bits & KEPT_BITS);
+          if (part) {
+            if (g >= this.origin.length) this.origin = grown(this.origin, Math.max(1024, Math.ceil(1.5 * this.origin.length), g + 1));
+            this.origin[g] = p.chunk * 2 ** 32 + s;
+          }
           t.synSeq[g] = f.synSeq[s]!;
           t.synTtl[g] = f.synTtl[s]!;
           t.synWindow[g] = f.synWindow[s]!;
@@ -119,7 +151,7 @@ export class CaptureMerge {
     this.lastResolved = resolved;
     if (p.replay) this.mergeVerdicts(p.replay, resolved, ownSegments);
     this.attributeFragments(p, ids, resolved);
-    this.attributeIcmp(p, icmpBefore, resolved);
+    this.attributeIcmp(p, icmpBefore, resolved, ids);
     this.mergeStats(p);
   }
 
@@ -219,6 +251,7 @@ export class CaptureMerge {
     v.ensure(this.table.count);
     for (let s = 0; own === null && s < resolved.length; s++) {
       const g = resolved[s]!;
+      if (g < 0) continue; // another reducer's
       for (let k = 0; k < 2 * S; k++) {
         const src = s * 2 * S + k;
         const dst = g * 2 * S + k;
@@ -256,8 +289,10 @@ export class CaptureMerge {
     this.reservePending(waiting + p.orphanLen.length);
     // This chunk's orphans against the heads of earlier chunks; the rest join those still waiting.
     let kept = waiting;
+    const part = this.partition !== null;
     for (let o = 0; o < p.orphanLen.length; o++) {
       const k = 4 * o;
+      if (part && !this.keeps(orphans[k]!, orphans[k + 1]!, (orphans[k + 2]! & KeyBit.IPV6) !== 0)) continue;
       const id = this.fragHeads.find(orphans[k]!, orphans[k + 1]!, orphans[k + 2]!, orphans[k + 3]!);
       if (id >= 0) {
         this.countFragment(this.fragHeads.values[id]!, p.orphanTs[o]!, p.orphanLen[o]!, id, null, 0);
@@ -273,8 +308,9 @@ export class CaptureMerge {
     const firstHere = new Map<number, number>();
     for (let h = 0; h < p.fragHeadValues.length; h++) {
       const k = 4 * h;
-      const id = this.fragHeads.intern(heads[k]!, heads[k + 1]!, heads[k + 2]!, heads[k + 3]!);
       const v = p.fragHeadValues[h]!;
+      if (part && resolved[v >> 1]! < 0) continue; // another reducer's connection
+      const id = this.fragHeads.intern(heads[k]!, heads[k + 1]!, heads[k + 2]!, heads[k + 3]!);
       this.fragHeads.values[id] = 2 * resolved[v >> 1]! + (v & 1);
       for (let s = 0; s < S; s++) this.fragVerdicts!.set(id, s, p.replay!.fragHeadVerdicts[h * S + s]!);
       firstHere.set(id, h);
@@ -345,10 +381,13 @@ export class CaptureMerge {
     return out;
   }
 
-  private attributeIcmp(p: ChunkPartial, before: Int32Array | null, resolved: Int32Array): void {
+  private attributeIcmp(p: ChunkPartial, before: Int32Array | null, resolved: Int32Array, ids: Int32Array): void {
     const t = this.table;
+    const keys = this.partition !== null && p.icmpFlow.length > 0 ? globalKeys(p.icmpKeys, ids, 3) : null;
     for (let e = 0; e < p.icmpTypeCode.length; e++) {
       const own = p.icmpFlow[e]!;
+      // With a partition: an error about another reducer's connection is that reducer's to count.
+      if (keys && !this.keeps(keys[4 * e]!, keys[4 * e + 1]!, (keys[4 * e + 3]! & KeyBit.IPV6) !== 0)) continue;
       const g = own >= 0 ? resolved[own]! : before ? before[e]! : -1;
       if (g < 0) {
         this.unattributedIcmpErrors++;
@@ -394,4 +433,23 @@ function globalKeys(keys: Uint32Array, ids: Int32Array, flagWord: 2 | 3): Uint32
     out[k + 1] = ids[out[k + 1]!]!;
   }
   return out;
+}
+
+/**
+ * The reducer (0 .. reducers-1) of a host, from its address words (IPv4: word 0, the others 0): a murmur-style mix,
+ * the same on every machine and in every process.
+ */
+export function hostPart(a: number, b: number, c: number, d: number, reducers: number): number {
+  let h = 0x9747b28c;
+  for (const w of [a, b, c, d]) {
+    let k = Math.imul(w >>> 0, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return (h >>> 0) % reducers;
 }

@@ -20,6 +20,11 @@ export class ByteOutput {
     this.buf = new Uint8Array(chunk + 4096);
   }
 
+  /** The bytes written since the last take (valid until the next write). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
   /** True when a chunk is ready to take. */
   get full(): boolean {
     return this.pos >= this.chunk;

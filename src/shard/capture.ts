@@ -38,7 +38,7 @@ export interface ShardDecoding {
   dedupe: PassOptions['dedupe'];
 }
 
-function setupFor(plan: ShardPlan, spec: ReplaySpec | null, d: ShardDecoding): PassSetup {
+export function setupFor(plan: ShardPlan, spec: ReplaySpec | null, d: ShardDecoding): PassSetup {
   return { options: { flows: planFlows(plan), decode: d.decode ?? {}, dedupe: d.dedupe === undefined ? {} : d.dedupe }, spec };
 }
 
@@ -127,6 +127,27 @@ export interface Reread {
 }
 
 /**
+ * Fold a plan's partials (in shard order, fetched one at a time) into `merge`, each start proven; a shard whose
+ * start does not prove out is read again here with `setup`.
+ */
+export async function mergeShards(plan: ShardPlan, origin: CaptureOrigin, setup: PassSetup, merge: CaptureMerge, partials: (shard: number) => Promise<Uint8Array>, onReread?: (r: Reread, proof: StartProof) => void): Promise<void> {
+  let local: ChunkRunner | null = null;
+  const redo = (task: ChunkTask) => {
+    local ??= new ChunkRunner(setup, true);
+    return local.run(task);
+  };
+  const proven = new ProvenMerge(merge, true, redo);
+  for (let k = 0; k < plan.shards.length; k++) {
+    const task = shardTask(plan, k, origin, setup.options.dedupe != null);
+    const partial = decodePartial(await partials(k));
+    if (partial.chunk !== k) throw new ShardError(`shard ${k}`, `holds the partial of chunk ${partial.chunk}`);
+    const proof = await proven.add(task, partial);
+    if (proof === 'reread' || proof === 'reread-anchor') onReread?.({ shard: k, claimed: partial.startOffset }, proof);
+  }
+  merge.finish();
+}
+
+/**
  * The capture pass of a plan, from its partials (in shard order, fetched one at a time): the same PassResult the
  * pass gives when it reads the capture itself. `onReread` hears of every shard read again here.
  */
@@ -140,22 +161,8 @@ export function shardPass(plan: ShardPlan, planFile: string, partials: (shard: n
     const origin = await captureOrigin(file);
     const opened = await openCapture(file, new Problems(0), {});
     const merge = new CaptureMerge();
-    const setup = setupFor(plan, spec, { decode: opts.decode, dedupe: opts.dedupe });
-    let local: ChunkRunner | null = null;
-    const redo = (task: ChunkTask) => {
-      local ??= new ChunkRunner(setup, true);
-      return local.run(task);
-    };
-    const proven = new ProvenMerge(merge, true, redo);
     try {
-      for (let k = 0; k < plan.shards.length; k++) {
-        const task = shardTask(plan, k, origin, setup.options.dedupe != null);
-        const partial = decodePartial(await partials(k));
-        if (partial.chunk !== k) throw new ShardError(`shard ${k}`, `holds the partial of chunk ${partial.chunk}`);
-        const proof = await proven.add(task, partial);
-        if (proof === 'reread' || proof === 'reread-anchor') onReread?.({ shard: k, claimed: partial.startOffset }, proof);
-      }
-      merge.finish();
+      await mergeShards(plan, origin, setupFor(plan, spec, { decode: opts.decode, dedupe: opts.dedupe }), merge, partials, onReread);
     } finally {
       opened.reader.close();
     }

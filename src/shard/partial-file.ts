@@ -92,6 +92,8 @@ export function checkedBody(name: string, header: PartialHeader, bodyOffset: num
 /** A partial file: its header now, its body when asked for (one body in memory at a time while merging). */
 export interface PartialRef {
   name: string;
+  /** The file's path as opened (a partial held in memory: none). */
+  path?: string;
   header: PartialHeader;
   body(): Uint8Array;
 }
@@ -111,6 +113,7 @@ export function openPartialFile(file: string, name = file): PartialRef {
     const { header, bodyOffset } = parsePartialHeader(name, head.subarray(0, got), size);
     return {
       name,
+      path: file,
       header,
       body: () => {
         let fd2: number;

@@ -224,6 +224,37 @@ describeCorpus('corpus captures cut at awkward offsets', () => {
   }
 });
 
+describe('merge --reduce-by client', () => {
+  const captures = ['captures/mixed-clients.pcap', 'captures/ipv6-and-frag.pcap', 'captures/return-drop.pcap', 'captures/mirror/both-ends.pcap', 'captures/mirror/vxlan-in-geneve.pcap'];
+  for (const capture of captures) {
+    it(`${capture}: flows and clients in 2, 3 and 7 parts equal the single-process JSON lines`, { timeout: 120_000 }, async () => {
+      for (const command of ['flows', 'clients']) {
+        const sharded = await shard(command, [capture], ['--shards', '3']);
+        const single = await runMain([command, capture, '-F', 'jsonl']);
+        for (const k of ['2', '3', '7']) {
+          const reduced = await runMain(['merge', sharded.plan, ...sharded.parts, '-F', 'jsonl', '--reduce-by', 'client', '--reducers', k]);
+          expect(reduced.code, reduced.stderr).toBe(0);
+          expect(reduced.stdout, `${command} K=${k}`).toBe(single.stdout);
+          const m = /the largest held (\d+) of the capture's (\d+) connections/.exec(reduced.stderr)!;
+          expect(Number(m[2])).toBe(command === 'flows' ? single.stdout.split('\n').length - 1 : Number(m[2]));
+          expect(Number(m[1])).toBeLessThanOrEqual(Number(m[2]));
+        }
+      }
+    });
+  }
+
+  it('a part holds fewer connections as the parts grow, and only what the plan can print is offered', { timeout: 60_000 }, async () => {
+    const flows = await shard('flows', ['captures/mixed-clients.pcap'], ['--shards', '2']);
+    const held = async (k: string) => Number(/the largest held (\d+)/.exec((await runMain(['merge', flows.plan, ...flows.parts, '-F', 'jsonl', '--reduce-by', 'client', '--reducers', k])).stderr)![1]);
+    expect(await held('16')).toBeLessThan(await held('2'));
+    const replay = await shard('replay', ['captures/mixed-clients.pcap', ...ACLS], ['--shards', '2']);
+    const r = await runMain(['merge', replay.plan, ...replay.parts, '-F', 'jsonl', '--reduce-by', 'client']);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--reduce-by client prints per-connection or per-client records \(flows, clients\); the plan is for replay/)]);
+    const json = await runMain(['merge', flows.plan, ...flows.parts, '-F', 'json', '--reduce-by', 'client']);
+    expect([json.code, json.stderr]).toEqual([2, expect.stringMatching(/give -F jsonl/)]);
+  });
+});
+
 describe('what the shard commands refuse', () => {
   const capture = 'captures/return-drop.pcap';
   /** One line on stderr, no stack, the exit code. */
