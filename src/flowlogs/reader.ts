@@ -219,18 +219,7 @@ export class FlowLogReader {
       this.streamOffset = start;
       this.stopAt = stopAt;
       this.stopped = false;
-      let pos = start;
-      while (!this.stopped) {
-        let n: number;
-        try {
-          n = readSync(fd, buf, 0, buf.length, pos);
-        } catch (e) {
-          throw fromSystemError(file, e);
-        }
-        if (n === 0) break;
-        pos += n;
-        this.push(buf, 0, n);
-      }
+      this.pushFile(fd, file, buf, start);
       if (this.carryLen > 0 && !this.stopped && this.streamOffset < stopAt) this.line(this.carry, 0, this.carryLen);
       this.carryLen = 0;
     } finally {
@@ -239,6 +228,21 @@ export class FlowLogReader {
     }
     this.flush();
     return { start, stop: this.stopped ? this.streamOffset : Math.max(this.streamOffset, start) };
+  }
+
+  /** Push a plain file's bytes from `pos` to its end (or until a range's reading stopped). */
+  private pushFile(fd: number, file: string, buf: Uint8Array, pos: number): void {
+    while (!this.stopped) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, pos);
+      } catch (e) {
+        throw fromSystemError(file, e);
+      }
+      if (n === 0) break;
+      pos += n;
+      this.push(buf, 0, n);
+    }
   }
 
   private async readFile(file: string, sniff: FlowLogSniff): Promise<void> {
@@ -255,6 +259,7 @@ export class FlowLogReader {
     this.lineNo = 0;
     this.streamOffset = 0;
     this.sawFirstLine = false;
+    this.stopped = false;
     if (sniff.compression === 'gzip') {
       const failure = await gunzipFile(file, (chunk) => this.push(chunk, 0, chunk.length));
       if (failure) {
@@ -275,20 +280,8 @@ export class FlowLogReader {
       } catch (e) {
         throw fromSystemError(file, e);
       }
-      const buf = new Uint8Array(this.readBytes);
       try {
-        let pos = 0;
-        for (;;) {
-          let n: number;
-          try {
-            n = readSync(fd, buf, 0, buf.length, pos);
-          } catch (e) {
-            throw fromSystemError(file, e);
-          }
-          if (n === 0) break;
-          pos += n;
-          this.push(buf, 0, n);
-        }
+        this.pushFile(fd, file, new Uint8Array(this.readBytes), 0);
       } finally {
         closeSync(fd);
       }
