@@ -165,7 +165,7 @@ export const suite: BenchSuite = {
     }
     if (!ctx.quick) {
       const big = largeCapture(2);
-      const script = `import('${join(REPO_ROOT, 'dist', 'src', 'replay', 'summary.js')}').then(async (m) => { const t0 = Date.now(); const s = await m.summarizeCapture(process.argv[1], { jobs: 2 }); console.log(JSON.stringify({ packets: s.packets, seconds: (Date.now() - t0) / 1000, maxRssKiB: process.resourceUsage().maxRSS })); })`;
+      const script = `import('${join(REPO_ROOT, 'dist', 'src', 'pass', 'summary.js')}').then(async (m) => { const t0 = Date.now(); const s = await m.summarizeCapture(process.argv[1], { jobs: 2 }); console.log(JSON.stringify({ packets: s.packets, seconds: (Date.now() - t0) / 1000, maxRssKiB: process.resourceUsage().maxRSS })); })`;
       const out = JSON.parse(execFileSync(process.execPath, ['-e', script, big.file], { encoding: 'utf8' })) as { packets: number; seconds: number; maxRssKiB: number };
       const size = statSync(big.file).size;
       ctx.record({
