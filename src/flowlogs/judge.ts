@@ -1,47 +1,26 @@
 /**
  * Logged traffic judged by the candidate ACLs: the flow-log source's decoder. A network ACL is stateless and its rules
  * match protocol, CIDR and destination port only (AWS VPC user guide, "Network ACL rules"), so every record of one
- * side of a connection (same interface, same 5-tuple) meets the same verdict: one packet per side, written here into
- * a PacketBatch and weighted by the side's packets in every count, is exactly every record judged with its packets.
- * This is the only place flow-log traffic becomes PacketBatch rows.
+ * side of a connection (same interface, same 5-tuple) meets the same verdict: one packet per side, written into
+ * a PacketBatch (by the probe module, src/verdict/probe.ts, the one writer of packets outside the decoder) and
+ * weighted by the side's packets in every count, is exactly every record judged with its packets.
  *
  * What the packet carries: the connection's addresses (packet-level where pkt-* differ, src/flowlogs/table.ts),
  * protocol and ports; tcpFlags the side's logged tcp-flags OR-ed (their bits are the TCP header's: FIN 1, SYN 2,
  * RST 4, ACK 16), which only ClassBench rules with a flags field read; ICMP, whose type and code flow logs do not
  * carry, as an echo request from the client and an echo reply from the server (as synthetic packets are).
  */
-import { PacketBatch, Layer } from '../decode/batch.js';
+import { PacketBatch } from '../decode/batch.js';
 import { clientSideOf } from '../flow/orient.js';
 import type { ConnectionTable } from '../flow/connections.js';
 import { Evaluator } from '../verdict/evaluator.js';
+import { writeLoggedPacket } from '../verdict/probe.js';
 import { SegmentVerdicts, type PassVerdicts } from '../verdict/counters.js';
 import type { ReplaySpec } from '../verdict/spec.js';
 
 const ROWS = 4096;
 /** SegmentVerdicts counts in 32 bits: a side with more packets counts as this many (the verdict is unchanged). */
 const MAX_COUNT = 0xffffffff;
-
-/** Row i of `batch` as one packet of side `side` (0: client to server, 1: server to client) of connection `row`. */
-function writeSide(batch: PacketBatch, i: number, ct: ConnectionTable, row: number, side: number, tcpFlags: number): void {
-  const w = ct.addresses.words;
-  const from = 4 * (side === 0 ? ct.client[row]! : ct.server[row]!);
-  const to = 4 * (side === 0 ? ct.server[row]! : ct.client[row]!);
-  const b = 4 * i;
-  for (let k = 0; k < 4; k++) {
-    batch.src[b + k] = w[from + k]!;
-    batch.dst[b + k] = w[to + k]!;
-  }
-  const proto = ct.proto[row]!;
-  batch.family[i] = ct.family[row]!;
-  batch.proto[i] = proto;
-  batch.layer[i] = Layer.TRANSPORT;
-  batch.frag[i] = 0;
-  batch.sport[i] = side === 0 ? ct.clientPort[row]! : ct.serverPort[row]!;
-  batch.dport[i] = side === 0 ? ct.serverPort[row]! : ct.clientPort[row]!;
-  batch.tcpFlags[i] = proto === 6 ? tcpFlags : 0;
-  batch.icmpType[i] = proto === 1 ? (side === 0 ? 8 : 0) : proto === 58 ? (side === 0 ? 128 : 129) : 0;
-  batch.icmpCode[i] = 0;
-}
 
 /**
  * Judge every logged side of the table's connections in every scenario of `spec`: verdict counters per connection
@@ -76,7 +55,7 @@ export function judgeLoggedTraffic(spec: ReplaySpec, ct: ConnectionTable): PassV
     for (let side = 0; side < 2; side++) {
       const k = 2 * row + side;
       if (logs.records[k] === 0) continue;
-      writeSide(batch, n, ct, row, side, logs.tcpFlags[k]!);
+      writeLoggedPacket(batch, n, ct, row, side === 0, logs.tcpFlags[k]!);
       weights[n] = side === 0 ? ct.clientPackets[row]! : ct.serverPackets[row]!;
       sides[n++] = k;
       if (n === ROWS) flush();

@@ -73,6 +73,24 @@ function writeConnectionPacket(batch: PacketBatch, i: number, ct: ConnectionTabl
 }
 
 /**
+ * Row i as one logged side of connection `row` (flow logs, src/flowlogs/judge.ts): from the client or from the
+ * server, with the side's OR-ed `tcpFlags` (TCP only). Every protocol is written, as it was logged; ICMP, whose type
+ * flow logs do not carry, as an echo request from the client and an echo reply from the server.
+ */
+export function writeLoggedPacket(batch: PacketBatch, i: number, ct: ConnectionTable, row: number, fromClient: boolean, tcpFlags: number): void {
+  const proto = ct.proto[row]!;
+  const w = ct.addresses.words;
+  const c = 4 * ct.client[row]!;
+  const s = 4 * ct.server[row]!;
+  const family = ct.family[row] as 4 | 6;
+  const cp = ct.clientPort[row]!;
+  const sp = ct.serverPort[row]!;
+  const icmpType = proto === 1 ? (fromClient ? 8 : 0) : proto === 58 ? (fromClient ? 128 : 129) : 0;
+  if (fromClient) writePacket(batch, i, family, w, c, w, s, proto, cp, sp, tcpFlags, icmpType);
+  else writePacket(batch, i, family, w, s, w, c, proto, sp, cp, tcpFlags, icmpType);
+}
+
+/**
  * Judge, in every scenario, a synthetic packet for each connection direction the traffic never showed (no client
  * packets: the request; no server packets: the reply), calling `verdict(row, fromClient, scenario, code)` for each.
  */
