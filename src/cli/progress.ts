@@ -31,8 +31,10 @@ export function progressBar(label: string): { onProgress: ((done: number, total:
 export function shardProgressBar(): { onProgress: ((done: number, total: number) => void) | undefined; stop: () => void } {
   if (!process.stderr.isTTY || process.env.CI) return { onProgress: undefined, stop: () => {} };
   let bar: cliProgress.SingleBar | null = null;
+  let stopped = false;
   return {
     onProgress(done, total) {
+      if (stopped) return;
       if (!bar) {
         bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'shards [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
         bar.start(total, 0);
@@ -40,6 +42,7 @@ export function shardProgressBar(): { onProgress: ((done: number, total: number)
       bar.update(done);
     },
     stop() {
+      stopped = true;
       bar?.stop();
       bar = null;
     },

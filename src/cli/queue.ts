@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import type { TrafficVia } from '../analyze/traffic.js';
 import type { PlanCommand } from '../shard/commands.js';
 import type { ShardPlan } from '../shard/manifest.js';
+import type { QueueRun } from '../shard/queue-run.js';
 import { warn } from './io.js';
 import { intInRange } from './options.js';
 import { shardProgressBar } from './progress.js';
@@ -56,10 +57,24 @@ export function useQueue(command: PlanCommand, cmd: Command, traffic: string[], 
     const [{ makePlan }, { runOnQueue }, { DEFAULT_INLINE_LIMIT }] = await Promise.all([import('./plan.js'), import('../shard/queue-run.js'), import('../shard/queue.js')]);
     const plan = await makePlan(command, args, traffic, opts as Record<string, unknown>, size);
     const bar = shardProgressBar();
-    const run = await runOnQueue(plan, { url, partialsDir, inlineLimit: inlineLimit ?? DEFAULT_INLINE_LIMIT, onProgress: bar.onProgress, note: warn }).finally(() => bar.stop());
+    let run: QueueRun;
     try {
-      return await merge(plan, (k) => run.partial(k));
+      run = await runOnQueue(plan, { url, partialsDir, inlineLimit: inlineLimit ?? DEFAULT_INLINE_LIMIT, onProgress: bar.onProgress, note: warn });
+    } catch (e) {
+      bar.stop();
+      throw e;
+    }
+    // The merge folds each shard as it is done; the bar stops when the last one is (or one failed).
+    run.done.then(
+      () => bar.stop(),
+      () => bar.stop(),
+    );
+    try {
+      const answer = await merge(plan, (k) => run.partial(k));
+      await run.done;
+      return answer;
     } finally {
+      bar.stop();
       await run.close();
       noteQueueClosed();
     }

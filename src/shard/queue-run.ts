@@ -1,8 +1,10 @@
 /**
  * The planning run's side of the queue: enqueue the plan as a BullMQ flow (a parent merge job on a queue of this
  * run's own, one child per shard on the shared shard queue), follow the children's progress, and when the parent
- * becomes ready take the children's values: where each shard's partial is. The partials are then fetched in shard
- * order, one at a time, by the same merge `aclreplay merge` runs.
+ * becomes ready take the children's values: where each shard's partial is. The partials are fetched in shard
+ * order, one at a time, by the same merge `aclreplay merge` runs; shard k's is handed over as soon as its job
+ * completes (the completed event carries where it is), so the merge folds the first shards while later ones still
+ * run. The parent's children values are the authority: they settle every shard an event did not.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -25,13 +27,35 @@ export interface QueueRunOptions {
   attempts?: number;
 }
 
-/** A run in flight: the partials in shard order once every shard is done, and the clean-up. */
+/** A run in flight: each shard's partial once that shard is done, every shard done, and the clean-up. */
 export interface QueueRun {
+  /** Shard k's partial, as soon as shard k is done (rejects with the run's failure, if one came first). */
   partial(shard: number): Promise<Uint8Array>;
+  /** Every shard done (the parent merge job ready), or the first shard failed for good (its error, as the worker raised it). */
+  done: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Enqueue `plan` and wait until every shard is done (or one failed for good: its error, as the worker raised it). */
+/** A shard's result, settled once: by its completed event or by the parent's children values, whichever comes first. */
+interface ShardSlot {
+  value: ShardJobResult | null;
+  promise: Promise<ShardJobResult>;
+  resolve(v: ShardJobResult): void;
+  reject(e: Error): void;
+}
+
+function shardSlot(): ShardSlot {
+  const slot = { value: null } as ShardSlot;
+  slot.promise = new Promise<ShardJobResult>((resolve, reject) => {
+    slot.resolve = resolve;
+    slot.reject = reject;
+  });
+  // Nobody may be waiting for this shard yet when the run fails: the failure reaches the merge through the shard it waits for.
+  slot.promise.catch(() => {});
+  return slot;
+}
+
+/** Enqueue `plan`; the run hands out each shard's partial as its job completes. */
 export async function runOnQueue(plan: ShardPlan, opts: QueueRunOptions): Promise<QueueRun> {
   const redis = await connectRedis(opts.url);
   const { FlowProducer, QueueEvents, Worker, Queue } = await import('bullmq');
@@ -45,8 +69,20 @@ export async function runOnQueue(plan: ShardPlan, opts: QueueRunOptions): Promis
   const events = new QueueEvents(SHARD_QUEUE, { connection: eventsConnection });
   const flow = new FlowProducer({ connection: redis });
   let worker: InstanceType<typeof Worker> | null = null;
-  let results: ShardJobResult[] = [];
+  const slots = Array.from({ length: n }, shardSlot);
+  let failure: Error | null = null;
+  const settle = (k: number, v: ShardJobResult): void => {
+    const slot = slots[k]!;
+    if (slot.value !== null) return;
+    checkResult(v, k);
+    slot.value = v;
+    slot.resolve(v);
+  };
+  let closed = false;
   const close = async () => {
+    if (closed) return;
+    closed = true;
+    const results = slots.map((s) => s.value).filter((v): v is ShardJobResult => v !== null);
     await dropPartials(redis, results).catch(() => {});
     for (const r of results) if (r.file) rmSync(r.file, { force: true });
     // Forced: nothing is active on the merge queue by now, and a graceful close would wait out a blocking poll.
@@ -59,6 +95,7 @@ export async function runOnQueue(plan: ShardPlan, opts: QueueRunOptions): Promis
     eventsConnection.disconnect();
     redis.disconnect();
   };
+  let done: Promise<void>;
   try {
     await events.waitUntilReady();
     await storePlan(redis, plan);
@@ -75,56 +112,82 @@ export async function runOnQueue(plan: ShardPlan, opts: QueueRunOptions): Promis
     worker.on('error', () => {});
     // Ready before the flow is added: a worker that starts polling after its job arrived waits out a poll (5 s).
     await worker.waitUntilReady();
-    const values = await new Promise<Record<string, ShardJobResult>>((resolve, reject) => {
-      let done = 0;
-      let active = false;
-      const waiting = setTimeout(() => {
-        if (!active) opts.note?.(`waiting for workers on ${redactUrl(opts.url)}: run aclreplay worker --queue ${redactUrl(opts.url)} where ${plan.inputs[0]!.name} can be read (in ${plan.cwd})`);
-      }, 10_000);
-      const fail = (e: Error) => {
-        clearTimeout(waiting);
-        reject(e);
-      };
-      parent.then((v) => {
-        clearTimeout(waiting);
-        resolve(v);
-      });
-      events.on('active', ({ jobId }) => {
-        if (ids.has(jobId)) active = true;
-      });
-      events.on('completed', ({ jobId }) => {
-        if (ids.has(jobId)) opts.onProgress?.(++done, n);
-      });
-      events.on('failed', ({ jobId, failedReason }) => {
-        const k = ids.get(jobId);
-        if (k !== undefined) fail(errorFromReason(failedReason, k));
-      });
-      const children = [...ids].map(([jobId, shard]) => {
-        const data: ShardJobData = { plan: plan.digest, shard, partialsDir: opts.partialsDir, inlineLimit: opts.inlineLimit };
-        return {
-          name: 'shard',
-          queueName: SHARD_QUEUE,
-          data,
-          opts: { jobId, attempts: opts.attempts ?? 3, backoff: { type: 'fixed', delay: 1000 }, failParentOnFailure: true, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
-        };
-      });
-      flow.add({ name: 'merge', queueName: mergeQueue, data: { plan: plan.digest }, children, opts: { removeOnComplete: true, removeOnFail: true } }).catch(fail);
+    let completed = 0;
+    let active = false;
+    const waiting = setTimeout(() => {
+      if (!active) opts.note?.(`waiting for workers on ${redactUrl(opts.url)}: run aclreplay worker --queue ${redactUrl(opts.url)} where ${plan.inputs[0]!.name} can be read (in ${plan.cwd})`);
+    }, 10_000);
+    let finished: () => void = () => {};
+    let failed: (e: Error) => void = () => {};
+    done = new Promise<void>((resolve, reject) => {
+      finished = resolve;
+      failed = reject;
     });
-    results = orderResults(plan, Object.values(values));
+    done.catch(() => {});
+    const fail = (e: Error) => {
+      clearTimeout(waiting);
+      if (failure) return;
+      failure = e;
+      for (const slot of slots) if (slot.value === null) slot.reject(e);
+      failed(e);
+    };
+    parent.then((v) => {
+      clearTimeout(waiting);
+      try {
+        orderResults(plan, Object.values(v)).forEach((r, k) => settle(k, r));
+        finished();
+      } catch (e) {
+        fail(e as Error);
+      }
+    });
+    events.on('active', ({ jobId }) => {
+      if (ids.has(jobId)) active = true;
+    });
+    events.on('completed', ({ jobId, returnvalue }) => {
+      const k = ids.get(jobId);
+      if (k === undefined) return;
+      opts.onProgress?.(++completed, n);
+      try {
+        settle(k, returnvalue as unknown as ShardJobResult);
+      } catch (e) {
+        fail(e as Error);
+      }
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      const k = ids.get(jobId);
+      if (k !== undefined) fail(errorFromReason(failedReason, k));
+    });
+    const children = [...ids].map(([jobId, shard]) => {
+      const data: ShardJobData = { plan: plan.digest, shard, partialsDir: opts.partialsDir, inlineLimit: opts.inlineLimit };
+      return {
+        name: 'shard',
+        queueName: SHARD_QUEUE,
+        data,
+        opts: { jobId, attempts: opts.attempts ?? 3, backoff: { type: 'fixed', delay: 1000 }, failParentOnFailure: true, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
+      };
+    });
+    await flow.add({ name: 'merge', queueName: mergeQueue, data: { plan: plan.digest }, children, opts: { removeOnComplete: true, removeOnFail: true } });
   } catch (e) {
     await close();
     throw e;
   }
   return {
     async partial(k: number): Promise<Uint8Array> {
-      const where = await fetchPartial(redis, results[k]!);
-      const name = `shard ${k} (${'file' in where ? where.file : results[k]!.redisKey})`;
+      const r = await slots[k]!.promise;
+      const where = await fetchPartial(redis, r);
+      const name = `shard ${k} (${'file' in where ? where.file : r.redisKey})`;
       const ref: PartialRef = 'file' in where ? openPartialFile(where.file, name) : partialFromBytes(name, where.bytes);
       if (ref.header.plan !== plan.digest || ref.header.shard !== k) throw new ShardError(name, `holds shard ${ref.header.shard} of plan ${ref.header.plan.slice(7, 19)}..., expected shard ${k} of ${plan.digest.slice(7, 19)}...`);
       return ref.body();
     },
+    done,
     close,
   };
+}
+
+/** A shard job's value, as its worker returned it: the shard it says it did, and where its partial is. */
+function checkResult(v: ShardJobResult, k: number): void {
+  if (!v || typeof v !== 'object' || v.shard !== k || (typeof v.redisKey !== 'string' && typeof v.file !== 'string')) throw new ShardError('queue', `shard ${k}'s job returned ${JSON.stringify(v)?.slice(0, 80)}`);
 }
 
 /** One value per shard, in shard order. */
