@@ -123,6 +123,41 @@ export class ByteOutput {
     }
   }
 
+  /**
+   * A timestamp in seconds as String(x) writes it, without a string when x (1 <= x < 2^32) is the double nearest a
+   * whole number of microseconds, as capture timestamps are: then that decimal, with trailing zeros dropped, is the
+   * shortest text that reads back as x (the spacing of doubles below 2^32 is under 1e-6, so no other decimal of at
+   * most six places is within half of it), which is what String gives. Anything else goes through String.
+   */
+  seconds(x: number): void {
+    if (x >= 1 && x < 4294967296) {
+      const m = Math.round(x * 1e6);
+      if (m / 1e6 === x) {
+        const whole = Math.floor(m / 1e6);
+        this.uint(whole);
+        let frac = m - whole * 1e6;
+        if (frac === 0) return;
+        let places = 6;
+        while (frac % 10 === 0) {
+          frac /= 10;
+          places--;
+        }
+        this.room(8);
+        const buf = this.buf;
+        buf[this.pos++] = 46;
+        let p = this.pos + places;
+        this.pos = p;
+        for (let k = 0; k < places; k++) {
+          const q = (frac / 10) >>> 0;
+          buf[--p] = 48 + frac - q * 10;
+          frac = q;
+        }
+        return;
+      }
+    }
+    this.text(String(x));
+  }
+
   /** The bytes written since the last take (a copy), and start again. */
   take(): Uint8Array {
     const out = this.buf.slice(0, this.pos);

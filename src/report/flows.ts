@@ -184,9 +184,9 @@ export class FlowWriter {
     this.key(',"bytes":');
     out.num(cb + sb);
     this.key(',"firstTs":');
-    out.num(first);
+    out.seconds(first);
     this.key(',"lastTs":');
-    out.num(last);
+    out.seconds(last);
     this.key(',"duration":');
     out.micros(Math.round((last - first) * 1e6));
     this.key(',"clientPackets":');
@@ -258,7 +258,7 @@ export class FlowWriter {
     const icmp = (ct.bits[i]! & ConnBit.ICMP_MESSAGE) !== 0;
     const o = ct.orientation[i]!;
     const first = ct.firstTs[i]!;
-    out.num(first);
+    out.seconds(first);
     out.byte(TAB);
     out.uint(i);
     out.byte(TAB);

@@ -30,6 +30,31 @@ describe('ByteOutput numbers', () => {
     );
   });
 
+  it('seconds(x) writes timestamps as String does: capture timestamps, any double near them, any double', () => {
+    for (const x of [1, 1.5, 1700000000, 1700000000.000001, 1700000000.1, 1763986213.643262, 4294967295.999999, 4294967296, 0.5, 0, -1, 1763986213.6432629, 1e21, NaN]) expect(written((o) => o.seconds(x))).toBe(String(x));
+    // As the readers make them: seconds plus microseconds (nanoseconds of a µs pcap, or of a ns pcap).
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 999_999_999 }), fc.boolean(), (s, ns, micro) => {
+        const x = s + (micro ? Math.floor(ns / 1000) * 1000 : ns) * 1e-9;
+        return written((o) => o.seconds(x)) === String(x);
+      }),
+      { numRuns: 50000 },
+    );
+    // One ulp either side of a microsecond grid point is not on the grid: String's text, not the grid's.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.integer({ min: 0, max: 999_999 }), fc.constantFrom(-1, 1), (s, us, dir) => {
+        const x = s + us / 1e6;
+        const buf = new Float64Array([x]);
+        const bits = new BigInt64Array(buf.buffer);
+        bits[0] = bits[0]! + BigInt(dir);
+        return written((o) => o.seconds(buf[0]!)) === String(buf[0]!);
+      }),
+      { numRuns: 20000 },
+    );
+    fc.assert(fc.property(fc.double(), (x) => written((o) => o.seconds(x)) === String(x)), { numRuns: 20000 });
+    fc.assert(fc.property(fc.double({ min: 1, max: 2 ** 33 }), (x) => written((o) => o.seconds(x)) === String(x)), { numRuns: 20000 });
+  });
+
   it('num writes any double as String does', () => {
     for (const x of [0, -0, 1, -1, 0.5, 1e21, 1e-7, NaN, Infinity, -Infinity, 4294967296, 1763986213.6432629]) expect(written((o) => o.num(x))).toBe(String(x));
     fc.assert(fc.property(fc.double(), (x) => written((o) => o.num(x)) === String(x)), { numRuns: 20000 });
