@@ -28,23 +28,25 @@ export async function decodeAll(
   warmUp: ((firstTs: number) => void) | null = null,
 ): Promise<number> {
   const cap = batch.capacity;
-  let firstTs = NaN;
-  let ts = NaN;
+  // The first and the latest timestamp, in a typed array: a double local of an async function lives across its
+  // awaits, and V8 boxes it (a heap number per record) where a Float64Array slot is written in place.
+  const times = new Float64Array(2).fill(NaN);
   let flushed = 0;
   for (;;) {
     if (reader.offset >= stopAt) break;
     const r = reader.next();
     if (r === RECORD) {
       const i = batch.length;
-      ts = reader.tsSec + reader.tsNsec * 1e-9;
+      const ts = reader.tsSec + reader.tsNsec * 1e-9;
       batch.ts[i] = ts;
+      times[1] = ts;
       batch.recordOffset[i] = reader.recordOffset;
       parser.decode(reader.buf, reader.dataOff, reader.caplen, reader.origlen, reader.linkType, reader.fcsLen, reader.dataFileOffset, i);
       stats.record(reader.linkType, reader.caplen, reader.origlen, ts);
-      if (firstTs !== firstTs) firstTs = ts;
+      if (times[0] !== times[0]) times[0] = ts;
       if (duplicates !== null && batch.tunnelDepth[i] !== 0) {
         if (warmUp !== null) {
-          warmUp(firstTs);
+          warmUp(times[0]!);
           warmUp = null;
         }
         if (duplicates.judge(batch, i, flushed + i, true)) {
@@ -66,13 +68,13 @@ export async function decodeAll(
     const got = reader.refill();
     if (typeof got !== 'number') await got;
   }
-  duplicates?.settle(batch, ts);
+  duplicates?.settle(batch, times[1]!);
   if (batch.length > 0) {
     stats.countBatch(batch);
     sink(batch);
     batch.length = 0;
   }
-  return ts;
+  return times[1]!;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { formatAddress as format4 } from '../wire/ipv4.js';
 import { formatAddress as format6 } from '../wire/ipv6.js';
 import { hasPorts } from '../decode/batch.js';
-import { FlowTable, FlowBit, DirFlag, KeyBit, SESSIONS_PER_FLOW, SESSIONS_MORE } from './table.js';
+import { FlowTable, FlowBit, DirFlag, KeyBit, SESSIONS_PER_FLOW, SESSIONS_MORE, PACKETS, BYTES, FIRST_TS, LAST_TS } from './table.js';
 import { KeyIndex } from './keyindex.js';
 import { orientByEvidence, orientByPorts, clientSideOf, UNDECIDED } from './orient.js';
 import { tcpConnState, datagramConnState } from './state.js';
@@ -335,6 +335,7 @@ export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, st
     return id;
   };
   const keys = t.keys;
+  const counters = t.counters;
   for (let f = 0; f < n; f++) {
     const k = 4 * f;
     const w3 = keys[k + 3]!;
@@ -348,8 +349,12 @@ export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, st
     const server = addressOf(keys[k + ss]!, v6);
     const o = t.flagsOf(f, cs);
     const r = t.flagsOf(f, ss);
-    const cp = t.packetsOf(f, cs);
-    const sp = t.packetsOf(f, ss);
+    // The counters read in place: V8 does not inline accessors into a loop this long, and a double returned from a
+    // call is a heap number (one per connection).
+    const jc = 8 * f + 4 * cs;
+    const js = 8 * f + 4 * ss;
+    const cp = counters[jc + PACKETS]!;
+    const sp = counters[js + PACKETS]!;
     const icmpMessage = (w3 & KeyBit.ICMP_MESSAGE) !== 0;
     const bits = t.bits[f]!;
     ct.family[f] = family;
@@ -362,10 +367,25 @@ export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, st
     }
     ct.clientPackets[f] = cp;
     ct.serverPackets[f] = sp;
-    ct.clientBytes[f] = t.bytesOf(f, cs);
-    ct.serverBytes[f] = t.bytesOf(f, ss);
-    ct.firstTs[f] = Math.min(cp ? t.firstTsOf(f, cs) : Infinity, sp ? t.firstTsOf(f, ss) : Infinity);
-    ct.lastTs[f] = Math.max(cp ? t.lastTsOf(f, cs) : -Infinity, sp ? t.lastTsOf(f, ss) : -Infinity);
+    ct.clientBytes[f] = counters[jc + BYTES]!;
+    ct.serverBytes[f] = counters[js + BYTES]!;
+    if (cp === 0 && sp === 0) {
+      ct.firstTs[f] = Infinity;
+      ct.lastTs[f] = -Infinity;
+    } else if (cp === 0) {
+      ct.firstTs[f] = counters[js + FIRST_TS]!;
+      ct.lastTs[f] = counters[js + LAST_TS]!;
+    } else if (sp === 0) {
+      ct.firstTs[f] = counters[jc + FIRST_TS]!;
+      ct.lastTs[f] = counters[jc + LAST_TS]!;
+    } else {
+      const a = counters[jc + FIRST_TS]!;
+      const b = counters[js + FIRST_TS]!;
+      ct.firstTs[f] = a < b ? a : b;
+      const y = counters[jc + LAST_TS]!;
+      const z = counters[js + LAST_TS]!;
+      ct.lastTs[f] = y > z ? y : z;
+    }
     ct.state[f] = proto === 6 ? tcpConnState(o, r, cp, sp) : datagramConnState(cp, sp);
     ct.attempt[f] = attemptOutcome(proto, o, r, cp, sp, t.icmpErrorLast[f]!, t.icmpErrors[f]!, icmpMessage, family);
     ct.bits[f] = (bits & FlowBit.SYN_SEEN ? ConnBit.SYN_SEEN : 0) | (icmpMessage ? ConnBit.ICMP_MESSAGE : 0);

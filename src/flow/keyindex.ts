@@ -1,7 +1,11 @@
 /** Open-addressing hash index from a 4-word key to a dense entry id, over typed arrays (no Map, no strings). */
 import { grown } from '../typed.js';
 
-/** Mix four 32-bit words into a 32-bit hash (multiply-xorshift; keys are addresses and ports, not adversarial). */
+/**
+ * Mix four 32-bit words into a 30-bit hash (multiply-xorshift; keys are addresses and ports, not adversarial). 30
+ * bits, so the result is a small integer for V8: a call that is not inlined returns it without a heap number. Every
+ * index masks it to far fewer bits.
+ */
 export function hash4(w0: number, w1: number, w2: number, w3: number): number {
   let h = Math.imul(w0 ^ (w0 >>> 16), 0x9e3779b1);
   h ^= Math.imul(w1 ^ (w1 >>> 15), 0x85ebca77);
@@ -10,7 +14,7 @@ export function hash4(w0: number, w1: number, w2: number, w3: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
   h ^= h >>> 15;
-  return h >>> 0;
+  return h & 0x3fffffff;
 }
 
 /**

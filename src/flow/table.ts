@@ -63,10 +63,11 @@ export const SESSIONS_PER_FLOW = 4;
 export const SESSIONS_MORE = 0x80;
 
 /** Slots of the per-direction counters: counters[8 * flow + 4 * dir + slot]. */
-const PACKETS = 0;
-const BYTES = 1;
-const FIRST_TS = 2;
-const LAST_TS = 3;
+/** Offsets of a direction's counters in FlowTable.counters (8 per flow: 4 per direction). */
+export const PACKETS = 0;
+export const BYTES = 1;
+export const FIRST_TS = 2;
+export const LAST_TS = 3;
 
 /**
  * Connections of one chunk, or of the whole capture after merging. A flow's per-direction counters are interleaved
@@ -168,16 +169,19 @@ export class FlowTable {
     return probe(this.keys, this.slots, this.mask, w0, w1, w2, w3);
   }
 
-  /** A new connection with this key; it becomes the one find() returns. */
-  create(w0: number, w1: number, w2: number, w3: number, bits: number): number {
+  /**
+   * A new connection with the key in words key[at..at+3]; it becomes the one find() returns. The key comes in an
+   * array, not as arguments: its words reach 2^32, and a call V8 does not inline would box each one above 2^30.
+   */
+  create(key: Uint32Array, at: number, bits: number): number {
     if (this.count === this.capacity) this.grow(this.count + 1);
     const f = this.count++;
     const k = 4 * f;
     const keys = this.keys;
-    keys[k] = w0;
-    keys[k + 1] = w1;
-    keys[k + 2] = w2;
-    keys[k + 3] = w3;
+    keys[k] = key[at]!;
+    keys[k + 1] = key[at + 1]!;
+    keys[k + 2] = key[at + 2]!;
+    keys[k + 3] = key[at + 3]!;
     this.bits[f] = bits;
     this.icmpErrors[f] = 0;
     this.icmpErrorLast[f] = 0;
@@ -439,8 +443,12 @@ export class FlowTable {
   }
 }
 
-/** Reused scratch: the canonical key of the last packet keyed, and its direction. */
-export const packetKey = { w0: 0, w1: 0, w2: 0, w3: 0, dir: 0 };
+/**
+ * Reused scratch: the canonical key of the last packet keyed (words 0-3) and its direction (4). A typed array, not an
+ * object: key words reach 2^32, past V8's small integers, and an object field would box them (a heap number per
+ * packet).
+ */
+export const packetKey = new Uint32Array(5);
 
 /**
  * Put into packetKey the canonical key of the packet whose addresses are row i of `src`/`dst` (4 words per row),
@@ -471,17 +479,17 @@ export function canonicalKey(src: Uint32Array, dst: Uint32Array, i: number, fami
   // ICMP messages other than echo are keyed by (type, code), which belong to the message, not to an endpoint.
   const fixed = (kind & KeyBit.ICMP_MESSAGE) !== 0;
   if (srcLower) {
-    packetKey.w0 = a;
-    packetKey.w1 = b;
-    packetKey.w2 = ((sp << 16) | dp) >>> 0;
-    packetKey.dir = 0;
+    packetKey[0] = a;
+    packetKey[1] = b;
+    packetKey[2] = (sp << 16) | dp;
+    packetKey[4] = 0;
   } else {
-    packetKey.w0 = b;
-    packetKey.w1 = a;
-    packetKey.w2 = fixed ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-    packetKey.dir = 1;
+    packetKey[0] = b;
+    packetKey[1] = a;
+    packetKey[2] = fixed ? (sp << 16) | dp : (dp << 16) | sp;
+    packetKey[4] = 1;
   }
-  packetKey.w3 = kind;
+  packetKey[3] = kind;
 }
 
 /** True for ICMP query messages (echo, timestamp, information, address mask), whose identifier pairs the two directions. */
@@ -546,7 +554,7 @@ export class ChunkExtras {
 }
 
 /** Fragment key of batch packet i (IPv6 addresses as ids). */
-function fragKey(batch: PacketBatch, i: number, addrs6: KeyIndex, out: typeof packetKey): void {
+function fragKey(batch: PacketBatch, i: number, addrs6: KeyIndex, out: FragKey): void {
   const base = 4 * i;
   if (batch.family[i] === 4) {
     out.w0 = batch.src[base]!;
@@ -559,7 +567,13 @@ function fragKey(batch: PacketBatch, i: number, addrs6: KeyIndex, out: typeof pa
   }
   out.w3 = batch.fragId[i]!;
 }
-const fragScratch = { w0: 0, w1: 0, w2: 0, w3: 0, dir: 0 };
+interface FragKey {
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+}
+const fragScratch: FragKey = { w0: 0, w1: 0, w2: 0, w3: 0 };
 
 /**
  * Observe a batch: find or create each packet's connection, count it, and write batch.flowIndex / flowDir.
@@ -624,10 +638,14 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
     if (batch.payloadLen[i]! > 0) extra |= DirFlag.DATA;
 
     canonicalKey(batch.src, batch.dst, i, fam, sp, dp, kind, addrs6);
-    const { w0, w1, w2, w3, dir } = packetKey;
+    const w0 = packetKey[0]!;
+    const w1 = packetKey[1]!;
+    const w2 = packetKey[2]!;
+    const w3 = packetKey[3]!;
+    const dir = packetKey[4]!;
     let f = table.find(w0, w1, w2, w3);
     if (f < 0) {
-      f = table.create(w0, w1, w2, w3, FlowBit.HEAD | (extra & DirFlag.BARE_SYN ? FlowBit.STARTS_BARE_SYN : 0) | (dir ? FlowBit.FIRST_DIR_HI : 0) | (kind & KeyBit.ICMP_MESSAGE ? FlowBit.ICMP_MESSAGE : 0));
+      f = table.create(packetKey, 0, FlowBit.HEAD | (extra & DirFlag.BARE_SYN ? FlowBit.STARTS_BARE_SYN : 0) | (dir ? FlowBit.FIRST_DIR_HI : 0) | (kind & KeyBit.ICMP_MESSAGE ? FlowBit.ICMP_MESSAGE : 0));
     } else if (extra & DirFlag.BARE_SYN) {
       // A bare SYN after FIN or RST with a new ISN starts a new connection (RFC 9293 3.6.1, TIME-WAIT reuse);
       // a SYN repeating the connection's ISN is a retransmission. Both depend on the connection's state and ISN,
@@ -635,8 +653,8 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       // segment is split off undecided and merge.ts decides with the whole history; a retransmitted SYN costs one
       // segment row. A table that holds the whole history (the capture's first chunk) decides at once, by the
       // same rule.
-      if (!table.wholeHistory) f = table.create(w0, w1, w2, w3, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
-      else if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(w0, w1, w2, w3, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      if (!table.wholeHistory) f = table.create(packetKey, 0, FlowBit.UNDECIDED | FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
+      else if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(packetKey, 0, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
     }
     table.count1(f, dir, ts, wireLen, flags | extra);
     if (batch.tunnelDepth[i] !== 0) table.addSession(f, batch.sessionKey[i]!);
@@ -691,5 +709,5 @@ function recordIcmpError(table: FlowTable, batch: PacketBatch, i: number, addrs6
   canonicalKey(batch.quoteSrc, batch.quoteDst, i, batch.family[i]!, batch.quoteSport[i]!, batch.quoteDport[i]!, batch.quoteProto[i]!, addrs6);
   const k = packetKey;
   // The connection the error is about is the one with the quoted key at this moment, not a later reuse of it.
-  extras.addIcmp(k.w0, k.w1, k.w2, k.w3, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, table.find(k.w0, k.w1, k.w2, k.w3));
+  extras.addIcmp(k[0]!, k[1]!, k[2]!, k[3]!, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, table.find(k[0]!, k[1]!, k[2]!, k[3]!));
 }

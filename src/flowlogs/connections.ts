@@ -291,7 +291,11 @@ export function foldRecords(batch: FlowLogBatch, table: FlowLogConnections): voi
     const proto = batch.proto[i]!;
     const iface = batch.interfaceId[i]!;
     canonicalKey(batch.src, batch.dst, i, batch.family[i]!, batch.srcPort[i]!, batch.dstPort[i]!, proto, table.addrs6);
-    const { w0, w1, w2, w3, dir } = packetKey;
+    const w0 = packetKey[0]!;
+    const w1 = packetKey[1]!;
+    const w2 = packetKey[2]!;
+    const w3 = packetKey[3]!;
+    const dir = packetKey[4]!;
     const start = batch.start[i]!;
     const end = batch.end[i]!;
     let c = table.find(w0, w1, w2, w3, iface);

@@ -132,7 +132,7 @@ export class CaptureMerge {
           if (latest >= 0 && !(bits & FlowBit.STARTS_BARE_SYN && startsNewConnection(t, latest, f.synSeq[s]!))) g = latest;
         }
         if (g < 0) {
-          g = t.create(w0, w1, w2, w3, bits & KEPT_BITS);
+          g = t.create(keys, k, bits & KEPT_BITS);
           if (part) {
             if (g >= this.origin.length) this.origin = grown(this.origin, Math.max(1024, Math.ceil(1.5 * this.origin.length), g + 1));
             this.origin[g] = p.chunk * 2 ** 32 + s;
