@@ -80,9 +80,14 @@ export class DuplicateFilter {
    * is more than a window ago, no other session can have delivered a copy (timestamps ascending), so the bucket is
    * not searched. A capture from one mirror session never searches.
    */
-  private runSession = -1;
-  private otherTs = -Infinity;
-  private lastTs = -Infinity;
+  /**
+   * The filter's scalars in one typed array, read and written in place: the row being judged (timestamp, session),
+   * its fingerprint (the stored form of the first, and the second with the session), the session of the last row
+   * remembered, the time of the last row of any other session before it, and its own time. Session keys and
+   * fingerprints reach 2^32 and timestamps are doubles: as arguments of a call V8 does not inline, or in fields, they
+   * would be heap numbers, one or two per mirrored packet.
+   */
+  private readonly st = new Float64Array(7).fill(-Infinity);
   /** Rows judged with `defer` and not yet remembered: their batch index and ordinal. */
   private deferredRow = new Int32Array(64);
   private deferredOrdinal = new Float64Array(64);
@@ -91,9 +96,6 @@ export class DuplicateFilter {
   pendingRef = new Float64Array(64);
   pendingSession = new Uint32Array(64);
   pending = 0;
-  /** Fingerprint of the row last hashed: the stored form of the first, and the second with the session. */
-  private hA = 0;
-  private check = 0;
 
   constructor(o: DuplicateFilterOptions = {}) {
     this.windowSeconds = o.windowSeconds ?? DEFAULT_DUPLICATE_WINDOW;
@@ -116,8 +118,8 @@ export class DuplicateFilter {
       this.cursor.fill(0);
     }
     this.used = false;
-    this.runSession = -1;
-    this.otherTs = this.lastTs = -Infinity;
+    this.st[S_RUN] = -1;
+    this.st[S_OTHER] = this.st[S_LAST] = -Infinity;
     this.deferred = 0;
     this.dropped = 0;
     this.judged = 0;
@@ -141,23 +143,28 @@ export class DuplicateFilter {
     if (batch.family[i] === 0 || batch.tunnelDepth[i] === 0) return false;
     if (this.fp.length === 0) this.allocate();
     this.judged++;
-    const session = batch.sessionKey[i]!;
-    const t = batch.ts[i]!;
-    if (this.alone(session, t)) {
+    const st = this.st;
+    st[S_T] = batch.ts[i]!;
+    st[S_SESSION] = batch.sessionKey[i]!;
+    if (this.alone()) {
       if (defer) this.defer(i, ordinal);
       else {
-        this.fingerprint(batch, i, session);
-        this.insert(t, ordinal);
+        this.fingerprint(batch, i);
+        this.insert(ordinal);
       }
       return false;
     }
-    if (this.deferred > 0) this.settle(batch, t);
-    this.fingerprint(batch, i, session);
-    const dup = this.lookup(session, t);
-    this.insert(t, dup ? this.matched : ordinal);
+    if (this.deferred > 0) {
+      this.settle(batch, batch.ts[i]!);
+      st[S_T] = batch.ts[i]!;
+      st[S_SESSION] = batch.sessionKey[i]!;
+    }
+    this.fingerprint(batch, i);
+    const dup = this.lookup();
+    this.insert(dup ? this.matched : ordinal);
     if (dup) {
       this.dropped++;
-      if (this.matched >= 0) this.addPending(this.matched, session);
+      if (this.matched >= 0) this.addPending(this.matched);
     }
     return dup;
   }
@@ -172,8 +179,10 @@ export class DuplicateFilter {
       const i = this.deferredRow[k]!;
       const ts = batch.ts[i]!;
       if (ts < from) continue;
-      this.fingerprint(batch, i, batch.sessionKey[i]!);
-      this.insert(ts, this.deferredOrdinal[k]!);
+      this.st[S_T] = ts;
+      this.st[S_SESSION] = batch.sessionKey[i]!;
+      this.fingerprint(batch, i);
+      this.insert(this.deferredOrdinal[k]!);
     }
     this.deferred = 0;
   }
@@ -189,34 +198,38 @@ export class DuplicateFilter {
 
   /** Remember row i without judging it: a record of the window before this filter's chunk. */
   warm(batch: PacketBatch, i: number): void {
-    const session = batch.sessionKey[i]!;
-    if (!this.fingerprint(batch, i, session)) return;
+    this.st[S_T] = batch.ts[i]!;
+    this.st[S_SESSION] = batch.sessionKey[i]!;
+    if (!this.fingerprint(batch, i)) return;
     if (this.fp.length === 0) this.allocate();
-    this.alone(session, batch.ts[i]!);
-    this.insert(batch.ts[i]!, -1);
+    this.alone();
+    this.insert(-1);
   }
 
-  /** Note a row of `session` at `t`: true when no other session delivered anything within the window before it. */
-  private alone(session: number, t: number): boolean {
-    if (session !== this.runSession) {
-      this.otherTs = this.lastTs;
-      this.runSession = session;
+  /** Note the row (its session and time in st): true when no other session delivered anything within the window before it. */
+  private alone(): boolean {
+    const st = this.st;
+    const t = st[S_T]!;
+    if (st[S_SESSION] !== st[S_RUN]) {
+      st[S_OTHER] = st[S_LAST]!;
+      st[S_RUN] = st[S_SESSION]!;
     }
-    this.lastTs = t;
-    return t - this.otherTs > this.windowSeconds;
+    st[S_LAST] = t;
+    return t - st[S_OTHER]! > this.windowSeconds;
   }
 
-  private addPending(ref: number, session: number): void {
+  /** A dropped row (of the session in st) whose kept row is `ref`. */
+  private addPending(ref: number): void {
     if (this.pending === this.pendingRef.length) {
       this.pendingRef = grown(this.pendingRef, 2 * this.pending);
       this.pendingSession = grown(this.pendingSession, 2 * this.pending);
     }
     this.pendingRef[this.pending] = ref;
-    this.pendingSession[this.pending++] = session;
+    this.pendingSession[this.pending++] = this.st[S_SESSION]!;
   }
 
-  /** Hash the row (and its session) into hA/check; false for rows that are never duplicates (not mirrored, not IP). */
-  private fingerprint(batch: PacketBatch, i: number, session: number): boolean {
+  /** Hash the row (and its session, in st) into st's fingerprints; false for rows that are never duplicates (not mirrored, not IP). */
+  private fingerprint(batch: PacketBatch, i: number): boolean {
     const fam = batch.family[i]!;
     if (fam === 0 || batch.tunnelDepth[i] === 0) return false;
     const proto = batch.proto[i]!;
@@ -259,8 +272,8 @@ export class DuplicateFilter {
       } else if (proto === 1 || proto === 58) low = (batch.icmpType[i]! << 8) | batch.icmpCode[i]!;
     }
     a = step(a, ((batch.frag[i]! << 24) | (layer << 16) | low) >>> 0);
-    this.hA = (fin(a) | 0x80000000) >>> 0;
-    this.check = (fin(b) & 0xfffff) * 4294967296 + session;
+    this.st[S_HA] = (fin(a) | 0x80000000) >>> 0;
+    this.st[S_CHECK] = (fin(b) & 0xfffff) * 4294967296 + this.st[S_SESSION]!;
     return true;
   }
 
@@ -269,14 +282,17 @@ export class DuplicateFilter {
    * session has at least k. Buckets hold at most WAYS entries, so the count per other session is a short scan.
    * Sessions are compared as the low 32 bits of `ext`'s third word (the rest is the second fingerprint).
    */
-  private lookup(session: number, t: number): boolean {
+  private lookup(): boolean {
+    const st = this.st;
+    const t = st[S_T]!;
+    const session = st[S_SESSION]!;
     const w = this.windowSeconds;
-    const bucket = this.hA & this.mask;
+    const hA = st[S_HA]!;
+    const bucket = hA & this.mask;
     const first = bucket * WAYS;
     const fp = this.fp;
     const ext = this.ext;
-    const hA = this.hA;
-    const fpB = this.check - session;
+    const fpB = st[S_CHECK]! - session;
     const oldest = this.cursor[bucket]!;
     let own = 0;
     let others = 0;
@@ -325,16 +341,18 @@ export class DuplicateFilter {
    * older than every entry of the window (timestamps ascending), so they are the ones replaced first, and they are
    * outside the window of every later row.
    */
-  private insert(t: number, ref: number): void {
-    const bucket = this.hA & this.mask;
+  private insert(ref: number): void {
+    const st = this.st;
+    const hA = st[S_HA]!;
+    const bucket = hA & this.mask;
     const way = this.cursor[bucket]!;
     this.cursor[bucket] = (way + 1) & (WAYS - 1);
     const e = bucket * WAYS + way;
-    this.fp[e] = this.hA;
+    this.fp[e] = hA;
     const x = 3 * e;
-    this.ext[x] = t;
+    this.ext[x] = st[S_T]!;
     this.ext[x + 1] = ref;
-    this.ext[x + 2] = this.check;
+    this.ext[x + 2] = st[S_CHECK]!;
     this.used = true;
   }
 
@@ -343,6 +361,15 @@ export class DuplicateFilter {
     return this.fp.byteLength + this.ext.byteLength + this.cursor.byteLength;
   }
 }
+
+/** Slots of DuplicateFilter.st. */
+const S_T = 0;
+const S_SESSION = 1;
+const S_HA = 2;
+const S_CHECK = 3;
+const S_RUN = 4;
+const S_OTHER = 5;
+const S_LAST = 6;
 
 function step(h: number, w: number): number {
   h = Math.imul(h ^ w, 0x85ebca6b);

@@ -66,15 +66,19 @@ function perPacketStages(a: Map<string, number>): { bytes: number; top: string[]
 
 describe('allocation in the capture pass', () => {
   let file: string;
+  let mirrored: string;
   beforeAll(() => {
-    file = join(mkdtempSync(join(tmpdir(), 'aclreplay-alloc-')), 'gen.pcap');
+    const dir = mkdtempSync(join(tmpdir(), 'aclreplay-alloc-'));
+    file = join(dir, 'gen.pcap');
     generateCapture({ file, packets: PACKETS, seed: 7, ipv6Share: 0.2 });
+    mirrored = join(dir, 'mirrored.pcap');
+    generateCapture({ file: mirrored, packets: PACKETS, seed: 7, ipv6Share: 0.2, vxlan: { sessions: 4 } });
   });
 
-  const measure = async (opts: PassOptions): Promise<{ perPacket: number; top: string[] }> => {
+  const measure = async (opts: PassOptions, capture = file): Promise<{ perPacket: number; top: string[] }> => {
     // Warm: the interpreter and the baseline compilers box doubles; what counts is the optimized loop.
-    for (let k = 0; k < 3; k++) await summarizeCapture(file, { ...opts, jobs: 1 });
-    const a = await allocations(() => summarizeCapture(file, { ...opts, jobs: 1 }));
+    for (let k = 0; k < 3; k++) await summarizeCapture(capture, { ...opts, jobs: 1 });
+    const a = await allocations(() => summarizeCapture(capture, { ...opts, jobs: 1 }));
     const { bytes, top } = perPacketStages(a);
     return { perPacket: bytes / PACKETS, top };
   };
@@ -88,5 +92,12 @@ describe('allocation in the capture pass', () => {
     const plan = buildPlan({ acls: [join(SRC, '..', 'examples', 'windows-only-return.yaml')], subnets: ['10.2.0.0/16', '2001:db8::a02:0/112'], load: {} });
     const { perPacket, top } = await measure({ replay: compilePlan(plan) });
     expect(perPacket, top.join('; ')).toBeLessThan(1);
+  }, 120_000);
+
+  it('a VXLAN mirror from 4 sessions, opened, with and without the duplicate filter: under a byte a packet', async () => {
+    const kept = await measure({ dedupe: null }, mirrored);
+    expect(kept.perPacket, kept.top.join('; ')).toBeLessThan(1);
+    const deduped = await measure({}, mirrored);
+    expect(deduped.perPacket, deduped.top.join('; ')).toBeLessThan(1);
   }, 120_000);
 });
