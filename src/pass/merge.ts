@@ -15,6 +15,9 @@ import { TunnelSummary } from '../decode/tunnels.js';
 import type { ChunkPartial, FlowColumns, ReplayColumns } from './columns.js';
 import { SegmentVerdicts, FragmentVerdicts } from '../verdict/counters.js';
 
+/** A fragment's timestamp as FlowTable.count1 takes it. */
+const FRAGMENT_TS = new Float64Array(1);
+
 /**
  * Later fragments kept waiting for a first fragment from a later chunk; beyond this the newest count as unmatched
  * (so past a million unresolved fragments at once, which ones match can depend on where chunks were cut).
@@ -351,7 +354,8 @@ export class CaptureMerge {
    * merged head `id`'s, or (id < 0) that of partial p's head h as first seen in its chunk.
    */
   private countFragment(v: number, ts: number, len: number, id: number, p: ChunkPartial | null, h: number): void {
-    this.table.count1(v >> 1, v & 1, ts, len, 0);
+    FRAGMENT_TS[0] = ts;
+    this.table.count1(v >> 1, v & 1, FRAGMENT_TS, 0, len, 0);
     if (!this.verdicts) return;
     const S = this.verdicts.scenarios;
     for (let s = 0; s < S; s++) {

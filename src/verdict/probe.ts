@@ -111,7 +111,8 @@ export function judgeMissingDirections(spec: ReplaySpec, ct: ConnectionTable, ve
     n = 0;
   };
   for (let row = 0; row < ct.count; row++) {
-    for (const fromClient of [true, false]) {
+    for (let side = 0; side < 2; side++) {
+      const fromClient = side === 0;
       if ((fromClient ? ct.clientPackets[row] : ct.serverPackets[row]) !== 0) continue;
       if (!writeConnectionPacket(batch, n, ct, row, fromClient)) continue;
       rows[n++] = 2 * row + (fromClient ? 1 : 0);
