@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { InternalError } from '../errors.js';
+import { applyPoolTuning } from '../tuning.js';
 import type { ChunkTask, PassSetup } from './messages.js';
 
 /** The compiled worker next to this module; when running from TypeScript sources (tests), the built one in dist/. */
@@ -31,6 +32,7 @@ export class WorkerPool {
     readonly threads: number,
     setup: PassSetup,
   ) {
+    applyPoolTuning();
     this.pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 1000, workerData: setup });
   }
 
