@@ -103,8 +103,12 @@ export class ByteOutput {
   micros(m: number): void {
     if (m < 0 || m > 0xffffffff) return this.text(String(m / 1e6));
     const whole = Math.floor(m / 1e6);
-    let frac = m - whole * 1e6;
     this.uint(whole);
+    this.micro(m - whole * 1e6);
+  }
+
+  /** Microseconds 0 <= frac < 1e6 as the fraction String writes after the point (nothing for 0). */
+  private micro(frac: number): void {
     if (frac === 0) return;
     let places = 6;
     while (frac % 10 === 0) {
@@ -117,7 +121,7 @@ export class ByteOutput {
     let p = this.pos + places;
     this.pos = p;
     for (let k = 0; k < places; k++) {
-      const q = Math.floor(frac / 10);
+      const q = (frac / 10) >>> 0;
       buf[--p] = 48 + frac - q * 10;
       frac = q;
     }
@@ -135,23 +139,7 @@ export class ByteOutput {
       if (m / 1e6 === x) {
         const whole = Math.floor(m / 1e6);
         this.uint(whole);
-        let frac = m - whole * 1e6;
-        if (frac === 0) return;
-        let places = 6;
-        while (frac % 10 === 0) {
-          frac /= 10;
-          places--;
-        }
-        this.room(8);
-        const buf = this.buf;
-        buf[this.pos++] = 46;
-        let p = this.pos + places;
-        this.pos = p;
-        for (let k = 0; k < places; k++) {
-          const q = (frac / 10) >>> 0;
-          buf[--p] = 48 + frac - q * 10;
-          frac = q;
-        }
+        this.micro(m - whole * 1e6);
         return;
       }
     }

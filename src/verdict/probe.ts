@@ -60,22 +60,15 @@ function writeConnectionPacket(batch: PacketBatch, i: number, ct: ConnectionTabl
   const proto = ct.proto[row]!;
   if (ct.bits[row]! & ConnBit.ICMP_MESSAGE) return false;
   if (proto !== 6 && proto !== 17 && proto !== 1 && proto !== 58) return false;
-  const w = ct.addresses.words;
-  const c = 4 * ct.client[row]!;
-  const s = 4 * ct.server[row]!;
-  const family = ct.family[row] as 4 | 6;
-  const cp = ct.clientPort[row]!;
-  const sp = ct.serverPort[row]!;
-  const icmpType = proto === 1 ? (fromClient ? 8 : 0) : proto === 58 ? (fromClient ? 128 : 129) : 0;
-  if (fromClient) writePacket(batch, i, family, w, c, w, s, proto, cp, sp, ProbeFlags.SYN, icmpType);
-  else writePacket(batch, i, family, w, s, w, c, proto, sp, cp, ProbeFlags.SYN_ACK, icmpType);
+  writeLoggedPacket(batch, i, ct, row, fromClient, fromClient ? ProbeFlags.SYN : ProbeFlags.SYN_ACK);
   return true;
 }
 
 /**
- * Row i as one logged side of connection `row` (flow logs, src/flowlogs/judge.ts): from the client or from the
- * server, with the side's OR-ed `tcpFlags` (TCP only). Every protocol is written, as it was logged; ICMP, whose type
- * flow logs do not carry, as an echo request from the client and an echo reply from the server.
+ * Row i as a packet of connection `row` from the client or from the server, with `tcpFlags` (TCP only); ICMP as an
+ * echo request from the client and an echo reply from the server. Synthetic packets take it (above), and so does one
+ * logged side of a connection (flow logs, src/flowlogs/judge.ts: the side's OR-ed tcp-flags; every protocol is written
+ * as it was logged, and flow logs carry no ICMP type).
  */
 export function writeLoggedPacket(batch: PacketBatch, i: number, ct: ConnectionTable, row: number, fromClient: boolean, tcpFlags: number): void {
   const proto = ct.proto[row]!;
