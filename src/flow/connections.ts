@@ -311,6 +311,21 @@ export function serverPorts(t: FlowTable, out?: Uint8Array): ServerPorts {
 }
 
 /**
+ * Address ids of `addrs` for the endpoint words of a key: an IPv4 address itself, or an IPv6 address id of `addrs6`
+ * (the key's own index), each interned on first use.
+ */
+export function keyAddresses(addrs: AddressTable, addrs6: KeyIndex): (word: number, v6: boolean) => number {
+  const v6ids = new Int32Array(addrs6.count).fill(-1);
+  const a6 = addrs6.keys;
+  return (word: number, v6: boolean): number => {
+    if (!v6) return addrs.intern4(word);
+    let id = v6ids[word]!;
+    if (id < 0) v6ids[word] = id = addrs.intern6(a6[4 * word]!, a6[4 * word + 1]!, a6[4 * word + 2]!, a6[4 * word + 3]!);
+    return id;
+  };
+}
+
+/**
  * The connection table of a merged flow table (rows in the same order: row i is flow i). Allocates per column
  * and per distinct address, nothing per connection. `sessionNames` names the tunnel rows the flows' sessions refer to.
  */
@@ -324,16 +339,7 @@ export function fromFlowTable(t: FlowTable, sessionNames: ReadonlyMap<number, st
   }
   const orient = orientFlows(t, servers);
   ct.orientation.set(orient);
-  const addrs = ct.addresses;
-  // Flow-table IPv6 ids -> address ids, interned on first use.
-  const v6ids = new Int32Array(t.addrs6.count).fill(-1);
-  const a6 = t.addrs6.keys;
-  const addressOf = (word: number, v6: boolean): number => {
-    if (!v6) return addrs.intern4(word);
-    let id = v6ids[word]!;
-    if (id < 0) v6ids[word] = id = addrs.intern6(a6[4 * word]!, a6[4 * word + 1]!, a6[4 * word + 2]!, a6[4 * word + 3]!);
-    return id;
-  };
+  const addressOf = keyAddresses(ct.addresses, t.addrs6);
   const keys = t.keys;
   const counters = t.counters;
   for (let f = 0; f < n; f++) {

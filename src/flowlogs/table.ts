@@ -10,7 +10,7 @@
  * network ACL judges the packet's own header, so the table uses the packet-level address there and keeps the
  * logged one in `logs.loggedClient` / `logs.loggedServer` (LoggedBit.CLIENT_TRANSLATED / SERVER_TRANSLATED).
  */
-import { ConnectionTable, AddressTable, Attempt } from '../flow/connections.js';
+import { ConnectionTable, AddressTable, Attempt, keyAddresses } from '../flow/connections.js';
 import { LoggedColumns, LoggedBit } from '../flow/logged.js';
 import { DirFlag, FlowBit, KeyBit } from '../flow/table.js';
 import { hasPorts } from '../decode/batch.js';
@@ -95,14 +95,7 @@ export function fromFlowLogConnections(t: FlowLogConnections, names: LoggedNames
   const orient = orientLogged(t);
   ct.orientation.set(orient);
   const addrs = ct.addresses;
-  const v6ids = new Int32Array(t.addrs6.count).fill(-1);
-  const a6 = t.addrs6.keys;
-  const addressOf = (word: number, v6: boolean): number => {
-    if (!v6) return addrs.intern4(word);
-    let id = v6ids[word]!;
-    if (id < 0) v6ids[word] = id = addrs.intern6(a6[4 * word]!, a6[4 * word + 1]!, a6[4 * word + 2]!, a6[4 * word + 3]!);
-    return id;
-  };
+  const addressOf = keyAddresses(addrs, t.addrs6);
   const keys = t.keys;
   const packetLevel = new Int32Array(2);
   for (let c = 0; c < n; c++) {
