@@ -179,12 +179,7 @@ export class FlowLogReader {
     this.carryLen = 0;
     this.lineNo = 0;
     this.sawFirstLine = false;
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch (e) {
-      throw fromSystemError(file, e);
-    }
+    const fd = openInput(file);
     const buf = new Uint8Array(this.readBytes);
     let start = from;
     try {
@@ -274,12 +269,7 @@ export class FlowLogReader {
         this.carryLen = 0;
       }
     } else {
-      let fd: number;
-      try {
-        fd = openSync(file, 'r');
-      } catch (e) {
-        throw fromSystemError(file, e);
-      }
+      const fd = openInput(file);
       try {
         this.pushFile(fd, file, new Uint8Array(this.readBytes), 0);
       } finally {
@@ -397,13 +387,17 @@ export class FlowLogReader {
   }
 }
 
-function readHead(file: string): { head: Uint8Array; complete: boolean } {
-  let fd: number;
+/** A file opened for reading, or its system error naming it. */
+function openInput(file: string): number {
   try {
-    fd = openSync(file, 'r');
+    return openSync(file, 'r');
   } catch (e) {
     throw fromSystemError(file, e);
   }
+}
+
+function readHead(file: string): { head: Uint8Array; complete: boolean } {
+  const fd = openInput(file);
   try {
     const b = new Uint8Array(FLOWLOG_SNIFF_BYTES);
     const n = readSync(fd, b, 0, b.length, 0);
