@@ -1,5 +1,6 @@
 /** What every diagnosis reads (the replay's tables) and writes (a Diagnosis), and the helpers they share. */
 import type { Rule } from '../../acl/model.js';
+import type { NetworkAclEntry } from '../../acl/emit/entries.js';
 import { portRanges } from '../../profiles.js';
 import type { ConnectionTable } from '../../flow/connections.js';
 import type { ClientTable } from '../../flow/clients.js';
@@ -10,16 +11,8 @@ import { PortMaps } from '../../verdict/probe.js';
 import type { DiagnosisCode } from './codes.js';
 import { scenarioCoverage, type ScenarioCoverage } from '../coverage.js';
 
-/** An entry as `aws ec2 create-network-acl-entry` takes it. */
-export interface AwsEntry {
-  ruleNumber: number;
-  protocol: string;
-  ruleAction: 'allow' | 'deny';
-  egress: boolean;
-  cidrBlock?: string;
-  ipv6CidrBlock?: string;
-  portRange: { from: number; to: number };
-}
+/** An entry as `aws ec2 create-network-acl-entry` takes it: a fix's entries are TCP or UDP, so they have ports. */
+export type AwsEntry = Omit<NetworkAclEntry, 'portRange' | 'icmpTypeCode'> & { portRange: { from: number; to: number } };
 
 /** One aws ec2 change of a fix. */
 export interface FixChange {
