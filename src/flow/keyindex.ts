@@ -32,6 +32,15 @@ export function probe(keys: Uint32Array, slots: Int32Array, mask: number, w0: nu
   }
 }
 
+/**
+ * probe() for the key in words key[at..at+3]. Long loops call this one: their inlining budget runs out, and a call
+ * that is not inlined would box each key word above 2^30 as an argument; here the words are read in a small function
+ * whose own budget inlines the hash.
+ */
+export function probeKey(keys: Uint32Array, slots: Int32Array, mask: number, key: Uint32Array, at: number): number {
+  return probe(keys, slots, mask, key[at]!, key[at + 1]!, key[at + 2]!, key[at + 3]!);
+}
+
 /** A set of distinct 4-word keys, each with a dense id (insertion order) and an int32 value. */
 export class KeyIndex {
   count = 0;

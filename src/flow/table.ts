@@ -9,7 +9,7 @@
 import { PacketBatch, Frag, AppFlag, Layer, hasPorts } from '../decode/batch.js';
 import { grown, type Column } from '../typed.js';
 import { isQuery, isRequest } from '../wire/icmp.js';
-import { hash4, probe, KeyIndex } from './keyindex.js';
+import { hash4, probe, probeKey, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
 export const DirFlag = {
@@ -169,6 +169,11 @@ export class FlowTable {
     return probe(this.keys, this.slots, this.mask, w0, w1, w2, w3);
   }
 
+  /** find() for the key in words key[at..at+3] (the per-packet loop: no key word crosses a call as a number). */
+  findKey(key: Uint32Array, at: number): number {
+    return probeKey(this.keys, this.slots, this.mask, key, at);
+  }
+
   /**
    * A new connection with the key in words key[at..at+3]; it becomes the one find() returns. The key comes in an
    * array, not as arguments: its words reach 2^32, and a call V8 does not inline would box each one above 2^30.
@@ -210,8 +215,10 @@ export class FlowTable {
     this.sessionCount = new Uint8Array(this.capacity);
   }
 
-  /** Flow f's packets came through the mirror session `key` (a batch's sessionKey). */
-  addSession(f: number, key: number): void {
+  /** Flow f's packets came through the mirror session keys[at] (a batch's sessionKey column, or another of session keys). */
+  addSession(f: number, keys: Uint32Array, at: number): void {
+    // The session key comes in its column: as an argument above 2^30 it would be a heap number per packet.
+    const key = keys[at]!;
     let s = this.sessions;
     let n = this.sessionCount;
     if (s === null || n === null) {
@@ -234,7 +241,7 @@ export class FlowTable {
     if (s === null) return;
     const c = cols.sessionCount![from]!;
     const k = SESSIONS_PER_FLOW * from;
-    for (let j = k; j < k + (c & ~SESSIONS_MORE); j++) this.addSession(f, s[j]!);
+    for (let j = k; j < k + (c & ~SESSIONS_MORE); j++) this.addSession(f, s, j);
     if (c & SESSIONS_MORE) this.sessionCount![f]! |= SESSIONS_MORE;
   }
 
@@ -641,12 +648,8 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
     if (batch.payloadLen[i]! > 0) extra |= DirFlag.DATA;
 
     canonicalKey(batch.src, batch.dst, i, fam, sp, dp, kind, addrs6);
-    const w0 = packetKey[0]!;
-    const w1 = packetKey[1]!;
-    const w2 = packetKey[2]!;
-    const w3 = packetKey[3]!;
     const dir = packetKey[4]!;
-    let f = table.find(w0, w1, w2, w3);
+    let f = table.findKey(packetKey, 0);
     if (f < 0) {
       f = table.create(packetKey, 0, FlowBit.HEAD | (extra & DirFlag.BARE_SYN ? FlowBit.STARTS_BARE_SYN : 0) | (dir ? FlowBit.FIRST_DIR_HI : 0) | (kind & KeyBit.ICMP_MESSAGE ? FlowBit.ICMP_MESSAGE : 0));
     } else if (extra & DirFlag.BARE_SYN) {
@@ -660,7 +663,7 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
       else if (startsNewConnection(table, f, batch.tcpSeq[i]!)) f = table.create(packetKey, 0, FlowBit.STARTS_BARE_SYN | (dir ? FlowBit.FIRST_DIR_HI : 0));
     }
     table.count1(f, dir, batch.ts, i, wireLen, flags | extra);
-    if (batch.tunnelDepth[i] !== 0) table.addSession(f, batch.sessionKey[i]!);
+    if (batch.tunnelDepth[i] !== 0) table.addSession(f, batch.sessionKey, i);
     if (extra & (DirFlag.BARE_SYN | DirFlag.SYN_ACK)) noteHandshake(table, f, dir, extra, batch, i);
     if (batch.frag[i] === Frag.FIRST) {
       fragKey(batch, i, addrs6, fragScratch);
@@ -712,5 +715,5 @@ function recordIcmpError(table: FlowTable, batch: PacketBatch, i: number, addrs6
   canonicalKey(batch.quoteSrc, batch.quoteDst, i, batch.family[i]!, batch.quoteSport[i]!, batch.quoteDport[i]!, batch.quoteProto[i]!, addrs6);
   const k = packetKey;
   // The connection the error is about is the one with the quoted key at this moment, not a later reuse of it.
-  extras.addIcmp(k[0]!, k[1]!, k[2]!, k[3]!, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, table.find(k[0]!, k[1]!, k[2]!, k[3]!));
+  extras.addIcmp(k[0]!, k[1]!, k[2]!, k[3]!, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, table.findKey(k, 0));
 }

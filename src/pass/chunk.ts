@@ -73,7 +73,7 @@ export class ChunkRunner {
     for (let k = 0; k < filter.pending; k++) {
       const ref = filter.pendingRef[k]!;
       const slot = ref % KEPT_RING;
-      if (ordinals[slot] === ref && flows[slot]! >= 0) table.addSession(flows[slot]!, filter.pendingSession[k]!);
+      if (ordinals[slot] === ref && flows[slot]! >= 0) table.addSession(flows[slot]!, filter.pendingSession, k);
     }
     filter.pending = 0;
   }
