@@ -101,6 +101,13 @@ describe('layout', () => {
     expect(bad).toEqual([]);
   });
 
+  it('the flows and replay reporters do not import each other', () => {
+    const flows = join(SRC, 'report', 'flows.ts');
+    const replay = join(SRC, 'report', 'replay.ts');
+    expect(graph.get(flows)).not.toContain(replay);
+    expect(graph.get(replay)).not.toContain(flows);
+  });
+
   it('outside the decoder and the pass, only the probe module writes packets into a PacketBatch', () => {
     const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
     const program = ts.createProgram({ rootNames: config.fileNames.filter((f) => f.startsWith(SRC)), options: config.options });

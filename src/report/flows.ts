@@ -10,6 +10,7 @@ import { tsvHeader, isoTime, tableChunks, endpoint } from './text.js';
 import { ascii, ByteOutput } from './bytes.js';
 import { loggedRecord, loggedJson, loggedTsv, LOGGED_TSV_FIELDS, LOGGED_TSV_TYPES } from './logged.js';
 import { jsonText } from '../text/json.js';
+import { mirrorFields } from './sessions.js';
 
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
@@ -66,12 +67,6 @@ export function flowRecord(ct: ConnectionTable, i: number): Record<string, unkno
     ...mirrorFields(ct, i),
     ...(ct.logs ? { logged: loggedRecord(ct, i) } : {}),
   };
-}
-
-/** The mirror session fields of row i: only in a capture where some packet came through a tunnel. */
-export function mirrorFields(ct: ConnectionTable, i: number): { mirrorSessions: string[]; mirrorSessionsMore: boolean } | Record<string, never> {
-  const sessions = ct.sessionsOf(i);
-  return sessions === null ? {} : { mirrorSessions: sessions, mirrorSessionsMore: ct.moreSessions(i) };
 }
 
 /** FLOW_FIELDS, and `mirrorSessions` when the capture had tunnels. */

@@ -3,7 +3,7 @@ import type { ReplayResult, ScenarioReport } from '../analyze/replay.js';
 import { OutcomeCode, type DirectionVerdict } from '../verdict/outcomes.js';
 import { ATTEMPTS, protoName } from '../flow/connections.js';
 import { CONN_STATES } from '../flow/state.js';
-import { mirrorFields } from './flows.js';
+import { mirrorFields } from './sessions.js';
 import type { Format } from './format.js';
 import { diagnosisText } from './diagnoses.js';
 import { loggedRecord } from './logged.js';
