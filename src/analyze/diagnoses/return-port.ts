@@ -9,7 +9,7 @@ import { verdictGate } from '../../verdict/evaluator.js';
 import { refs } from '../findings.js';
 import { KeyIndex } from '../../flow/keyindex.js';
 import { planFixes, gateFixKey } from '../fix.js';
-import { capitalize, coverageOf, groupBy, maxOf, pct, ruleWords, type AffectedClient, type DiagnoseInput, type Diagnosis } from './common.js';
+import { capitalize, coverageOf, groupBy, groupRows, maxOf, pct, ruleWords, splitRows, type AffectedClient, type DiagnoseInput, type Diagnosis } from './common.js';
 import { affectedClient, coverageIndex } from './clients.js';
 
 /** Affected clients listed per diagnosis (the count is always complete). */
@@ -19,22 +19,24 @@ export function returnNotAllowed(input: DiagnoseInput, s: number): Diagnosis[] {
   const { plan, spec, connections: ct, verdicts: vt } = input;
   // Denied returns of TCP and UDP connections, grouped by deciding code, protocol and family.
   const keys = new KeyIndex(64);
-  const groups: number[][] = [];
+  const groupOf = new Int32Array(ct.count).fill(-1);
   for (let i = 0; i < ct.count; i++) {
     const proto = ct.proto[i]!;
     if (proto !== 6 && proto !== 17) continue;
     const code = vt.returnCode(s, i);
     if (code >= 0) continue;
-    const g = keys.intern(code >>> 0, proto, ct.family[i]!, 0);
-    if (g === groups.length) groups.push([]);
-    groups[g]!.push(i);
+    groupOf[i] = keys.intern(code >>> 0, proto, ct.family[i]!, 0);
   }
-  if (groups.length === 0) return [];
+  if (keys.count === 0) return [];
+  const groups = groupRows(groupOf, keys.count);
   const cov = coverageIndex(coverageOf(input, s).clients);
   const fixes = planFixes(input, s);
   const attached = new Set<string>();
   const out: Diagnosis[] = [];
-  for (const group of groups) {
+  const slots = new Int32Array(ct.addresses.count).fill(-1);
+  const clientOf = (i: number) => ct.client[i]!;
+  for (let g = 0; g < groups.count; g++) {
+    const group = groups.rows.subarray(groups.start[g]!, groups.start[g + 1]!);
     const first = group[0]!;
     const code = vt.returnCode(s, first);
     const gateIndex = verdictGate(code);
@@ -45,10 +47,12 @@ export function returnNotAllowed(input: DiagnoseInput, s: number): Diagnosis[] {
     const protocol = protoName(proto);
     const clients: AffectedClient[] = [];
     let clientCount = 0;
-    for (const rows of groupBy(group, (i) => ct.client[i]!).values()) {
+    const byClient = splitRows(group, clientOf, slots);
+    for (let p = 0; p < byClient.count; p++) {
+      const rows = byClient.rows.subarray(byClient.start[p]!, byClient.start[p + 1]!);
       clientCount++;
       if (clients.length >= LISTED) continue;
-      const cc = cov.get(ct.client[rows[0]!]! * 2 + (proto === 17 ? 1 : 0));
+      const cc = cov.get(byClient.keys[p]! * 2 + (proto === 17 ? 1 : 0));
       if (!cc) continue;
       const at = cc.gates.filter((g) => g.gate === gateIndex);
       let lo = 65535;
