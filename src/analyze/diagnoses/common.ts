@@ -134,6 +134,26 @@ export function maxOf<T>(xs: readonly T[], f: (x: T) => number): number {
 }
 
 /** Items grouped by key, groups in order of first appearance. */
+/** A count of rows and the first few of them (a finding's examples), without a list of every row. */
+export class CountedRows {
+  count = 0;
+  private readonly first: Int32Array;
+
+  constructor(examples = 5) {
+    this.first = new Int32Array(examples);
+  }
+
+  add(row: number): void {
+    if (this.count < this.first.length) this.first[this.count] = row;
+    this.count++;
+  }
+
+  /** The first rows added, in order (at most the examples asked for). */
+  get rows(): Int32Array {
+    return this.first.subarray(0, Math.min(this.count, this.first.length));
+  }
+}
+
 /** Rows grouped by dense group ids: group g's rows are rows[start[g] .. start[g + 1]), in row order. */
 export interface RowGroups {
   count: number;

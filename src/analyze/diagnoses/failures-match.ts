@@ -7,7 +7,7 @@ import { Attempt } from '../../flow/connections.js';
 import { gateInfo, ruleOf } from '../../verdict/outcomes.js';
 import { verdictGate } from '../../verdict/evaluator.js';
 import { refs } from '../findings.js';
-import type { DiagnoseInput, Diagnosis } from './common.js';
+import { CountedRows, type DiagnoseInput, type Diagnosis } from './common.js';
 
 export function failuresMatch(input: DiagnoseInput, s: number): Diagnosis[] {
   const { plan, spec, connections: ct, verdicts: vt } = input;
@@ -19,27 +19,28 @@ export function failuresMatch(input: DiagnoseInput, s: number): Diagnosis[] {
   };
   // One pass: each row is one connection, so "failed and denied" is a test on the row itself.
   let failed = 0;
-  const matched: number[] = [];
-  const unexplained: number[] = [];
-  const wouldBreak: number[] = [];
+  let matched = 0;
+  // Matched failures per deciding code, in the order each code first matched.
+  const byCode = new Map<number, number>();
+  const unexplained = new CountedRows();
+  const wouldBreak = new CountedRows();
   let denied = 0;
   for (let i = 0; i < ct.count; i++) {
     const a = ct.attempt[i]!;
     const isFailed = a === Attempt.UNANSWERED || a === Attempt.SYNACK_UNACKED;
     const proto = ct.proto[i]!;
-    const isDenied = (proto === 6 || proto === 17) && deniedCode(i) !== 0;
+    const code = proto === 6 || proto === 17 ? deniedCode(i) : 0;
+    const isDenied = code !== 0;
     if (isDenied) denied++;
     if (isFailed) {
       failed++;
-      (isDenied ? matched : unexplained).push(i);
-    } else if (isDenied && a === Attempt.COMPLETED) wouldBreak.push(i);
+      if (isDenied) {
+        matched++;
+        byCode.set(code, (byCode.get(code) ?? 0) + 1);
+      } else unexplained.add(i);
+    } else if (isDenied && a === Attempt.COMPLETED) wouldBreak.add(i);
   }
-  if (failed === 0 || matched.length === 0) return [];
-  const byCode = new Map<number, number>();
-  for (const i of matched) {
-    const code = deniedCode(i);
-    byCode.set(code, (byCode.get(code) ?? 0) + 1);
-  }
+  if (failed === 0 || matched === 0) return [];
   const byLabel = new Map<string, { acl: string; direction: 'inbound' | 'outbound'; rule: number | '*' | null; connections: number }>();
   for (const [code, n] of byCode) {
     const gate = gateInfo(plan, spec, verdictGate(code));
@@ -54,7 +55,7 @@ export function failuresMatch(input: DiagnoseInput, s: number): Diagnosis[] {
     ...l,
     words: `${l.direction === 'outbound' ? 'egress' : 'ingress'} ${l.rule === '*' ? '*' : `rule ${l.rule}`}${plan.scenarios[s]!.placements.length > 1 ? ` of ${l.acl}` : ''}`,
   }));
-  const exact = unexplained.length === 0 && matched.length === denied;
+  const exact = unexplained.count === 0 && matched === denied;
   const main = rules.sort((a, b) => b.connections - a.connections)[0]!;
   const ruleText = rules.map((r) => `${r.words}: ${r.connections}`).join('; ');
   const name = plan.scenarios[s]!.name;
@@ -68,17 +69,17 @@ export function failuresMatch(input: DiagnoseInput, s: number): Diagnosis[] {
       rule: main.rule,
       failedInCapture: failed,
       denied,
-      matched: matched.length,
+      matched,
       exact,
       rules,
-      unexplained: refs(ct, unexplained),
-      wouldBreak: wouldBreak.length,
-      wouldBreakExamples: refs(ct, wouldBreak),
+      unexplained: refs(ct, unexplained.rows),
+      wouldBreak: wouldBreak.count,
+      wouldBreakExamples: refs(ct, wouldBreak.rows),
       message: exact
         ? `the ${failed} connections that failed in the capture are exactly those ${name} denies (${ruleText})`
-        : `${matched.length} of the ${failed} connections that failed in the capture are denied by ${name} (${ruleText})` +
-          (unexplained.length ? `; ${unexplained.length} failed for another reason` : '') +
-          (wouldBreak.length ? `; it would also break ${wouldBreak.length} connection${wouldBreak.length === 1 ? '' : 's'} that worked` : ''),
+        : `${matched} of the ${failed} connections that failed in the capture are denied by ${name} (${ruleText})` +
+          (unexplained.count ? `; ${unexplained.count} failed for another reason` : '') +
+          (wouldBreak.count ? `; it would also break ${wouldBreak.count} connection${wouldBreak.count === 1 ? '' : 's'} that worked` : ''),
     },
   ];
 }
