@@ -242,7 +242,12 @@ describe.skipIf(why !== null)('kernel lab', () => {
     // Linux TCP connect(): consecutive connections to one destination walk up in small even steps, so they fail
     // together; UDP and the NAT's random mapping pick every port afresh. The diagnosis says the same.
     expect(row('linux', 'tcp').bursts.bursty).toBe(true);
-    expect(row('linux', 'tcp').bursts.outcomeChanges).toBe(0);
+    // A sequence (about 40 steps of ~10 ports) changes outcome only where it crosses the ACL's edge at 50000 or wraps
+    // from the range's top (60999, allowed) to its bottom (32768, denied): at most twice, and it does so in about
+    // 1 run in 12 (3 sequences over a 28 k-port range). Independent picks would change dozens of times.
+    const linuxTcp = row('linux', 'tcp').bursts;
+    expect(linuxTcp.outcomeChanges).toBeLessThanOrEqual(2 * 3);
+    expect(linuxTcp.outcomeChanges).toBeLessThan(linuxTcp.expectedChanges / 4);
     expect(row('linux', 'tcp').bursts.medianStep).toBeLessThanOrEqual(16);
     expect(row('linux', 'tcp').lowParityShare).toBeGreaterThan(0.95);
     expect(row('windows-legacy', 'tcp').lowParityShare).toBeGreaterThan(0.95);
