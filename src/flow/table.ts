@@ -9,7 +9,7 @@
 import { PacketBatch, Frag, AppFlag, Layer, hasPorts } from '../decode/batch.js';
 import { grown, type Column } from '../typed.js';
 import { isQuery, isRequest } from '../wire/icmp.js';
-import { hash4, probe, probeKey, KeyIndex } from './keyindex.js';
+import { hash4, probeKey, KeyIndex } from './keyindex.js';
 
 /** Per-direction flag bits: the TCP flags (low 9 bits) OR-ed over the direction's packets, plus derived facts. */
 export const DirFlag = {
@@ -164,13 +164,11 @@ export class FlowTable {
     return ((this.dirInfo[2 * f]! | this.dirInfo[2 * f + 1]!) & (DirFlag.FIN | DirFlag.RST)) !== 0;
   }
 
-  /** The latest connection with this key, or -1. */
-  find(w0: number, w1: number, w2: number, w3: number): number {
-    return probe(this.keys, this.slots, this.mask, w0, w1, w2, w3);
-  }
-
-  /** find() for the key in words key[at..at+3] (the per-packet loop: no key word crosses a call as a number). */
-  findKey(key: Uint32Array, at: number): number {
+  /**
+   * The latest connection with the key in words key[at..at+3], or -1. The key comes in an array: as arguments of a
+   * call V8 does not inline (the per-packet loop's budget runs out), key words above 2^30 would be boxed.
+   */
+  find(key: Uint32Array, at: number): number {
     return probeKey(this.keys, this.slots, this.mask, key, at);
   }
 
@@ -649,7 +647,7 @@ export function observeBatch(table: FlowTable, extras: ChunkExtras, batch: Packe
 
     canonicalKey(batch.src, batch.dst, i, fam, sp, dp, kind, addrs6);
     const dir = packetKey[4]!;
-    let f = table.findKey(packetKey, 0);
+    let f = table.find(packetKey, 0);
     if (f < 0) {
       f = table.create(packetKey, 0, FlowBit.HEAD | (extra & DirFlag.BARE_SYN ? FlowBit.STARTS_BARE_SYN : 0) | (dir ? FlowBit.FIRST_DIR_HI : 0) | (kind & KeyBit.ICMP_MESSAGE ? FlowBit.ICMP_MESSAGE : 0));
     } else if (extra & DirFlag.BARE_SYN) {
@@ -715,5 +713,5 @@ function recordIcmpError(table: FlowTable, batch: PacketBatch, i: number, addrs6
   canonicalKey(batch.quoteSrc, batch.quoteDst, i, batch.family[i]!, batch.quoteSport[i]!, batch.quoteDport[i]!, batch.quoteProto[i]!, addrs6);
   const k = packetKey;
   // The connection the error is about is the one with the quoted key at this moment, not a later reuse of it.
-  extras.addIcmp(k[0]!, k[1]!, k[2]!, k[3]!, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, table.findKey(k, 0));
+  extras.addIcmp(k[0]!, k[1]!, k[2]!, k[3]!, (batch.icmpType[i]! << 8) | batch.icmpCode[i]!, table.find(k, 0));
 }

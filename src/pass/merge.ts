@@ -118,11 +118,7 @@ export class CaptureMerge {
       const keys = globalKeys(f.keys, ids, 3);
       for (let s = 0; s < f.count; s++) {
         const k = 4 * s;
-        const w0 = keys[k]!;
-        const w1 = keys[k + 1]!;
-        const w2 = keys[k + 2]!;
-        const w3 = keys[k + 3]!;
-        if (part && !this.keeps(w0, w1, (w3 & KeyBit.IPV6) !== 0)) {
+        if (part && !this.keeps(keys[k]!, keys[k + 1]!, (keys[k + 3]! & KeyBit.IPV6) !== 0)) {
           resolved[s] = -1;
           continue;
         }
@@ -131,7 +127,7 @@ export class CaptureMerge {
         // at a SYN the chunk could not judge. The rule is the one observeBatch applies within a chunk.
         let g = -1;
         if (bits & (FlowBit.HEAD | FlowBit.UNDECIDED)) {
-          const latest = t.find(w0, w1, w2, w3);
+          const latest = t.find(keys, k);
           if (latest >= 0 && !(bits & FlowBit.STARTS_BARE_SYN && startsNewConnection(t, latest, f.synSeq[s]!))) g = latest;
         }
         if (g < 0) {
@@ -178,7 +174,7 @@ export class CaptureMerge {
       let g = -1;
       if (bits & FlowBit.UNDECIDED) {
         const k = 4 * s;
-        const latest = t.find(t.keys[k]!, t.keys[k + 1]!, t.keys[k + 2]!, t.keys[k + 3]!);
+        const latest = t.find(t.keys, k);
         if (latest >= 0 && !(bits & FlowBit.STARTS_BARE_SYN && startsNewConnection(t, latest, t.synSeq[s]!))) g = latest;
       }
       if (g < 0) resolved[s] = t.keepRow(s, bits & KEPT_BITS);
@@ -380,7 +376,7 @@ export class CaptureMerge {
       if (p.icmpFlow[e]! >= 0) continue;
       keys ??= globalKeys(p.icmpKeys, ids, 3);
       const k = 4 * e;
-      out[e] = this.table.find(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!);
+      out[e] = this.table.find(keys, k);
     }
     return out;
   }
