@@ -61,13 +61,23 @@ function recordLength(b: Uint8Array, p: number, s: PcapShape): number {
  * headers, or, when the bytes end first, every header before `end`. -1 when none does.
  */
 export function findPcapBoundary(b: Uint8Array, from: number, last: number, end: number, s: PcapShape): number {
-  const hl = s.headerLen;
-  for (let p = from; p < last && p + hl <= end; p++) {
+  return firstChain(from, last, end, 1, s.headerLen, (q) => recordLength(b, q, s));
+}
+
+/**
+ * The first offset p in [from, last), stepping by `step`, where a plausible chain starts in bytes ending at `end`:
+ * CHAIN_RECORDS records whose `lengthAt(q, n)` (the n-th from p, at q) is positive, or fewer when the chain ends
+ * early (0: a record that starts something new) or when no whole header of `headerLen` bytes is left (the last
+ * record may run past the window: cut by it, or by the end of a truncated file). -1 (implausible) fails p.
+ */
+function firstChain(from: number, last: number, end: number, step: number, headerLen: number, lengthAt: (q: number, n: number) => number): number {
+  for (let p = from; p < last && p + headerLen <= end; p += step) {
     let q = p;
     let n = 0;
     let plausible = true;
-    while (n < CHAIN_RECORDS && q + hl <= end) {
-      const len = recordLength(b, q, s);
+    while (n < CHAIN_RECORDS && q + headerLen <= end) {
+      const len = lengthAt(q, n);
+      if (len === 0) break;
       if (len < 0) {
         plausible = false;
         break;
@@ -75,8 +85,6 @@ export function findPcapBoundary(b: Uint8Array, from: number, last: number, end:
       q += len;
       n++;
     }
-    // Either CHAIN_RECORDS plausible headers, or every header up to the end of the window (the last record may run
-    // past it: cut by the window, or by the end of a truncated file).
     if (plausible) return p;
   }
   return -1;
@@ -112,21 +120,5 @@ function blockLength(b: Uint8Array, p: number, end: number, le: boolean, interfa
  */
 export function findPcapngBoundary(b: Uint8Array, from: number, last: number, end: number, le: boolean, interfaces: number): number {
   // Blocks are 4-byte aligned from the start of the file: `from` is such an offset, and so is every candidate.
-  for (let p = from; p < last && p + 12 <= end; p += 4) {
-    let q = p;
-    let n = 0;
-    let plausible = true;
-    while (n < CHAIN_RECORDS && q + 12 <= end) {
-      if (u32(b, q, le) === SHB && n > 0) break;
-      const len = blockLength(b, q, end, le, interfaces);
-      if (len < 0) {
-        plausible = false;
-        break;
-      }
-      q += len;
-      n++;
-    }
-    if (plausible) return p;
-  }
-  return -1;
+  return firstChain(from, last, end, 4, 12, (q, n) => (n > 0 && u32(b, q, le) === SHB ? 0 : blockLength(b, q, end, le, interfaces)));
 }
