@@ -18,18 +18,8 @@ import * as ip4 from '../../src/wire/ipv4.js';
 import * as ip6 from '../../src/wire/ipv6.js';
 import * as tcp from '../../src/wire/tcp.js';
 import * as udp from '../../src/wire/udp.js';
-import { ipv4Packet, ipv6Packet, ethernet, hex } from '../helpers/packets.js';
+import { ipv4Packet, ipv6Packet, ethernet, hex, cat } from '../helpers/packets.js';
 import { REPO_ROOT, CORPUS_DIR } from '../helpers/corpus.js';
-
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 const INNER_IP = ipv4Packet('10.1.1.11', '10.1.2.10', { proto: 'tcp', sport: 40000, dport: 443, flags: tcp.TcpFlag.SYN, options: [2, 4, 5, 0xb4, 4, 2], payload: new Uint8Array(30) });
 const INNER = ethernet(INNER_IP);

@@ -11,7 +11,7 @@ import { Problems, Problem } from '../../src/capture/problems.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import * as ip4 from '../../src/wire/ipv4.js';
 import { UsageError } from '../../src/errors.js';
-import { ipv4Packet, ipv6Packet, ethernet, hex } from '../helpers/packets.js';
+import { ipv4Packet, ipv6Packet, ethernet, hex, cat } from '../helpers/packets.js';
 
 function decode(frame: Uint8Array, opts: DecodeOptionsInput = {}, origlen = frame.length) {
   const batch = new PacketBatch(4);
@@ -40,16 +40,6 @@ function decode(frame: Uint8Array, opts: DecodeOptionsInput = {}, origlen = fram
     },
   };
 }
-
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 /** The inner packet: a TCP segment with 100 bytes of data, as Ethernet. */
 const INNER_IP = ipv4Packet('10.1.1.11', '10.1.2.10', { proto: 'tcp', sport: 40000, dport: 443, flags: TcpFlag.ACK | TcpFlag.PSH, payload: new Uint8Array(100) });

@@ -116,6 +116,17 @@ export function ethernet(ipPacket: Uint8Array, vlans: { tpid: number; vid: numbe
   return b;
 }
 
+/** The parts, one after another. */
+export function cat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /** Hex string (spaces and newlines ignored) to bytes. */
 export function hex(s: string): Uint8Array {
   const clean = s.replace(/[^0-9a-fA-F]/g, '');
