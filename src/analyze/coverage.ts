@@ -18,6 +18,7 @@ import { ruleOf } from '../verdict/outcomes.js';
 import { verdictGate } from '../verdict/evaluator.js';
 import { PortMaps, type PortVerdicts } from '../verdict/probe.js';
 import { KeyIndex } from '../flow/keyindex.js';
+import { groupRows } from '../typed.js';
 
 /**
  * Linux connect() picks TCP source ports of the range's low-end parity first (inet_hash_connect, kernel 4.6+); the
@@ -195,7 +196,6 @@ export function scenarioCoverage(input: CoverageInput, s: number, only: Uint8Arr
   // Group rows by (client, protocol) with a counting sort; rows keep their order (the order connections began).
   const groupOf = new Int32Array(n).fill(-1);
   const groups = 2 * t.count;
-  const start = new Int32Array(groups + 1);
   for (let i = 0; i < n; i++) {
     const proto = ct.proto[i]!;
     if (proto !== 6 && proto !== 17) continue;
@@ -205,12 +205,8 @@ export function scenarioCoverage(input: CoverageInput, s: number, only: Uint8Arr
     const g = 2 * c + (proto === 17 ? 1 : 0);
     if (only && !only[g]) continue;
     groupOf[i] = g;
-    start[g + 1]!++;
   }
-  for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
-  const rows = new Int32Array(start[groups]!);
-  const fill = start.slice(0, groups);
-  for (let i = 0; i < n; i++) if (groupOf[i]! >= 0) rows[fill[groupOf[i]!]!++] = i;
+  const { start, rows } = groupRows(groupOf, groups);
 
   const isDefault = defaultDenyTest(plan, spec);
   const out: ClientCoverage[] = [];

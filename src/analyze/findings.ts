@@ -8,6 +8,7 @@ import { ATTEMPTS, Attempt, protoName, type ConnectionTable } from '../flow/conn
 import { CONN_STATES } from '../flow/state.js';
 import { isFirstPacketOrientation } from '../flow/orient.js';
 import { KeyIndex } from '../flow/keyindex.js';
+import { groupRows } from '../typed.js';
 
 /** Codes of the findings read from the capture alone. */
 export const CAPTURE_FINDING_CODES = ['RETURN_DROP_SUSPECTED', 'SERVICE_UNREACHABLE'] as const;
@@ -141,12 +142,7 @@ export function captureFindings(ct: ConnectionTable): CaptureFinding[] {
     serviceOf[i] = ids.intern(ct.server[i]!, ct.serverPort[i]!, proto, 0);
   }
   const services = ids.count;
-  const start = new Int32Array(services + 1);
-  for (let i = 0; i < n; i++) if (serviceOf[i]! >= 0) start[serviceOf[i]! + 1]!++;
-  for (let s = 0; s < services; s++) start[s + 1]! += start[s]!;
-  const rows = new Int32Array(start[services]!);
-  const fill = start.slice(0, services);
-  for (let i = 0; i < n; i++) if (serviceOf[i]! >= 0) rows[fill[serviceOf[i]!]!++] = i;
+  const { start, rows } = groupRows(serviceOf, services);
 
   const findings: CaptureFinding[] = [];
   const failedRows = new Int32Array(rows.length);

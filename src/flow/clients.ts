@@ -8,7 +8,7 @@
  */
 import { PORT_PROFILES, type ProfileName } from '../profiles.js';
 import { layoutText } from '../wire/tcp.js';
-import { grown } from '../typed.js';
+import { grown, groupRows } from '../typed.js';
 import { ConnectionTable, ConnBit, Attempt } from './connections.js';
 
 export type InferredProfile = ProfileName | 'unknown';
@@ -307,15 +307,7 @@ export function inferClients(ct: ConnectionTable): ClientTable {
     if (c < 0) byAddress[a] = c = clients++;
     clientOf[i] = c;
   }
-  const start = new Int32Array(clients + 1);
-  for (let i = 0; i < n; i++) if (clientOf[i]! >= 0) start[clientOf[i]! + 1]!++;
-  for (let c = 0; c < clients; c++) start[c + 1]! += start[c]!;
-  const rows = new Int32Array(start[clients]!);
-  const fill = start.slice(0, clients);
-  for (let i = 0; i < n; i++) {
-    const c = clientOf[i]!;
-    if (c >= 0) rows[fill[c]!++] = i;
-  }
+  const { start, rows } = groupRows(clientOf, clients);
   const table = new ClientTable(ct, clients);
   table.byAddress.set(byAddress);
   const ports = new Uint16Array(rows.length);

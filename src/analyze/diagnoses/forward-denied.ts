@@ -5,7 +5,8 @@ import { gateInfo, ruleOf } from '../../verdict/outcomes.js';
 import { verdictGate } from '../../verdict/evaluator.js';
 import { refs } from '../findings.js';
 import { KeyIndex } from '../../flow/keyindex.js';
-import { capitalize, groupRows, ruleWords, splitRows, type DiagnoseInput, type Diagnosis } from './common.js';
+import { groupRows, splitRows } from '../../typed.js';
+import { capitalize, ruleWords, type DiagnoseInput, type Diagnosis } from './common.js';
 
 export function forwardDenied(input: DiagnoseInput, s: number): Diagnosis[] {
   const { plan, spec, connections: ct, verdicts: vt } = input;

@@ -8,8 +8,9 @@ import { gateInfo, ruleOf } from '../../verdict/outcomes.js';
 import { verdictGate } from '../../verdict/evaluator.js';
 import { refs } from '../findings.js';
 import { KeyIndex } from '../../flow/keyindex.js';
+import { groupRows, splitRows } from '../../typed.js';
 import { planFixes, gateFixKey } from '../fix.js';
-import { capitalize, coverageOf, groupBy, groupRows, maxOf, pct, ruleWords, splitRows, type AffectedClient, type DiagnoseInput, type Diagnosis } from './common.js';
+import { capitalize, coverageOf, groupBy, maxOf, pct, ruleWords, type AffectedClient, type DiagnoseInput, type Diagnosis } from './common.js';
 import { affectedClient, coverageIndex } from './clients.js';
 
 /** Affected clients listed per diagnosis (the count is always complete). */
